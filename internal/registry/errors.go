@@ -1,0 +1,83 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies a domain error. Each protocol front end maps every Code to
+// its own wire error in one table (api/ecr/errors.go and friends).
+type Code string
+
+// The domain error codes. They are named after what went wrong, not after
+// any one protocol's exception names.
+const (
+	CodeInvalidParameter        Code = "InvalidParameter"
+	CodeRepositoryNotFound      Code = "RepositoryNotFound"
+	CodeRepositoryAlreadyExists Code = "RepositoryAlreadyExists"
+	CodeRepositoryNotEmpty      Code = "RepositoryNotEmpty"
+	CodeTooManyTags             Code = "TooManyTags"
+	CodeInvalidTagParameter     Code = "InvalidTagParameter"
+	CodeUploadNotFound          Code = "UploadNotFound"
+	CodeInvalidLayerPart        Code = "InvalidLayerPart"
+	CodeLayerPartTooSmall       Code = "LayerPartTooSmall"
+	CodeEmptyUpload             Code = "EmptyUpload"
+	CodeInvalidLayer            Code = "InvalidLayer"
+	CodeLayerAlreadyExists      Code = "LayerAlreadyExists"
+	CodeLimitExceeded           Code = "LimitExceeded"
+)
+
+// Codes lists every Code, so tests can walk them through each wire table.
+var Codes = []Code{
+	CodeInvalidParameter, CodeRepositoryNotFound, CodeRepositoryAlreadyExists,
+	CodeRepositoryNotEmpty, CodeTooManyTags, CodeInvalidTagParameter,
+	CodeUploadNotFound, CodeInvalidLayerPart, CodeLayerPartTooSmall,
+	CodeEmptyUpload, CodeInvalidLayer, CodeLayerAlreadyExists, CodeLimitExceeded,
+}
+
+// Error is a domain error: a Code, a message written for the person who sent
+// the request, and for upload errors the position a client may resume from.
+type Error struct {
+	Code    Code
+	Message string
+	// Upload is set on CodeInvalidLayerPart: ECR reports where the upload
+	// stands so that the client can resume.
+	Upload *UploadPosition
+}
+
+// UploadPosition says how far an upload has got.
+type UploadPosition struct {
+	Registry RegistryID
+	Name     RepositoryName
+	ID       UploadID
+	// LastValidByte is the offset of the last byte received, -1 for none.
+	LastValidByte int64
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the Code of err, or "" when err is not a domain error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// Store-level sentinel errors. Store implementations return them (wrapped or
+// not); the core turns them into domain errors with messages.
+var (
+	// ErrNotFound means the record asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a record with the same key already exists.
+	ErrExists = errors.New("already exists")
+	// ErrConflict means the record changed since it was read (a lost
+	// compare-and-set); the operation may be retried from the start.
+	ErrConflict = errors.New("concurrent update")
+)
