@@ -1,0 +1,198 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// dataFile is the name of the one file holding an upload's bytes. Parts are
+// written into it at their offsets, so committing is a truncate and a rename
+// with no concatenation.
+const dataFile = "data"
+
+// WriteUploadPart streams r into upload id's data file at offset, through a
+// pooled buffer, and fsyncs the file before returning. The part number is
+// not needed here: parts are placed by offset. A failed write may leave
+// bytes at and past offset; a later write of the part overwrites them, and
+// CommitUpload cuts off any that lie past the upload's size.
+func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part int, offset int64, r io.Reader) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
+	}
+	if part < 0 || offset < 0 {
+		return 0, fmt.Errorf("write upload %s: invalid part %d at offset %d", id, part, offset)
+	}
+	dir, err := s.uploadDir(id)
+	if err != nil {
+		return 0, err
+	}
+	f, created, err := s.openData(dir)
+	if err != nil {
+		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
+	}
+	n, err := s.copyAt(ctx, f, offset, r)
+	if err == nil {
+		// fsync before acknowledging. An fsync error fails the write: the
+		// kernel may have dropped the pages, so a later fsync could succeed
+		// falsely (fsyncgate); a retry of the part rewrites the bytes.
+		err = f.Sync()
+	}
+	err = errors.Join(err, f.Close())
+	if err == nil && created {
+		// The data file and, for a new upload, its directory must survive
+		// a power loss along with the bytes.
+		err = errors.Join(syncDir(dir), syncDir(s.uploads))
+	}
+	if err != nil {
+		return n, fmt.Errorf("write upload %s part %d: %w", id, part, err)
+	}
+	return n, nil
+}
+
+// openData opens an upload's data file for writing, creating the upload
+// directory and file on the first part, and reports whether it created them.
+func (s *Store) openData(dir string) (f *os.File, created bool, err error) {
+	name := filepath.Join(dir, dataFile)
+	f, err = os.OpenFile(name, os.O_WRONLY, 0)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return f, false, err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, false, err
+	}
+	f, err = os.OpenFile(name, os.O_CREATE|os.O_WRONLY, 0o644)
+	return f, err == nil, err
+}
+
+// copyAt copies r to f from offset on, checking ctx before every read so
+// that a canceled request stops within one buffer.
+func (s *Store) copyAt(ctx context.Context, f *os.File, offset int64, r io.Reader) (int64, error) {
+	buf := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(buf)
+	// Neither ctxReader nor OffsetWriter implements WriterTo or ReaderFrom,
+	// so CopyBuffer really uses buf and never reads a whole part at once.
+	return io.CopyBuffer(io.NewOffsetWriter(f, offset), ctxReader{ctx, r}, *buf)
+}
+
+// ctxReader fails reads once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// CommitUpload turns the first size bytes of upload id into blob d. The
+// order is crash-safe: truncate and fsync the data file, rename it to the
+// blob's path, fsync the blob's directory, and only then remove the upload.
+// A crash at any point leaves either the upload or the complete blob (or
+// both, the upload then being an orphan the stale-upload purge removes).
+// The blob's existence is checked first, so a commit retried after a
+// partial failure succeeds. parts is not needed: the data file already
+// holds the parts in order.
+func (s *Store) CommitUpload(ctx context.Context, id registry.UploadID, parts int, size int64, d registry.Digest) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("commit upload %s: %w", id, err)
+	}
+	dir, err := s.uploadDir(id)
+	if err != nil {
+		return err
+	}
+	blob, err := s.blobPath(d)
+	if err != nil {
+		return err
+	}
+	if err := s.commit(filepath.Join(dir, dataFile), blob, size); err != nil {
+		return fmt.Errorf("commit upload %s as %s: %w", id, d, err)
+	}
+	return s.removeUpload(dir)
+}
+
+// commit moves the first size bytes of data to blob, unless blob exists.
+func (s *Store) commit(data, blob string, size int64) error {
+	parent := filepath.Dir(blob)
+	if _, err := os.Lstat(blob); err == nil {
+		// Content-addressed: the existing blob has the same bytes. Its
+		// directory is synced all the same, because a concurrent commit
+		// may have renamed it into place without having synced yet, and
+		// this caller is about to acknowledge the blob.
+		return syncDir(parent)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(data, os.O_WRONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("upload data: %w", registry.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close() // a second Close after the explicit one is harmless
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if size < 0 || size > fi.Size() {
+		// Truncate would pad with zeros: a blob must hold only bytes that
+		// were written.
+		return fmt.Errorf("the upload holds %d bytes, cannot commit %d", fi.Size(), size)
+	}
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := mkdirSynced(parent, s.blobs); err != nil {
+		return err
+	}
+	// A concurrent commit of the same digest may rename over ours or we
+	// over it; either way the name ends up holding the same bytes.
+	if err := os.Rename(data, blob); err != nil {
+		return err
+	}
+	if err := syncDir(parent); err != nil {
+		return err
+	}
+	// Made read-only only once renamed: a data file left read-only by a
+	// failed rename could not be written or committed again. The mode is
+	// a safeguard, not content, so it is not worth a second fsync.
+	if err := f.Chmod(blobMode); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// DeleteUpload removes upload id's directory; a missing one is not an error.
+// It ignores ctx: cleanup often runs once a request's context is done, and
+// a removal is quick.
+func (s *Store) DeleteUpload(ctx context.Context, id registry.UploadID) error {
+	dir, err := s.uploadDir(id)
+	if err != nil {
+		return err
+	}
+	return s.removeUpload(dir)
+}
+
+// removeUpload removes an upload directory durably, so that a discarded
+// upload cannot reappear after a power loss and occupy space unreferenced.
+func (s *Store) removeUpload(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove upload: %w", err)
+	}
+	if err := syncDir(s.uploads); err != nil {
+		return fmt.Errorf("remove upload: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+// Package sqlite implements registry.MetaStore on a single SQLite database
+// file, with the pure-Go driver modernc.org/sqlite.
+//
+// Writers are serialized: Update runs on the one connection of a write pool
+// and begins with BEGIN IMMEDIATE, so a transaction that reads and then
+// writes never fails with SQLITE_BUSY half-way through. Readers use a
+// separate pool; in WAL mode they see the last committed state and never
+// block the writer. Every commit is synced to disk (synchronous=FULL), so it
+// survives power loss, not only a crash of the process.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+
+	"github.com/ecrd/ecrd/internal/registry"
+
+	// The driver registers itself as "sqlite".
+	_ "modernc.org/sqlite"
+)
+
+var _ registry.MetaStore = (*Store)(nil)
+
+// connPragmas are set on every connection of both pools, since SQLite
+// pragmas are per connection. Within one Store the single write connection
+// never waits for another writer; busy_timeout covers another process on the
+// same file and the brief locks WAL recovery and checkpoints take.
+var connPragmas = []string{
+	"busy_timeout(10000)",
+	"foreign_keys(ON)",
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+}
+
+// Store is a registry.MetaStore in one SQLite database file. It is safe for
+// concurrent use.
+type Store struct {
+	// write has exactly one connection, whose transactions begin with
+	// BEGIN IMMEDIATE; it also runs the migrations.
+	write *sql.DB
+	// read runs View's read-only transactions.
+	read *sql.DB
+}
+
+// Open opens the database at path, creating it if it does not exist, and
+// brings its schema up to date. It fails if the file was written by a newer
+// ecrd whose schema this one does not know.
+func Open(path string) (*Store, error) {
+	write, err := sql.Open("sqlite", dsn(path, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer at a time: the database allows no more, and waiting in
+	// database/sql for the connection honours the caller's ctx, where
+	// waiting in SQLite's busy handler would not.
+	write.SetMaxOpenConns(1)
+	if err := migrate(context.Background(), write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+
+	// query_only makes a write inside View fail loudly instead of slipping
+	// past the single writer.
+	read, err := sql.Open("sqlite", dsn(path, "_query_only=1"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// Each connection is a whole SQLite handle with its own page cache;
+	// more readers than CPUs would only queue inside SQLite.
+	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	if err := read.Ping(); err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{write: write, read: read}, nil
+}
+
+// dsn returns the modernc DSN for the file at path with connPragmas and the
+// extra query parameters. The path is escaped so that a '?', '#' or '%' in
+// it cannot be mistaken for the start of the parameters.
+func dsn(path string, extra ...string) string {
+	params := make([]string, 0, len(connPragmas)+len(extra))
+	for _, p := range connPragmas {
+		params = append(params, "_pragma="+url.QueryEscape(p))
+	}
+	params = append(params, extra...)
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(params, "&")
+}
+
+// View runs fn in a read-only transaction that sees one consistent snapshot.
+func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
+	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	defer sqlTx.Rollback()
+	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: end read: %w", err)
+	}
+	return nil
+}
+
+// Update runs fn in a write transaction and commits it when fn returns nil;
+// fn's error is returned as it is, with nothing written. Writers run one at
+// a time, so fn is never run more than once. fn must not call Update on the
+// same Store: it would wait for the connection it holds until ctx ends.
+func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error {
+	// _txlock=immediate makes this BEGIN IMMEDIATE: the write lock is taken
+	// up front, so no later statement can fail to upgrade a read lock.
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin write: %w", err)
+	}
+	defer sqlTx.Rollback()
+	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both connection pools, after waiting for the queries that
+// have started to finish.
+func (s *Store) Close() error {
+	werr := s.write.Close()
+	rerr := s.read.Close()
+	if werr != nil {
+		return fmt.Errorf("sqlite: close: %w", werr)
+	}
+	if rerr != nil {
+		return fmt.Errorf("sqlite: close: %w", rerr)
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package registry
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Limits are the bounds the core enforces on uploads. The defaults are ECR's
+// service quotas.
+type Limits struct {
+	// PartSize is the part size InitiateLayerUpload advises clients to use.
+	PartSize int64
+	// MinPartSize is the least size of every part but the last.
+	MinPartSize int64
+	// MaxPartSize is the most bytes one part may carry.
+	MaxPartSize int64
+	// MaxParts is the most parts one upload may have.
+	MaxParts int
+	// MaxLayerSize is the largest layer an upload may build.
+	MaxLayerSize int64
+	// UploadExpiry is how long an upload may stay idle before it expires
+	// and its bytes are reclaimed.
+	UploadExpiry time.Duration
+	// LeaseTimeout is how long a request may hold an upload while writing a
+	// part before another request may take it over (the holder is presumed
+	// crashed).
+	LeaseTimeout time.Duration
+}
+
+const mib = 1 << 20
+
+// DefaultLimits returns ECR's quotas: parts of 5 MiB to 20 MiB (the model's
+// LayerPartBlob maximum), 4,200 parts, layers up to 52,000 MiB. Idle uploads
+// expire after 24 hours.
+func DefaultLimits() Limits {
+	return Limits{
+		PartSize:     10 * mib,
+		MinPartSize:  5 * mib,
+		MaxPartSize:  20 * mib,
+		MaxParts:     4200,
+		MaxLayerSize: 52000 * mib,
+		UploadExpiry: 24 * time.Hour,
+		LeaseTimeout: 15 * time.Minute,
+	}
+}
+
+// Options configure a Registry.
+type Options struct {
+	Meta  MetaStore
+	Blobs BlobStore
+	// Region names the AWS region the registry answers as; it appears in
+	// the ARNs of defaulted KMS keys.
+	Region string
+	Limits Limits
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+	// NewUploadID returns a fresh upload ID; NewUploadID when nil.
+	NewUploadID func() UploadID
+	// Logger receives what the core cannot return to a caller, such as a
+	// failed clean-up after a successful operation; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Registry is the domain core. All its methods are safe for concurrent use;
+// correctness across replicas rests on MetaStore transactions, not on
+// process-local locks.
+type Registry struct {
+	meta   MetaStore
+	blobs  BlobStore
+	region string
+	limits Limits
+	now    func() time.Time
+	newID  func() UploadID
+	log    *slog.Logger
+}
+
+// New returns a Registry over the given stores.
+func New(o Options) *Registry {
+	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.newID == nil {
+		r.newID = NewUploadID
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.limits == (Limits{}) {
+		r.limits = DefaultLimits()
+	}
+	return r
+}
+
+// Limits returns the limits in force.
+func (r *Registry) Limits() Limits { return r.limits }
+
+// Ping reports whether the stores are open.
+func (r *Registry) Ping(ctx context.Context) error { return r.meta.Ping(ctx) }
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying the account of the authenticated caller.
+// Every operation acts on behalf of that account: its registry is the
+// default, and no other account's registry is visible to it.
+func WithCaller(ctx context.Context, account RegistryID) context.Context {
+	return context.WithValue(ctx, callerKey{}, account)
+}
+
+// Caller returns the account set by WithCaller, or "".
+func Caller(ctx context.Context) RegistryID {
+	id, _ := ctx.Value(callerKey{}).(RegistryID)
+	return id
+}
+
+// resolve fills in the caller's registry and hides every other one: a key
+// naming another account's registry gets the same answer as a repository
+// that does not exist, so nothing reveals that the account exists.
+func (r *Registry) resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
+	caller := Caller(ctx)
+	if caller == "" {
+		return key, Errorf(CodeInvalidParameter, "the request carries no account")
+	}
+	if key.Registry == "" {
+		key.Registry = caller
+	}
+	if key.Registry != caller {
+		return key, repositoryNotFound(key)
+	}
+	return key, nil
+}
+
+func repositoryNotFound(key RepoKey) *Error {
+	return Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", key.Name, key.Registry)
+}

@@ -1,0 +1,246 @@
+package registrytest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// metaLayer returns a layer with every field set.
+func metaLayer(name string) registry.Layer {
+	return registry.Layer{
+		Digest:    metaDigest(name),
+		Size:      1<<40 + 7, // beyond 32 bits
+		MediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+		CreatedAt: metaTime(time.Second),
+	}
+}
+
+func testLayerRoundTrip(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "app")
+	metaCreateRepos(t, s, key)
+	full := metaLayer("full")
+	bare := registry.Layer{Digest: metaDigest("no media type"), Size: 0, CreatedAt: metaTime(0)}
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.AddLayer(key, full); err != nil {
+			return err
+		}
+		return tx.AddLayer(key, bare)
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Layers(key, []registry.Digest{full.Digest, bare.Digest})
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 {
+			t.Errorf("Layers returned %d layers, want 2: %v", len(got), got)
+		}
+		for _, want := range []registry.Layer{full, bare} {
+			metaSame(t, "Layer "+string(want.Digest), got[want.Digest], want, normLayer)
+		}
+		return nil
+	})
+}
+
+func testLayersSubset(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "app")
+	metaCreateRepos(t, s, key)
+	held := []registry.Layer{metaLayer("one"), metaLayer("two"), metaLayer("three")}
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		for _, l := range held {
+			if err := tx.AddLayer(key, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	missing := metaDigest("missing")
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Layers(key, []registry.Digest{held[2].Digest, missing, held[0].Digest, held[0].Digest})
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 {
+			t.Errorf("Layers returned %d layers, want 2: %v", len(got), got)
+		}
+		if _, ok := got[missing]; ok {
+			t.Errorf("Layers returned a layer for a digest the repository does not hold")
+		}
+		if _, ok := got[held[1].Digest]; ok {
+			t.Errorf("Layers returned a layer that was not asked for")
+		}
+		metaSame(t, "Layer one", got[held[0].Digest], held[0], normLayer)
+		metaSame(t, "Layer three", got[held[2].Digest], held[2], normLayer)
+		return nil
+	})
+}
+
+func testLayersNoDigests(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "app")
+	metaCreateRepos(t, s, key)
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(key, metaLayer("one")) })
+	metaView(t, s, func(tx registry.Tx) error {
+		for _, ds := range [][]registry.Digest{nil, {}} {
+			got, err := tx.Layers(key, ds)
+			if err != nil || len(got) != 0 {
+				t.Errorf("Layers(%#v) = %v, %v; want no layers", ds, got, err)
+			}
+		}
+		return nil
+	})
+}
+
+// testLayersMany asks for more digests than a store may bind in one query.
+func testLayersMany(t *testing.T, s registry.MetaStore) {
+	// Every other digest asked for is held.
+	const asked, held = 2500, 1250
+	key := metaKey(metaRegA, "app")
+	metaCreateRepos(t, s, key)
+	var digests []registry.Digest
+	for i := range asked {
+		digests = append(digests, metaDigest(fmt.Sprint("layer ", i)))
+	}
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		for i := 0; i < asked; i += 2 {
+			if err := tx.AddLayer(key, registry.Layer{Digest: digests[i], Size: int64(i), CreatedAt: metaTime(0)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Layers(key, digests)
+		if err != nil {
+			return err
+		}
+		if len(got) != held {
+			t.Errorf("Layers returned %d layers, want %d", len(got), held)
+		}
+		for d, l := range got {
+			if l.Digest != d || l.Size%2 != 0 || digests[l.Size] != d {
+				t.Errorf("Layers[%s] = %+v, not the layer added", d, l)
+			}
+		}
+		if n, err := tx.CountLayers(key); err != nil || n != held {
+			t.Errorf("CountLayers = %d, %v; want %d", n, err, held)
+		}
+		return nil
+	})
+}
+
+func testLayersPerRepository(t *testing.T, s registry.MetaStore) {
+	a, b, twin := metaKey(metaRegA, "app"), metaKey(metaRegA, "other"), metaKey(metaRegB, "app")
+	metaCreateRepos(t, s, a, b, twin)
+	l := metaLayer("one")
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(a, l) })
+	metaView(t, s, func(tx registry.Tx) error {
+		if got, err := tx.Layers(a, []registry.Digest{l.Digest}); err != nil || len(got) != 1 {
+			t.Errorf("Layers of the repository it was added to = %v, %v; want the layer", got, err)
+		}
+		for _, k := range []registry.RepoKey{b, twin} {
+			got, err := tx.Layers(k, []registry.Digest{l.Digest})
+			if err != nil || len(got) != 0 {
+				t.Errorf("Layers(%s/%s) = %v, %v; want none: layers do not leak across repositories", k.Registry, k.Name, got, err)
+			}
+			if n, err := tx.CountLayers(k); err != nil || n != 0 {
+				t.Errorf("CountLayers(%s/%s) = %d, %v; want 0", k.Registry, k.Name, n, err)
+			}
+		}
+		return nil
+	})
+	// The same digest can then be added to each other repository.
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.AddLayer(b, l); err != nil {
+			return err
+		}
+		return tx.AddLayer(twin, l)
+	})
+}
+
+func testLayerAddExisting(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "app")
+	metaCreateRepos(t, s, key)
+	want := metaLayer("one")
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(key, want) })
+	again := registry.Layer{Digest: want.Digest, Size: 1, MediaType: "other", CreatedAt: metaTime(time.Hour)}
+	err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.AddLayer(key, again) })
+	metaWantErr(t, "second AddLayer", err, registry.ErrExists)
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Layers(key, []registry.Digest{want.Digest})
+		if err != nil {
+			return err
+		}
+		metaSame(t, "Layer after refused add", got[want.Digest], want, normLayer)
+		return nil
+	})
+}
+
+func testLayersCount(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "app")
+	metaCreateRepos(t, s, key)
+	for want := range 4 {
+		metaView(t, s, func(tx registry.Tx) error {
+			if n, err := tx.CountLayers(key); err != nil || n != want {
+				t.Errorf("CountLayers = %d, %v; want %d", n, err, want)
+			}
+			return nil
+		})
+		metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(key, metaLayer(fmt.Sprint(want))) })
+	}
+}
+
+func testBlobRoundTrip(t *testing.T, s registry.MetaStore) {
+	want := registry.Blob{Digest: metaDigest("blob"), Size: 1<<40 + 3, CreatedAt: metaTime(0)}
+	sha512 := registry.Blob{Digest: registry.Digest("sha512:" + metaDigest("a").Hex() + metaDigest("b").Hex()), Size: 0, CreatedAt: metaTime(1)}
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.AddBlob(want); err != nil {
+			return err
+		}
+		return tx.AddBlob(sha512)
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		for _, b := range []registry.Blob{want, sha512} {
+			got, err := tx.Blob(b.Digest)
+			if err != nil {
+				return err
+			}
+			metaSame(t, "Blob", got, b, normBlob)
+		}
+		return nil
+	})
+}
+
+func testBlobNotFound(t *testing.T, s registry.MetaStore) {
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		return tx.AddBlob(registry.Blob{Digest: metaDigest("present"), Size: 1, CreatedAt: metaTime(0)})
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		_, err := tx.Blob(metaDigest("absent"))
+		metaWantErr(t, "Blob of an unknown digest", err, registry.ErrNotFound)
+		return nil
+	})
+}
+
+func testBlobAddIdempotent(t *testing.T, s registry.MetaStore) {
+	first := registry.Blob{Digest: metaDigest("blob"), Size: 10, CreatedAt: metaTime(0)}
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddBlob(first) })
+	// Adding again, in a later transaction and twice in one, is no error
+	// and leaves the first record as it is.
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		later := registry.Blob{Digest: first.Digest, Size: 10, CreatedAt: metaTime(time.Hour)}
+		if err := tx.AddBlob(later); err != nil {
+			return err
+		}
+		return tx.AddBlob(later)
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Blob(first.Digest)
+		if err != nil {
+			return err
+		}
+		metaSame(t, "Blob after adding it again", got, first, normBlob)
+		return nil
+	})
+}

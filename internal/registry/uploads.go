@@ -1,0 +1,337 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+)
+
+// InitiateLayerUpload starts an upload into the repository.
+// Errors: RepositoryNotFound.
+func (r *Registry) InitiateLayerUpload(ctx context.Context, key RepoKey) (Upload, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Upload{}, err
+	}
+	state, err := marshalHash(sha256.New())
+	if err != nil {
+		return Upload{}, err
+	}
+	now := r.now().UTC()
+	u := Upload{ID: r.newID(), Repo: key, CreatedAt: now, UpdatedAt: now, HashState: state}
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		return tx.CreateUpload(u)
+	})
+	return u, err
+}
+
+// UploadLayerPart appends the n bytes of body to the upload. The part must
+// start where the upload stands (first == bytes received so far) and span
+// exactly n bytes (last == first+n-1), byte ranges being inclusive as in ECR.
+// It returns the offset of the last byte received.
+// Errors: RepositoryNotFound, UploadNotFound, InvalidLayerPart,
+// LimitExceeded, InvalidParameter.
+func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID, first, last, n int64, body io.Reader) (int64, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if n > r.limits.MaxPartSize {
+		return 0, Errorf(CodeInvalidParameter, "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: 'must have length less than or equal to %d'", r.limits.MaxPartSize)
+	}
+	lease := string(r.newID())
+	u, err := r.takeUpload(ctx, key, id, lease, func(_ Tx, u Upload) (bool, error) {
+		return true, r.checkPart(u, first, last, n)
+	})
+	if err != nil {
+		return 0, err
+	}
+
+	h, err := unmarshalHash(u.HashState)
+	if err != nil {
+		r.releaseLease(ctx, id, lease)
+		return 0, err
+	}
+	written, err := r.blobs.WriteUploadPart(ctx, id, u.Parts, first, io.TeeReader(io.LimitReader(body, n), h))
+	if err == nil && written != n {
+		err = fmt.Errorf("part of upload %s: wrote %d bytes, expected %d", id, written, n)
+	}
+	if err != nil {
+		r.releaseLease(ctx, id, lease)
+		return 0, err
+	}
+	state, err := marshalHash(h)
+	if err != nil {
+		r.releaseLease(ctx, id, lease)
+		return 0, err
+	}
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Upload(id)
+		if err != nil || cur.Lease != lease {
+			// Expired and reaped, or taken over after the lease timed
+			// out: this part's bytes may be overwritten, so it does not count.
+			return uploadNotFound(key, id)
+		}
+		if cur.Parts > 0 && cur.LastPartSize < r.limits.MinPartSize {
+			cur.SmallPart = true
+		}
+		cur.Size += n
+		cur.Parts++
+		cur.LastPartSize = n
+		cur.HashState = state
+		cur.Lease = ""
+		cur.UpdatedAt = r.now().UTC()
+		return tx.UpdateUpload(cur)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// checkPart enforces ECR's rules for where a part may go.
+func (r *Registry) checkPart(u Upload, first, last, n int64) error {
+	bad := func(format string, args ...any) error {
+		return &Error{
+			Code:    CodeInvalidLayerPart,
+			Message: fmt.Sprintf(format, args...),
+			Upload:  &UploadPosition{Registry: u.Repo.Registry, Name: u.Repo.Name, ID: u.ID, LastValidByte: u.Size - 1},
+		}
+	}
+	switch {
+	case first != u.Size:
+		return bad("The part's first byte %d does not follow the last valid byte received, %d: parts must be sent in order and start at the next byte", first, u.Size-1)
+	case last < first:
+		return bad("The part's last byte %d is before its first byte %d", last, first)
+	case last-first+1 != n:
+		return bad("The part spans bytes %d to %d (%d bytes) but carries %d bytes", first, last, last-first+1, n)
+	case u.Parts >= r.limits.MaxParts:
+		return Errorf(CodeLimitExceeded, "An upload can have at most %d parts", r.limits.MaxParts)
+	case u.Size+n > r.limits.MaxLayerSize:
+		return Errorf(CodeLimitExceeded, "A layer can be at most %d bytes; this part would make it %d", r.limits.MaxLayerSize, u.Size+n)
+	}
+	return nil
+}
+
+// CompleteLayerUpload verifies the upload's bytes against the digests the
+// client gives and makes the layer available in the repository.
+// Errors: RepositoryNotFound, UploadNotFound, EmptyUpload, LayerPartTooSmall,
+// InvalidLayer, LayerAlreadyExists.
+func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id UploadID, digests []string) (Digest, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	lease := string(r.newID())
+	var digest Digest
+	var exists bool
+	u, err := r.takeUpload(ctx, key, id, lease, func(tx Tx, u Upload) (bool, error) {
+		switch {
+		case u.Parts == 0:
+			return false, Errorf(CodeEmptyUpload, "The layer upload with id '%s' does not contain any layer parts", id)
+		case u.SmallPart:
+			return false, Errorf(CodeLayerPartTooSmall, "Layer parts must be at least %d bytes (%d MiB) in size, except the last", r.limits.MinPartSize, r.limits.MinPartSize/mib)
+		}
+		h, err := unmarshalHash(u.HashState)
+		if err != nil {
+			return false, err
+		}
+		digest = Digest(fmt.Sprintf("sha256:%x", h.Sum(nil)))
+		if err := checkDigests(digest, digests); err != nil {
+			return false, err
+		}
+		// A layer the repository already holds is not made twice; the
+		// upload is used up either way.
+		have, err := tx.Layers(key, []Digest{digest})
+		if err != nil {
+			return false, err
+		}
+		if _, exists = have[digest]; exists {
+			return false, tx.DeleteUpload(id)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		r.discardUpload(ctx, id)
+		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry)
+	}
+
+	// The bytes become durable under their digest before the metadata that
+	// acknowledges them commits: a crash in between leaves only an
+	// unreferenced blob, never a layer without bytes.
+	if err := r.blobs.CommitUpload(ctx, id, u.Parts, u.Size, digest); err != nil {
+		r.releaseLease(ctx, id, lease)
+		return "", err
+	}
+	now := r.now().UTC()
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if cur, err := tx.Upload(id); err != nil || cur.Lease != lease {
+			return uploadNotFound(key, id)
+		}
+		if err := tx.DeleteUpload(id); err != nil {
+			return err
+		}
+		if err := tx.AddBlob(Blob{Digest: digest, Size: u.Size, CreatedAt: now}); err != nil {
+			return err
+		}
+		return tx.AddLayer(key, Layer{Digest: digest, Size: u.Size, CreatedAt: now})
+	})
+	switch {
+	case errors.Is(err, ErrExists):
+		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry)
+	case errors.Is(err, ErrNotFound):
+		return "", repositoryNotFound(key)
+	case err != nil:
+		return "", err
+	}
+	return digest, nil
+}
+
+// checkDigests requires every digest the client gave to name the bytes
+// received. ecrd computes sha256, as ECR does.
+func checkDigests(computed Digest, given []string) error {
+	for _, g := range given {
+		if g != string(computed) {
+			return Errorf(CodeInvalidLayer, "The layer digest calculated from the uploaded bytes, '%s', does not match the digest specified, '%s'", computed, g)
+		}
+	}
+	return nil
+}
+
+// takeUpload checks the upload and, when check passes and asks for it,
+// leases the upload to the caller so that no other request writes it
+// meanwhile. check runs inside the transaction; it may finish the upload
+// itself (and return lease false), in which case its writes commit.
+func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lease string, check func(tx Tx, u Upload) (bool, error)) (Upload, error) {
+	var u Upload
+	err := r.meta.Update(ctx, func(tx Tx) error {
+		var err error
+		if u, err = r.liveUpload(tx, key, id); err != nil {
+			return err
+		}
+		now := r.now()
+		if u.Lease != "" && now.Sub(u.LeaseAt) < r.limits.LeaseTimeout {
+			return &Error{
+				Code:    CodeInvalidLayerPart,
+				Message: "Another request is writing to this upload; retry once it has finished",
+				Upload:  &UploadPosition{Registry: key.Registry, Name: key.Name, ID: id, LastValidByte: u.Size - 1},
+			}
+		}
+		take, err := check(tx, u)
+		if err != nil || !take {
+			return err
+		}
+		u.Lease, u.LeaseAt = lease, now.UTC()
+		return tx.UpdateUpload(u)
+	})
+	return u, err
+}
+
+// liveUpload returns the upload if it belongs to the repository and has not
+// expired. An upload of another repository is reported as not found, so
+// upload IDs do not leak across repositories or accounts.
+func (r *Registry) liveUpload(tx Tx, key RepoKey, id UploadID) (Upload, error) {
+	if err := r.checkRepository(tx, key); err != nil {
+		return Upload{}, err
+	}
+	u, err := tx.Upload(id)
+	if errors.Is(err, ErrNotFound) || err == nil && (u.Repo != key || r.expired(u)) {
+		return Upload{}, uploadNotFound(key, id)
+	}
+	return u, err
+}
+
+func (r *Registry) expired(u Upload) bool {
+	return r.now().Sub(u.UpdatedAt) > r.limits.UploadExpiry
+}
+
+func (r *Registry) checkRepository(tx Tx, key RepoKey) error {
+	_, err := tx.Repository(key)
+	if errors.Is(err, ErrNotFound) {
+		return repositoryNotFound(key)
+	}
+	return err
+}
+
+func uploadNotFound(key RepoKey, id UploadID) *Error {
+	return Errorf(CodeUploadNotFound, "The upload with id '%s' does not exist in the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
+}
+
+// releaseLease gives the upload back after a failed write, so the client can
+// retry the part at once instead of waiting out the lease.
+func (r *Registry) releaseLease(ctx context.Context, id UploadID, lease string) {
+	err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		u, err := tx.Upload(id)
+		if err != nil || u.Lease != lease {
+			return nil
+		}
+		u.Lease = ""
+		return tx.UpdateUpload(u)
+	})
+	if err != nil {
+		r.log.Warn("could not release an upload lease", "upload", id, "err", err)
+	}
+}
+
+func (r *Registry) discardUpload(ctx context.Context, id UploadID) {
+	if err := r.blobs.DeleteUpload(context.WithoutCancel(ctx), id); err != nil {
+		r.log.Warn("could not remove an upload's bytes", "upload", id, "err", err)
+	}
+}
+
+// ExpireUploads removes uploads idle for longer than the expiry period, with
+// their bytes, and returns how many it removed. The bytes go first: a crash
+// in between leaves an expired record that the next run removes.
+func (r *Registry) ExpireUploads(ctx context.Context) (int, error) {
+	removed := 0
+	for {
+		var stale []Upload
+		err := r.meta.View(ctx, func(tx Tx) (err error) {
+			stale, err = tx.StaleUploads(r.now().Add(-r.limits.UploadExpiry), 100)
+			return err
+		})
+		if err != nil || len(stale) == 0 {
+			return removed, err
+		}
+		for _, u := range stale {
+			if err := r.blobs.DeleteUpload(ctx, u.ID); err != nil {
+				return removed, err
+			}
+			err := r.meta.Update(ctx, func(tx Tx) error {
+				cur, err := tx.Upload(u.ID)
+				if errors.Is(err, ErrNotFound) || err == nil && !r.expired(cur) {
+					return nil
+				} else if err != nil {
+					return err
+				}
+				removed++
+				return tx.DeleteUpload(u.ID)
+			})
+			if err != nil {
+				return removed, err
+			}
+		}
+	}
+}
+
+func marshalHash(h hash.Hash) ([]byte, error) {
+	return h.(encoding.BinaryMarshaler).MarshalBinary()
+}
+
+func unmarshalHash(state []byte) (hash.Hash, error) {
+	h := sha256.New()
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		return nil, fmt.Errorf("restoring the upload's hash state: %w", err)
+	}
+	return h, nil
+}
