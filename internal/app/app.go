@@ -1,0 +1,182 @@
+// Package app is ecrd's composition root: it opens the stores, builds the
+// core, mounts the protocol front ends and runs the HTTP server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/api/ecr"
+	"github.com/ecrd/ecrd/internal/blobstore/fs"
+	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/metastore/sqlite"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// App is a running ecrd: stores open, listener bound.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	meta    registry.MetaStore
+	reg     *registry.Registry
+	ln      net.Listener
+	handler http.Handler
+}
+
+// StartupError is a problem with the configuration or environment that
+// stops ecrd from starting (as opposed to a failure while serving).
+type StartupError struct{ Err error }
+
+func (e *StartupError) Error() string { return e.Err.Error() }
+func (e *StartupError) Unwrap() error { return e.Err }
+
+// New opens the stores under the data dir and binds the listener. Problems
+// come back as *StartupError naming what is wrong.
+func New(cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	if err := a.open(); err != nil {
+		a.close()
+		return nil, &StartupError{Err: err}
+	}
+	return a, nil
+}
+
+func (a *App) open() error {
+	dir := a.cfg.Store.DataDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", dir, err)
+	}
+	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
+	if err != nil {
+		return fmt.Errorf("--data-dir %s: opening the metadata database: %w", dir, err)
+	}
+	a.meta = meta
+	blobs, err := fs.Open(dir)
+	if err != nil {
+		return fmt.Errorf("--data-dir %s: opening the blob store: %w", dir, err)
+	}
+	limits := registry.DefaultLimits()
+	limits.UploadExpiry = a.cfg.Uploads.Expiry
+	a.reg = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log})
+
+	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
+		return fmt.Errorf("--listen %s: %w", a.cfg.Server.Listen, err)
+	}
+	host := a.cfg.Server.Hostname
+	if host == "" {
+		host = a.ln.Addr().String()
+	}
+	api, err := ecr.New(a.reg, ecr.Options{Region: a.cfg.Identity.Region, Hostname: host, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.handler = a.routes(api)
+	return nil
+}
+
+// routes mounts the front ends. The ECR API is POST / with X-Amz-Target;
+// /healthz answers load balancers.
+func (a *App) routes(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("/", api)
+	account := registry.RegistryID(a.cfg.Identity.AccountID)
+	withCaller := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Until SigV4 authentication identifies callers, every request
+		// acts as the configured account.
+		mux.ServeHTTP(w, r.WithContext(registry.WithCaller(r.Context(), account)))
+	})
+	return accessLog(a.log, withCaller)
+}
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := a.reg.Ping(ctx); err != nil {
+		a.log.Error("health check failed", "err", err)
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// Handler is the root HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Run serves until ctx is done, then stops accepting, lets in-flight
+// requests finish (up to the shutdown timeout) and closes the stores.
+func (a *App) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	reaperDone := make(chan struct{})
+	reaperCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(reaperDone); a.reapUploads(reaperCtx) }()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(a.ln) }()
+	a.log.Info("ecrd serving", "addr", a.ln.Addr().String(), "data_dir", a.cfg.Store.DataDir,
+		"region", a.cfg.Identity.Region, "account", a.cfg.Identity.AccountID)
+
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		a.log.Info("shutting down: draining in-flight requests", "timeout", a.cfg.Server.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopReaper()
+	<-reaperDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, a.close())
+}
+
+// reapUploads expires idle uploads now and then, reclaiming their bytes.
+func (a *App) reapUploads(ctx context.Context) {
+	every := min(a.cfg.Uploads.Expiry/4, 10*time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := a.reg.ExpireUploads(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("expiring idle uploads", "err", err)
+		} else if n > 0 {
+			a.log.Info("expired idle uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) close() error {
+	var err error
+	if a.ln != nil {
+		a.ln.Close() // already closed by Shutdown on the normal path
+	}
+	if a.meta != nil {
+		err = a.meta.Close()
+		a.meta = nil
+	}
+	return err
+}

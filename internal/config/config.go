@@ -1,0 +1,145 @@
+// Package config holds ecrd's typed configuration: defaults, loading from
+// flags and environment variables, and validation that reports every
+// problem at once.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is everything `ecrd serve` needs.
+type Config struct {
+	Server   Server
+	Store    Store
+	Identity Identity
+	Uploads  Uploads
+}
+
+// Server configures the HTTP listener.
+type Server struct {
+	// Listen is the host:port to listen on.
+	Listen string
+	// Hostname is the host[:port] clients reach the registry at; it
+	// appears in repositoryUri. Empty means the listen address.
+	Hostname string
+	// ShutdownTimeout bounds how long in-flight requests may drain.
+	ShutdownTimeout time.Duration
+}
+
+// Store configures where state is kept.
+type Store struct {
+	// DataDir holds the metadata database and the blobs.
+	DataDir string
+}
+
+// Identity is the AWS identity the registry answers as.
+type Identity struct {
+	Region    string
+	AccountID string
+}
+
+// Uploads configures layer uploads.
+type Uploads struct {
+	// Expiry is how long an idle upload lives before its bytes are reclaimed.
+	Expiry time.Duration
+}
+
+// Default returns the configuration `ecrd serve` runs with when given nothing.
+func Default() Config {
+	return Config{
+		Server:   Server{Listen: "127.0.0.1:5000", ShutdownTimeout: 30 * time.Second},
+		Store:    Store{DataDir: "./ecrd-data"},
+		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
+		Uploads:  Uploads{Expiry: 24 * time.Hour},
+	}
+}
+
+// AdvertisedHost returns the host clients are told to use.
+func (c Config) AdvertisedHost() string {
+	if c.Server.Hostname != "" {
+		return c.Server.Hostname
+	}
+	return c.Server.Listen
+}
+
+// Load parses `serve` flags from args, with environment variables (looked up
+// through getenv) as fallbacks and Default() beneath both, then validates.
+// A flag syntax error is returned alone (flag's usage goes to usage);
+// otherwise every problem is returned at once.
+func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet("ecrd serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	str := func(p *string, name, env, help string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, help+" (env "+env+")")
+	}
+	dur := func(p *time.Duration, name, env, help string) error {
+		if v := getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration such as 24h", env, v)
+			}
+			*p = d
+		}
+		fs.DurationVar(p, name, *p, help+" (env "+env+")")
+		return nil
+	}
+	str(&c.Server.Listen, "listen", "ECRD_LISTEN", "host:port to listen on")
+	str(&c.Server.Hostname, "hostname", "ECRD_HOSTNAME", "host[:port] clients use to reach ecrd, shown in repositoryUri (default: the listen address)")
+	str(&c.Store.DataDir, "data-dir", "ECRD_DATA_DIR", "directory for metadata and blobs, created if missing")
+	str(&c.Identity.Region, "region", "ECRD_REGION", "AWS region ecrd answers as")
+	str(&c.Identity.AccountID, "account-id", "ECRD_ACCOUNT_ID", "12-digit AWS account ID of the registry")
+	var errs []error
+	errs = append(errs, dur(&c.Uploads.Expiry, "upload-expiry", "ECRD_UPLOAD_EXPIRY", "how long an idle layer upload lives before its bytes are reclaimed"))
+	errs = append(errs, dur(&c.Server.ShutdownTimeout, "shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "how long in-flight requests may drain on SIGINT/SIGTERM"))
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	errs = append(errs, c.Validate())
+	return c, errors.Join(errs...)
+}
+
+var (
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate returns every problem with c, joined, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: want host:port, such as 127.0.0.1:5000", c.Server.Listen))
+	}
+	if h := c.Server.Hostname; h != "" && strings.ContainsAny(h, "/ ") {
+		errs = append(errs, fmt.Errorf("--hostname %q: want host or host:port, without scheme or path", h))
+	}
+	if c.Store.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir: must not be empty"))
+	}
+	if !regionPattern.MatchString(c.Identity.Region) {
+		errs = append(errs, fmt.Errorf("--region %q: want an AWS region name such as us-east-1", c.Identity.Region))
+	}
+	if !accountPattern.MatchString(c.Identity.AccountID) {
+		errs = append(errs, fmt.Errorf("--account-id %q: want 12 digits", c.Identity.AccountID))
+	}
+	if c.Uploads.Expiry < time.Minute {
+		errs = append(errs, fmt.Errorf("--upload-expiry %s: must be at least 1m", c.Uploads.Expiry))
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.Server.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
