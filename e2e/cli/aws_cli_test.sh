@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# End-to-end: the AWS CLI drives repositories, a layer upload and
+# BatchCheckLayerAvailability against a real ecrd, including the worked
+# example of the CLI's batch-check-layer-availability man page.
+source "$(dirname "$0")/lib.sh"
+start_ecrd
+ecr() { aws ecr --endpoint-url "$ECRD_URL" --output json "$@"; }
+passed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+
+# Repositories.
+ecr create-repository --repository-name cluster-autoscaler >"$WORK/create.json"
+python3 - "$WORK/create.json" <<'PY' || fail "create-repository output"
+import json, sys
+r = json.load(open(sys.argv[1]))["repository"]
+assert r["repositoryArn"] == "arn:aws:ecr:us-east-1:000000000000:repository/cluster-autoscaler", r
+assert r["registryId"] == "000000000000" and r["repositoryName"] == "cluster-autoscaler", r
+assert r["repositoryUri"].endswith("/cluster-autoscaler"), r
+assert r["imageTagMutability"] == "MUTABLE", r
+assert r["encryptionConfiguration"] == {"encryptionType": "AES256"}, r
+assert r["imageScanningConfiguration"] == {"scanOnPush": False}, r
+assert isinstance(r["createdAt"], (int, float)), r
+PY
+ok create-repository
+
+ecr describe-repositories --repository-names cluster-autoscaler --query 'repositories[0].repositoryName' --output text | grep -qx cluster-autoscaler || fail describe-repositories
+ok describe-repositories
+
+# A 2777-byte blob (an image config), uploaded in one part.
+python3 - "$WORK/config.json" <<'PY'
+import json, sys
+doc = {"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/usr/bin"]}, "rootfs": {"type": "layers", "diff_ids": []}}
+s = json.dumps(doc)
+s = s[:-1] + ', "comment": "' + "x" * (2777 - len(s) - 15) + '"}'
+assert len(s) == 2777, len(s)
+open(sys.argv[1], "w").write(s)
+PY
+size=$(stat -c %s "$WORK/config.json"); [ "$size" = 2777 ] || fail "blob is $size bytes"
+digest="sha256:$(sha256sum "$WORK/config.json" | cut -d' ' -f1)"
+upload=$(ecr initiate-layer-upload --repository-name cluster-autoscaler --query uploadId --output text)
+ecr upload-layer-part --repository-name cluster-autoscaler --upload-id "$upload" \
+  --part-first-byte 0 --part-last-byte 2776 --layer-part-blob "fileb://$WORK/config.json" --query lastByteReceived --output text | grep -qx 2776 || fail upload-layer-part
+ecr complete-layer-upload --repository-name cluster-autoscaler --upload-id "$upload" --layer-digests "$digest" \
+  --query layerDigest --output text | grep -qx "$digest" || fail complete-layer-upload
+ok "layer upload of $digest"
+
+# The man page's example: the same command, the same output shape.
+ecr batch-check-layer-availability --repository-name cluster-autoscaler --layer-digests "$digest" >"$WORK/check.json"
+cat "$WORK/check.json"
+python3 - "$WORK/check.json" "$digest" <<'PY' || fail "batch-check-layer-availability output"
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert out == {"layers": [{"layerDigest": sys.argv[2], "layerAvailability": "AVAILABLE", "layerSize": 2777}], "failures": []}, out
+PY
+ok batch-check-layer-availability
+
+# Absent and malformed digests are per-digest failures, in request order.
+ecr batch-check-layer-availability --repository-name cluster-autoscaler \
+  --layer-digests "sha256:$(printf '0%.0s' $(seq 64))" not-a-digest >"$WORK/fail.json"
+python3 - "$WORK/fail.json" <<'PY' || fail "failures output"
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert out["layers"] == [], out
+assert [f["failureCode"] for f in out["failures"]] == ["MissingLayerDigest", "InvalidLayerDigest"], out
+assert out["failures"][1]["layerDigest"] == "not-a-digest" and all(f["failureReason"] for f in out["failures"]), out
+PY
+ok "absent and malformed digests"
+
+# The CLI's error output for a missing repository.
+set +e
+ecr batch-check-layer-availability --repository-name nope --layer-digests "$digest" >"$WORK/err.out" 2>"$WORK/err.txt"
+status=$?
+set -e
+cat "$WORK/err.txt"
+[ "$status" = 254 ] || [ "$status" = 255 ] || fail "exit status $status for a missing repository"
+grep -qF "An error occurred (RepositoryNotFoundException) when calling the BatchCheckLayerAvailability operation: The repository with name 'nope' does not exist in the registry with id '000000000000'" "$WORK/err.txt" || fail "error output"
+ok "missing repository error"
+
+# Deletion: refused while the layer is there, done with --force.
+set +e
+ecr delete-repository --repository-name cluster-autoscaler 2>"$WORK/err.txt" >/dev/null
+status=$?
+set -e
+[ "$status" != 0 ] && grep -q RepositoryNotEmptyException "$WORK/err.txt" || fail "delete without --force"
+ecr delete-repository --repository-name cluster-autoscaler --force --query repository.repositoryName --output text | grep -qx cluster-autoscaler || fail "delete --force"
+ok delete-repository
+
+echo "aws-cli: $passed passed, 0 failed"

@@ -1,0 +1,338 @@
+package awsjson
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strings"
+)
+
+// DefaultMaxBody is the request body cap when Service.MaxBody is zero:
+// room for an UploadLayerPart carrying a 20 MiB part in base64 (about
+// 26.7 MiB) and its other members.
+const DefaultMaxBody = 32 << 20
+
+// Service serves one awsJson 1.1 API at POST /: it checks the method,
+// Content-Type and X-Amz-Target, reads the body once (bounded by MaxBody),
+// validates it against the operation's input shape, decodes it into the
+// operation's input, calls the operation and writes its output, or writes
+// the error. Every response carries Content-Type application/x-amz-json-1.1
+// and x-amzn-RequestId; errors also carry x-amzn-ErrorType.
+//
+// The request path is not checked: mount Service where the API lives.
+// Set the fields before serving and do not change them afterwards.
+type Service struct {
+	// Model supplies the target prefix, the operations and the input
+	// constraints. Required.
+	Model *Model
+	// Ops holds the implemented operations, keyed by operation name
+	// without the target prefix.
+	Ops map[string]Handler
+	// MapError turns an error returned by an operation into the error the
+	// client sees. A nil result, or a nil MapError, makes it a server
+	// error whose detail is logged and not sent.
+	MapError func(error) *WireError
+	// Logger receives server errors and panics. Nil discards them.
+	Logger *slog.Logger
+	// MaxBody caps the request body in bytes; zero means DefaultMaxBody.
+	MaxBody int64
+	// Unimplemented answers operations the model has but Ops lacks. Nil
+	// answers UnknownOperationException naming the operation.
+	Unimplemented func(op string) *WireError
+	// ServerError is the answer to unexpected errors and panics; its
+	// message must not reveal internals. Nil answers a 500
+	// ServerException naming the request ID.
+	ServerError func(requestID string) *WireError
+	// NewRequestID makes request IDs. Nil makes random UUIDs.
+	NewRequestID func() string
+}
+
+// Check reports configuration mistakes: a missing model or an operation in
+// Ops that the model does not have (and so could never be reached).
+func (s *Service) Check() error {
+	if s.Model == nil {
+		return errors.New("awsjson: Service has no Model")
+	}
+	var errs []error
+	for name := range s.Ops {
+		if _, ok := s.Model.Operation(name); !ok {
+			errs = append(errs, fmt.Errorf("awsjson: operation %q is not in the %s model", name, s.Model.TargetPrefix))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := newRequestID()
+	if s.NewRequestID != nil {
+		id = s.NewRequestID()
+	}
+	ctx := r.Context()
+	info := RequestInfoFrom(ctx)
+	if info == nil {
+		ctx, info = WithRequestInfo(ctx)
+	}
+	info.RequestID = id
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("X-Amzn-Requestid", id)
+
+	body, werr := s.serve(ctx, w, r, info)
+	if werr != nil {
+		info.ErrorType = werr.Type
+		writeError(w, werr)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// serve runs the request and returns the encoded output or the error to
+// send: the single place where a request's outcome is decided.
+func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, info *RequestInfo) ([]byte, *WireError) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return nil, &WireError{Type: typeUnknownOperation, Status: http.StatusMethodNotAllowed,
+			Message: fmt.Sprintf("HTTP method %s is not supported; AWS JSON requests are sent with POST", r.Method)}
+	}
+	if werr := checkContentType(r.Header.Get("Content-Type")); werr != nil {
+		return nil, werr
+	}
+	op, werr := s.operation(r.Header.Get("X-Amz-Target"))
+	if werr != nil {
+		return nil, werr
+	}
+	info.Operation = op.Name
+	h, ok := s.Ops[op.Name]
+	if !ok {
+		return nil, s.unimplemented(op.Name)
+	}
+	body, werr := s.readBody(w, r)
+	if werr != nil {
+		return nil, werr
+	}
+	body, werr = s.checkBody(ctx, info, op, body)
+	if werr != nil {
+		return nil, werr
+	}
+	call, err := h.decode(body)
+	if err != nil {
+		// The body passed validation, so the input struct disagrees with
+		// the model or a number is written in a form Go will not take
+		// (1.0 for a long): worth a warning either way.
+		s.logger().WarnContext(ctx, "awsjson: validated request did not decode",
+			"operation", op.Name, "request_id", info.RequestID, "error", err)
+		return nil, decodeError(err)
+	}
+	out, err := s.call(ctx, info, call)
+	if err != nil {
+		return nil, s.mapError(ctx, info, err)
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		s.logger().ErrorContext(ctx, "awsjson: encode output",
+			"operation", op.Name, "request_id", info.RequestID, "error", err)
+		return nil, s.serverError(info.RequestID)
+	}
+	return data, nil
+}
+
+func checkContentType(ct string) *WireError {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && strings.EqualFold(mt, ContentType) {
+		return nil
+	}
+	got := fmt.Sprintf("Content-Type %q is not supported", ct)
+	if ct == "" {
+		got = "Content-Type is missing"
+	}
+	return &WireError{Type: typeUnknownOperation,
+		Message: got + "; AWS JSON 1.1 requests must be sent as " + ContentType}
+}
+
+// operation resolves X-Amz-Target to a model operation.
+func (s *Service) operation(target string) (Operation, *WireError) {
+	want := s.Model.TargetPrefix + ".<Operation>"
+	if target == "" {
+		return Operation{}, &WireError{Type: typeUnknownOperation,
+			Message: "X-Amz-Target is missing; it must name an operation as " + want}
+	}
+	name, ok := strings.CutPrefix(target, s.Model.TargetPrefix+".")
+	op, known := s.Model.Operation(name)
+	if !ok || !known {
+		return Operation{}, &WireError{Type: typeUnknownOperation,
+			Message: fmt.Sprintf("X-Amz-Target %q is not a valid operation; expected %s", target, want)}
+	}
+	return op, nil
+}
+
+func (s *Service) unimplemented(op string) *WireError {
+	if s.Unimplemented != nil {
+		if werr := s.Unimplemented(op); werr != nil {
+			return werr
+		}
+	}
+	return &WireError{Type: typeUnknownOperation,
+		Message: "Operation " + op + " is not supported by this server"}
+}
+
+// readBody reads the whole body once. A JSON body must be held whole to be
+// validated, so MaxBody is what bounds memory per request.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *WireError) {
+	limit := s.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxBody
+	}
+	tooLarge := &WireError{Type: typeTooLarge, Status: http.StatusRequestEntityTooLarge,
+		Message: fmt.Sprintf("Request body is larger than the limit of %d bytes", limit)}
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		// Size the buffer once so a 28 MiB body is not copied while growing.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, &WireError{Type: typeSerialization, Message: "Request body could not be read"}
+	}
+	return buf.Bytes(), nil
+}
+
+// checkBody parses body, which must be one JSON object, and validates it
+// against op's input shape. It returns the body to decode: body itself, or
+// a re-encoding when validation dropped case-folded duplicate keys.
+func (s *Service) checkBody(ctx context.Context, info *RequestInfo, op Operation, body []byte) ([]byte, *WireError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, &WireError{Type: typeSerialization,
+			Message: "Request body is empty; it must be a JSON object (at least {})"}
+	}
+	// Numbers decode as float64 rather than json.Number: json.Decoder
+	// would copy the whole body into its own buffer first. Validate
+	// handles float64, and decoding into the input struct is exact.
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, bodyError(err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, &WireError{Type: typeSerialization,
+			Message: "Request body must be a JSON object, not " + jsonKind(v)}
+	}
+	in, ok := s.Model.shapes[op.Input]
+	if !ok {
+		return body, nil
+	}
+	stripped, err := s.Model.validateInput(in, obj)
+	var serr *SerializationError
+	var cerr *ConstraintError
+	switch {
+	case errors.As(err, &serr):
+		return nil, &WireError{Type: typeSerialization, Message: serr.Error()}
+	case errors.As(err, &cerr):
+		return nil, &WireError{Type: typeInvalidParameter, Message: cerr.Error()}
+	case err != nil:
+		s.logger().ErrorContext(ctx, "awsjson: validate",
+			"operation", op.Name, "request_id", info.RequestID, "error", err)
+		return nil, s.serverError(info.RequestID)
+	}
+	if stripped {
+		if body, err = json.Marshal(obj); err != nil {
+			s.logger().ErrorContext(ctx, "awsjson: re-encode body",
+				"operation", op.Name, "request_id", info.RequestID, "error", err)
+			return nil, s.serverError(info.RequestID)
+		}
+	}
+	return body, nil
+}
+
+// bodyError explains why a body is not JSON.
+func bodyError(err error) *WireError {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	msg := "Request body is not valid JSON"
+	switch {
+	case errors.As(err, &syn):
+		msg = fmt.Sprintf("Request body is not valid JSON: %s (at byte %d)", syn.Error(), syn.Offset)
+	case errors.As(err, &typ): // decoding into any, only a number can fail
+		msg = "Request body holds a value out of range: " + typ.Value
+	}
+	return &WireError{Type: typeSerialization, Message: msg}
+}
+
+// decodeError explains why a validated body did not decode.
+func decodeError(err error) *WireError {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field != "" {
+		return &WireError{Type: typeSerialization,
+			Message: fmt.Sprintf("Value at '%s' cannot be decoded from %s", typ.Field, typ.Value)}
+	}
+	return &WireError{Type: typeSerialization, Message: "Request body could not be decoded"}
+}
+
+// call runs the operation, turning a panic into an error response.
+func (s *Service) call(ctx context.Context, info *RequestInfo, call func(context.Context) (any, error)) (out any, err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler { // a deliberate abort, not a bug
+			panic(p)
+		}
+		s.logger().ErrorContext(ctx, "awsjson: operation panicked",
+			"operation", info.Operation, "request_id", info.RequestID,
+			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		out, err = nil, errPanicked
+	}()
+	return call(ctx)
+}
+
+// errPanicked stands for a recovered panic; it is never mapped.
+var errPanicked = errors.New("awsjson: operation panicked")
+
+func (s *Service) mapError(ctx context.Context, info *RequestInfo, err error) *WireError {
+	if errors.Is(err, errPanicked) {
+		return s.serverError(info.RequestID)
+	}
+	var werr *WireError
+	if s.MapError != nil {
+		werr = s.MapError(err)
+	}
+	if werr == nil || werr.Status >= 500 {
+		s.logger().ErrorContext(ctx, "awsjson: operation failed",
+			"operation", info.Operation, "request_id", info.RequestID, "error", err)
+	}
+	if werr == nil {
+		return s.serverError(info.RequestID)
+	}
+	return werr
+}
+
+func (s *Service) serverError(requestID string) *WireError {
+	if s.ServerError != nil {
+		if werr := s.ServerError(requestID); werr != nil {
+			return werr
+		}
+	}
+	return &WireError{Type: typeServer, Status: http.StatusInternalServerError,
+		Message: "An internal error occurred; request ID " + requestID}
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

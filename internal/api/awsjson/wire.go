@@ -1,0 +1,83 @@
+package awsjson
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// ContentType is the media type of every awsJson 1.1 request and response.
+const ContentType = "application/x-amz-json-1.1"
+
+// WireError is an error as the client sees it: the __type, the HTTP status
+// and the message, plus any other members the model gives the exception
+// (e.g. lastValidByteReceived on InvalidLayerPartException), which are
+// sent beside the message.
+type WireError struct {
+	Type    string
+	Status  int // 0 means 400, the status of every modeled client exception
+	Message string
+	Fields  map[string]any
+}
+
+// Protocol-level errors: AWS's Coral framework answers these itself, before
+// any operation runs, so they are not in the service models.
+const (
+	typeUnknownOperation = "UnknownOperationException"
+	typeSerialization    = "SerializationException"
+	typeTooLarge         = "RequestEntityTooLargeException"
+	typeInvalidParameter = "InvalidParameterException"
+	typeServer           = "ServerException"
+)
+
+// writeJSON sends a 200 (or other) response with the headers every
+// response carries.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) // the client may be gone; nothing useful to do about it
+}
+
+// writeError sends e as an awsJson error: x-amzn-ErrorType and
+// {"__type":..., "message":..., ...Fields}.
+func writeError(w http.ResponseWriter, e *WireError) {
+	body := make(map[string]any, len(e.Fields)+2)
+	for k, v := range e.Fields {
+		body[k] = v
+	}
+	body["__type"] = e.Type
+	body["message"] = e.Message
+	data, err := json.Marshal(body)
+	if err != nil {
+		// Fields held something unencodable; the type and message still go.
+		data, _ = json.Marshal(map[string]string{"__type": e.Type, "message": e.Message})
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	w.Header().Set("X-Amzn-Errortype", e.Type)
+	writeJSON(w, status, data)
+}
+
+// newRequestID returns a random (version 4) UUID, as AWS request IDs are.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}

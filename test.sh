@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every ecrd test: static checks, the Go tests (unit, contract and
+# end-to-end with the AWS SDK for Go v2) under the race detector, and the
+# end-to-end scripts with the AWS CLI and boto3. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need() { command -v "$1" >/dev/null || { echo "test.sh: $1 is required but not installed" >&2; exit 1; }; }
+need go
+need python3
+need aws
+python3 -c 'import boto3' 2>/dev/null || { echo "test.sh: boto3 is required but not installed" >&2; exit 1; }
+
+echo "== gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$bad" ] || { echo "gofmt would change: $bad" >&2; exit 1; }
+echo "== go vet"
+go vet ./...
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+echo "== aws CLI end-to-end"
+bash e2e/cli/aws_cli_test.sh
+echo "== boto3 end-to-end"
+bash e2e/cli/boto3_test.sh
+echo "test.sh: all passed"
