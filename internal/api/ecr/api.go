@@ -1,0 +1,90 @@
+// Package ecr is the Amazon ECR API front end (AWS JSON 1.1, target prefix
+// AmazonEC2ContainerRegistry_V20150921): each operation decodes its input,
+// parses it into domain values, calls the core and encodes the output.
+package ecr
+
+import (
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// modelJSON is the botocore ECR model trimmed to what validation needs
+// (go generate refreshes it from the installed botocore).
+//
+//go:embed model.json
+var modelJSON []byte
+
+// MaxBody caps request bodies: UploadLayerPart carries up to 20 MiB, which
+// is about 27 MiB in base64, plus the JSON around it.
+const MaxBody = 32 << 20
+
+// Options configure the front end.
+type Options struct {
+	// Region and Hostname shape ARNs and repository URIs.
+	Region   string
+	Hostname string
+	Logger   *slog.Logger
+}
+
+// API holds the front end's dependencies.
+type API struct {
+	reg      *registry.Registry
+	region   string
+	hostname string
+}
+
+// New returns the ECR API handler over the core.
+func New(reg *registry.Registry, o Options) (http.Handler, error) {
+	model, err := awsjson.LoadModel(modelJSON)
+	if err != nil {
+		return nil, fmt.Errorf("loading the ECR model: %w", err)
+	}
+	a := &API{reg: reg, region: o.Region, hostname: o.Hostname}
+	return &awsjson.Service{
+		Model:         model,
+		Ops:           a.operations(),
+		MapError:      mapError,
+		Logger:        o.Logger,
+		MaxBody:       MaxBody,
+		Unimplemented: unimplemented,
+		ServerError:   serverError,
+	}, nil
+}
+
+// operations maps each implemented operation to its handler.
+func (a *API) operations() map[string]awsjson.Handler {
+	return map[string]awsjson.Handler{
+		"CreateRepository":            awsjson.Op(a.createRepository),
+		"DescribeRepositories":        awsjson.Op(a.describeRepositories),
+		"DeleteRepository":            awsjson.Op(a.deleteRepository),
+		"ListTagsForResource":         awsjson.Op(a.listTagsForResource),
+		"BatchCheckLayerAvailability": awsjson.Op(a.batchCheckLayerAvailability),
+		"InitiateLayerUpload":         awsjson.Op(a.initiateLayerUpload),
+		"UploadLayerPart":             awsjson.Op(a.uploadLayerPart),
+		"CompleteLayerUpload":         awsjson.Op(a.completeLayerUpload),
+	}
+}
+
+// repoKey parses the registryId and repositoryName every repository
+// operation carries.
+func repoKey(registryID, name string) (registry.RepoKey, error) {
+	var key registry.RepoKey
+	if registryID != "" {
+		id, err := registry.ParseRegistryID(registryID)
+		if err != nil {
+			return key, err
+		}
+		key.Registry = id
+	}
+	n, err := registry.ParseRepositoryName(name)
+	if err != nil {
+		return key, err
+	}
+	key.Name = n
+	return key, nil
+}

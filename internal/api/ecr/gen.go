@@ -1,0 +1,3 @@
+package ecr
+
+//go:generate go run ../awsjson/modeltrim -o model.json ecr/2015-09-21

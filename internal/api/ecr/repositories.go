@@ -1,0 +1,138 @@
+package ecr
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+func (a *API) createRepository(ctx context.Context, in *createRepositoryInput) (*createRepositoryOutput, error) {
+	key, err := repoKey(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return nil, err
+	}
+	nr := registry.NewRepository{Key: key, TagMutability: in.ImageTagMutability}
+	for _, f := range in.ImageTagMutabilityExclusionFilters {
+		nr.MutabilityExclusions = append(nr.MutabilityExclusions, f.Filter)
+	}
+	if c := in.ImageScanningConfiguration; c != nil {
+		nr.ScanOnPush = c.ScanOnPush
+	}
+	if c := in.EncryptionConfiguration; c != nil {
+		nr.EncryptionType, nr.KMSKey = c.EncryptionType, c.KMSKey
+	}
+	for _, t := range in.Tags {
+		nr.Tags = append(nr.Tags, registry.ResourceTag{Key: t.Key, Value: t.Value})
+	}
+	repo, err := a.reg.CreateRepository(ctx, nr)
+	if err != nil {
+		return nil, err
+	}
+	return &createRepositoryOutput{Repository: a.repository(repo)}, nil
+}
+
+// defaultMaxResults is ECR's page size when maxResults is not given.
+const defaultMaxResults = 100
+
+func (a *API) describeRepositories(ctx context.Context, in *describeRepositoriesInput) (*describeRepositoriesOutput, error) {
+	var reg registry.RegistryID
+	if in.RegistryID != "" {
+		id, err := registry.ParseRegistryID(in.RegistryID)
+		if err != nil {
+			return nil, err
+		}
+		reg = id
+	}
+	out := &describeRepositoriesOutput{Repositories: []repository{}}
+	if in.RepositoryNames != nil {
+		if in.NextToken != nil || in.MaxResults != nil {
+			return nil, registry.Errorf(registry.CodeInvalidParameter, "Invalid parameter: nextToken and maxResults cannot be used when repositoryNames are given")
+		}
+		names := make([]registry.RepositoryName, len(in.RepositoryNames))
+		for i, s := range in.RepositoryNames {
+			n, err := registry.ParseRepositoryName(s)
+			if err != nil {
+				return nil, err
+			}
+			names[i] = n
+		}
+		repos, err := a.reg.DescribeRepositories(ctx, reg, names)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range repos {
+			out.Repositories = append(out.Repositories, a.repository(r))
+		}
+		return out, nil
+	}
+	page := registry.Page{Max: defaultMaxResults}
+	if in.MaxResults != nil {
+		page.Max = *in.MaxResults
+	}
+	if in.NextToken != nil {
+		page.Token = *in.NextToken
+	}
+	repos, next, err := a.reg.ListRepositories(ctx, reg, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range repos {
+		out.Repositories = append(out.Repositories, a.repository(r))
+	}
+	out.NextToken = next
+	return out, nil
+}
+
+func (a *API) deleteRepository(ctx context.Context, in *deleteRepositoryInput) (*deleteRepositoryOutput, error) {
+	key, err := repoKey(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := a.reg.DeleteRepository(ctx, key, in.Force)
+	if err != nil {
+		return nil, err
+	}
+	return &deleteRepositoryOutput{Repository: a.repository(repo)}, nil
+}
+
+func (a *API) listTagsForResource(ctx context.Context, in *listTagsForResourceInput) (*listTagsForResourceOutput, error) {
+	// arn:aws:ecr:<region>:<account>:repository/<name>
+	parts := strings.SplitN(in.ResourceArn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "ecr" || parts[3] != a.region || !strings.HasPrefix(parts[5], "repository/") {
+		return nil, registry.Errorf(registry.CodeInvalidParameter, "Invalid parameter at 'resourceArn': '%s' is not the ARN of a repository in %s", in.ResourceArn, a.region)
+	}
+	key, err := repoKey(parts[4], strings.TrimPrefix(parts[5], "repository/"))
+	if err != nil {
+		return nil, err
+	}
+	repos, err := a.reg.DescribeRepositories(ctx, key.Registry, []registry.RepositoryName{key.Name})
+	if err != nil {
+		return nil, err
+	}
+	out := &listTagsForResourceOutput{Tags: []tag{}}
+	for _, t := range repos[0].Tags {
+		out.Tags = append(out.Tags, tag{Key: t.Key, Value: t.Value})
+	}
+	return out, nil
+}
+
+// repository renders a repository as ECR describes it.
+func (a *API) repository(r registry.Repository) repository {
+	out := repository{
+		RepositoryArn:              fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", a.region, r.Registry, r.Name),
+		RegistryID:                 string(r.Registry),
+		RepositoryName:             string(r.Name),
+		RepositoryURI:              a.hostname + "/" + string(r.Name),
+		CreatedAt:                  awsjson.Time{Time: r.CreatedAt},
+		ImageTagMutability:         r.TagMutability,
+		ImageScanningConfiguration: scanningConfig{ScanOnPush: r.ScanOnPush},
+		EncryptionConfiguration:    encryptionConfig{EncryptionType: r.EncryptionType, KMSKey: r.KMSKey},
+	}
+	for _, f := range r.MutabilityExclusions {
+		out.ImageTagMutabilityExclusionFilters = append(out.ImageTagMutabilityExclusionFilters, exclusionFilter{FilterType: "WILDCARD", Filter: f})
+	}
+	return out
+}
