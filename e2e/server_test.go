@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -121,4 +122,41 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return c
+}
+
+// layerMiB sizes BenchmarkUploadLayer's layer.
+var layerMiB = flag.Int("bench.layer", 512, "layer size in MiB for BenchmarkUploadLayer")
+
+// startServerB is startServer for benchmarks.
+func startServerB(b *testing.B) *server {
+	b.Helper()
+	cfg := config.Default()
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Store.DataDir = b.TempDir()
+	cfg.Identity.AccountID = testAccount
+	a, err := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return &server{URL: "http://" + a.Addr().String(), DataDir: cfg.Store.DataDir}
+}
+
+// pushLayerB uploads small data in one part, for benchmark set-up.
+func pushLayerB(b *testing.B, c *ecr.Client, repo string, data []byte) {
+	b.Helper()
+	up, err := c.InitiateLayerUpload(b.Context(), &ecr.InitiateLayerUploadInput{RepositoryName: aws.String(repo)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.UploadLayerPart(b.Context(), &ecr.UploadLayerPartInput{RepositoryName: aws.String(repo), UploadId: up.UploadId,
+		PartFirstByte: aws.Int64(0), PartLastByte: aws.Int64(int64(len(data)) - 1), LayerPartBlob: data}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.CompleteLayerUpload(b.Context(), &ecr.CompleteLayerUploadInput{RepositoryName: aws.String(repo), UploadId: up.UploadId, LayerDigests: []string{digestOf(data)}}); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -1,0 +1,189 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/blobstore/fs"
+	"github.com/ecrd/ecrd/internal/metastore/sqlite"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+const account = registry.RegistryID("123456789012")
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time        { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration)   { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+func newClock() *clock                 { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func callerCtx() context.Context       { return registry.WithCaller(context.Background(), account) }
+func key(name string) registry.RepoKey { return registry.RepoKey{Name: registry.RepositoryName(name)} }
+func digest(b []byte) string           { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
+func part(n int, fill byte) []byte     { return bytes.Repeat([]byte{fill}, n) }
+func limits() registry.Limits          { l := registry.DefaultLimits(); l.MinPartSize = 10; return l }
+func dirEntries(t *testing.T, d string) int {
+	t.Helper()
+	es, err := os.ReadDir(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
+
+// newRegistry returns a core over real stores in a temp dir.
+func newRegistry(t *testing.T, c *clock) (*registry.Registry, string) {
+	t.Helper()
+	dir := t.TempDir()
+	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	blobs, err := fs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: limits(), Now: c.Now})
+	if _, err := r.CreateRepository(callerCtx(), registry.NewRepository{Key: key("a/b")}); err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
+}
+
+func TestExpireUploads(t *testing.T) {
+	c := newClock()
+	r, dir := newRegistry(t, c)
+	ctx := callerCtx()
+	idle, err := r.InitiateLayerUpload(ctx, key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.UploadLayerPart(ctx, key("a/b"), idle.ID, 0, 99, 100, bytes.NewReader(part(100, 1))); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(23 * time.Hour)
+	busy, err := r.InitiateLayerUpload(ctx, key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.UploadLayerPart(ctx, key("a/b"), busy.ID, 0, 99, 100, bytes.NewReader(part(100, 2))); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(2 * time.Hour) // idle is 25h old, busy 2h
+
+	// An expired upload is gone for clients at once, before any reaping.
+	_, err = r.UploadLayerPart(ctx, key("a/b"), idle.ID, 100, 199, 100, bytes.NewReader(part(100, 1)))
+	if registry.ErrorCode(err) != registry.CodeUploadNotFound {
+		t.Fatalf("part on an expired upload: %v, want UploadNotFound", err)
+	}
+	n, err := r.ExpireUploads(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("ExpireUploads = %d, %v; want 1", n, err)
+	}
+	if got := dirEntries(t, filepath.Join(dir, "uploads")); got != 1 {
+		t.Fatalf("%d upload dirs remain, want only the live one", got)
+	}
+	// The live upload is untouched and completes.
+	if _, err := r.CompleteLayerUpload(ctx, key("a/b"), busy.ID, []string{digest(part(100, 2))}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.ExpireUploads(ctx); err != nil || n != 0 {
+		t.Fatalf("second ExpireUploads = %d, %v; want 0", n, err)
+	}
+}
+
+// TestConcurrentParts: two requests racing to write the same part of one
+// upload never both count; the upload ends with exactly the bytes of the
+// accepted parts and the right digest.
+func TestConcurrentParts(t *testing.T) {
+	c := newClock()
+	r, _ := newRegistry(t, c)
+	ctx := callerCtx()
+	u, err := r.InitiateLayerUpload(ctx, key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers = 8
+	var wg sync.WaitGroup
+	accepted := make(chan byte, writers)
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func(fill byte) {
+			defer wg.Done()
+			if _, err := r.UploadLayerPart(ctx, key("a/b"), u.ID, 0, 1<<20-1, 1<<20, bytes.NewReader(part(1<<20, fill))); err == nil {
+				accepted <- fill
+			} else if registry.ErrorCode(err) != registry.CodeInvalidLayerPart {
+				t.Errorf("losing writer got %v, want InvalidLayerPart", err)
+			}
+		}(byte(i + 1))
+	}
+	wg.Wait()
+	close(accepted)
+	var won []byte
+	for f := range accepted {
+		won = append(won, f)
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d writers accepted for the same part, want exactly 1", len(won))
+	}
+	d, err := r.CompleteLayerUpload(ctx, key("a/b"), u.ID, []string{digest(part(1<<20, won[0]))})
+	if err != nil {
+		t.Fatalf("completing with the winner's digest: %v", err)
+	}
+	checks, err := r.CheckLayers(ctx, key("a/b"), []string{string(d)})
+	if err != nil || checks[0].Availability != registry.LayerAvailable {
+		t.Fatalf("CheckLayers: %+v, %v", checks, err)
+	}
+}
+
+// TestFailedPartChangesNothing: a part whose body breaks off midway is not
+// counted, and the same part can be sent again at once.
+func TestFailedPartChangesNothing(t *testing.T) {
+	c := newClock()
+	r, _ := newRegistry(t, c)
+	ctx := callerCtx()
+	u, err := r.InitiateLayerUpload(ctx, key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := bytes.NewReader(part(50, 9)) // claims 100 bytes, has 50
+	if _, err := r.UploadLayerPart(ctx, key("a/b"), u.ID, 0, 99, 100, short); err == nil {
+		t.Fatal("a part with missing bytes was accepted")
+	}
+	if _, err := r.UploadLayerPart(ctx, key("a/b"), u.ID, 0, 99, 100, bytes.NewReader(part(100, 3))); err != nil {
+		t.Fatalf("retrying the part: %v", err)
+	}
+	if _, err := r.CompleteLayerUpload(ctx, key("a/b"), u.ID, []string{digest(part(100, 3))}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCallerScope: no operation reaches another account's registry.
+func TestCallerScope(t *testing.T) {
+	r, _ := newRegistry(t, newClock())
+	other := registry.RepoKey{Registry: "999999999999", Name: "a/b"}
+	ctx := callerCtx()
+	if _, err := r.CheckLayers(ctx, other, []string{digest(nil)}); registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+		t.Errorf("CheckLayers: %v", err)
+	}
+	if _, err := r.InitiateLayerUpload(ctx, other); registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+		t.Errorf("InitiateLayerUpload: %v", err)
+	}
+	if _, err := r.DeleteRepository(ctx, other, true); registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+		t.Errorf("DeleteRepository: %v", err)
+	}
+	if _, err := r.CheckLayers(context.Background(), key("a/b"), nil); err == nil {
+		t.Error("a request without a caller was served")
+	}
+}
