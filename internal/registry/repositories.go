@@ -172,6 +172,9 @@ func (r *Registry) DescribeRepositories(ctx context.Context, reg RegistryID, nam
 	return out, err
 }
 
+// DefaultPageSize is the page size when none is asked for, as in ECR.
+const DefaultPageSize = 100
+
 // Page asks for one page of a listing: Token is the opaque token a previous
 // page returned ("" for the first page), Max the page size.
 type Page struct {
@@ -188,6 +191,9 @@ func (r *Registry) ListRepositories(ctx context.Context, reg RegistryID, p Page)
 		// Another account's registry lists as empty, like one with no
 		// repositories: its existence is not revealed.
 		return nil, "", nil
+	}
+	if p.Max <= 0 {
+		p.Max = DefaultPageSize
 	}
 	after, err := decodeToken("repositories", p.Token)
 	if err != nil {

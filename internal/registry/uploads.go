@@ -74,10 +74,12 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 	}
 	err = r.meta.Update(ctx, func(tx Tx) error {
 		cur, err := tx.Upload(id)
-		if err != nil || cur.Lease != lease {
+		if errors.Is(err, ErrNotFound) || err == nil && cur.Lease != lease {
 			// Expired and reaped, or taken over after the lease timed
 			// out: this part's bytes may be overwritten, so it does not count.
 			return uploadNotFound(key, id)
+		} else if err != nil {
+			return err
 		}
 		if cur.Parts > 0 && cur.LastPartSize < r.limits.MinPartSize {
 			cur.SmallPart = true
@@ -175,8 +177,10 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 	}
 	now := r.now().UTC()
 	err = r.meta.Update(ctx, func(tx Tx) error {
-		if cur, err := tx.Upload(id); err != nil || cur.Lease != lease {
+		if cur, err := tx.Upload(id); errors.Is(err, ErrNotFound) || err == nil && cur.Lease != lease {
 			return uploadNotFound(key, id)
+		} else if err != nil {
+			return err
 		}
 		if err := tx.DeleteUpload(id); err != nil {
 			return err

@@ -34,9 +34,6 @@ func (a *API) createRepository(ctx context.Context, in *createRepositoryInput) (
 	return &createRepositoryOutput{Repository: a.repository(repo)}, nil
 }
 
-// defaultMaxResults is ECR's page size when maxResults is not given.
-const defaultMaxResults = 100
-
 func (a *API) describeRepositories(ctx context.Context, in *describeRepositoriesInput) (*describeRepositoriesOutput, error) {
 	var reg registry.RegistryID
 	if in.RegistryID != "" {
@@ -68,7 +65,7 @@ func (a *API) describeRepositories(ctx context.Context, in *describeRepositories
 		}
 		return out, nil
 	}
-	page := registry.Page{Max: defaultMaxResults}
+	var page registry.Page
 	if in.MaxResults != nil {
 		page.Max = *in.MaxResults
 	}
