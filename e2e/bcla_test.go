@@ -16,11 +16,7 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 func TestBatchCheckLayerAvailability(t *testing.T) {
 	s := startServer(t, "")
 	c := s.client()
-	for _, n := range []string{"check/a", "check/b"} {
-		if _, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RepositoryName: aws.String(n)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createRepos(t, c, "check/a", "check/b")
 	present := layerBytes(2777, 3)
 	pd := pushLayer(t, c, "check/a", present)
 	absent := digestOf([]byte("never uploaded"))

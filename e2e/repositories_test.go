@@ -187,11 +187,7 @@ func TestDescribeRepositories(t *testing.T) {
 func TestDeleteRepository(t *testing.T) {
 	s := startServer(t, "")
 	c := s.client()
-	for _, n := range []string{"empty/repo", "full/repo"} {
-		if _, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RepositoryName: aws.String(n)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createRepos(t, c, "empty/repo", "full/repo")
 	pushLayer(t, c, "full/repo", layerBytes(1000, 1))
 
 	t.Run("Empty", func(t *testing.T) {

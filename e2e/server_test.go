@@ -160,3 +160,13 @@ func pushLayerB(b *testing.B, c *ecr.Client, repo string, data []byte) {
 		b.Fatal(err)
 	}
 }
+
+// createRepos creates repositories with default settings.
+func createRepos(t *testing.T, c *ecr.Client, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RepositoryName: aws.String(n)}); err != nil {
+			t.Fatalf("CreateRepository %s: %v", n, err)
+		}
+	}
+}

@@ -57,11 +57,7 @@ func uploadPart(t *testing.T, c *ecr.Client, repo, id string, first int64, part 
 func TestLayerUpload(t *testing.T) {
 	s := startServer(t, "")
 	c := s.client()
-	for _, n := range []string{"up/load", "other/repo"} {
-		if _, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RepositoryName: aws.String(n)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createRepos(t, c, "up/load", "other/repo")
 	repo := aws.String("up/load")
 
 	t.Run("Initiate", func(t *testing.T) {

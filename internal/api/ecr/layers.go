@@ -45,11 +45,7 @@ func (a *API) initiateLayerUpload(ctx context.Context, in *initiateLayerUploadIn
 }
 
 func (a *API) uploadLayerPart(ctx context.Context, in *uploadLayerPartInput) (*uploadLayerPartOutput, error) {
-	key, err := repoKey(in.RegistryID, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	id, err := registry.ParseUploadID(in.UploadID)
+	key, id, err := uploadRef(in.RegistryID, in.RepositoryName, in.UploadID)
 	if err != nil {
 		return nil, err
 	}
@@ -67,11 +63,7 @@ func (a *API) uploadLayerPart(ctx context.Context, in *uploadLayerPartInput) (*u
 }
 
 func (a *API) completeLayerUpload(ctx context.Context, in *completeLayerUploadInput) (*completeLayerUploadOutput, error) {
-	key, err := repoKey(in.RegistryID, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	id, err := registry.ParseUploadID(in.UploadID)
+	key, id, err := uploadRef(in.RegistryID, in.RepositoryName, in.UploadID)
 	if err != nil {
 		return nil, err
 	}
@@ -85,4 +77,15 @@ func (a *API) completeLayerUpload(ctx context.Context, in *completeLayerUploadIn
 		UploadID:       string(id),
 		LayerDigest:    string(d),
 	}, nil
+}
+
+// uploadRef parses the repository and upload ID that UploadLayerPart and
+// CompleteLayerUpload carry.
+func uploadRef(registryID, name, uploadID string) (registry.RepoKey, registry.UploadID, error) {
+	key, err := repoKey(registryID, name)
+	if err != nil {
+		return key, "", err
+	}
+	id, err := registry.ParseUploadID(uploadID)
+	return key, id, err
 }
