@@ -87,7 +87,7 @@ func (a *App) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("/", api)
-	account := registry.RegistryID(a.cfg.Identity.AccountID)
+	account := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: "test"}
 	withCaller := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Until SigV4 authentication identifies callers, every request
 		// acts as the configured account.

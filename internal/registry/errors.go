@@ -25,6 +25,7 @@ const (
 	CodeInvalidLayer            Code = "InvalidLayer"
 	CodeLayerAlreadyExists      Code = "LayerAlreadyExists"
 	CodeLimitExceeded           Code = "LimitExceeded"
+	CodeAccessDenied            Code = "AccessDenied"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -33,6 +34,7 @@ var Codes = []Code{
 	CodeRepositoryNotEmpty, CodeTooManyTags, CodeInvalidTagParameter,
 	CodeUploadNotFound, CodeInvalidLayerPart, CodeLayerPartTooSmall,
 	CodeEmptyUpload, CodeInvalidLayer, CodeLayerAlreadyExists, CodeLimitExceeded,
+	CodeAccessDenied,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -99,26 +100,47 @@ func (r *Registry) Limits() Limits { return r.limits }
 // Ping reports whether the stores are open.
 func (r *Registry) Ping(ctx context.Context) error { return r.meta.Ping(ctx) }
 
-type callerKey struct{}
-
-// WithCaller returns ctx carrying the account of the authenticated caller.
-// Every operation acts on behalf of that account: its registry is the
-// default, and no other account's registry is visible to it.
-func WithCaller(ctx context.Context, account RegistryID) context.Context {
-	return context.WithValue(ctx, callerKey{}, account)
+// Principal is who a request acts for: an access key of an account.
+type Principal struct {
+	Account RegistryID
+	// AccessKeyID identifies the key that authenticated the request; User
+	// names the IAM-style user it belongs to ("" means the key's ID).
+	AccessKeyID string
+	User        string
+	// ReadOnly principals may read but not write.
+	ReadOnly bool
 }
 
-// Caller returns the account set by WithCaller, or "".
-func Caller(ctx context.Context) RegistryID {
-	id, _ := ctx.Value(callerKey{}).(RegistryID)
-	return id
+// ARN is the principal's IAM-style ARN, as AWS names it in AccessDenied
+// messages.
+func (p Principal) ARN() string {
+	user := p.User
+	if user == "" {
+		user = p.AccessKeyID
+	}
+	return "arn:aws:iam::" + string(p.Account) + ":user/" + user
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying the authenticated principal. Every
+// operation acts on its behalf: its account's registry is the default, and
+// no other account's registry is visible to it.
+func WithCaller(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, callerKey{}, p)
+}
+
+// Caller returns the principal set by WithCaller (zero if none).
+func Caller(ctx context.Context) Principal {
+	p, _ := ctx.Value(callerKey{}).(Principal)
+	return p
 }
 
 // resolve fills in the caller's registry and hides every other one: a key
 // naming another account's registry gets the same answer as a repository
 // that does not exist, so nothing reveals that the account exists.
 func (r *Registry) resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
-	caller := Caller(ctx)
+	caller := Caller(ctx).Account
 	if caller == "" {
 		return key, Errorf(CodeInvalidParameter, "the request carries no account")
 	}
@@ -133,4 +155,15 @@ func (r *Registry) resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
 
 func repositoryNotFound(key RepoKey) *Error {
 	return Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", key.Name, key.Registry)
+}
+
+// authorizeWrite refuses writes by read-only principals, with AWS's
+// AccessDenied message naming the action and the resource.
+func (r *Registry) authorizeWrite(ctx context.Context, action string, key RepoKey) error {
+	p := Caller(ctx)
+	if !p.ReadOnly {
+		return nil
+	}
+	resource := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
+	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: ecr:%s on resource: %s because no identity-based policy allows the ecr:%s action", p.ARN(), action, resource, action)
 }

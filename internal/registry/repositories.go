@@ -54,6 +54,9 @@ func (r *Registry) CreateRepository(ctx context.Context, in NewRepository) (Repo
 		// there is nothing to hide about a registry one may not write to.
 		return Repository{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'registryId': the registry with id '%s' is not the caller's registry", in.Key.Registry)
 	}
+	if err := r.authorizeWrite(ctx, "CreateRepository", key); err != nil {
+		return Repository{}, err
+	}
 	repo := Repository{
 		Registry:             key.Registry,
 		Name:                 key.Name,
@@ -236,6 +239,9 @@ func decodeToken(kind, token string) (string, error) {
 func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool) (Repository, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
+		return Repository{}, err
+	}
+	if err := r.authorizeWrite(ctx, "DeleteRepository", key); err != nil {
 		return Repository{}, err
 	}
 	var repo Repository

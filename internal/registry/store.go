@@ -127,6 +127,11 @@ type Tx interface {
 	StaleUploads(before time.Time, limit int) ([]Upload, error)
 	// RepositoryUploads returns the IDs of every upload of the repository.
 	RepositoryUploads(key RepoKey) ([]UploadID, error)
+
+	// Secret returns the named server secret, or ErrNotFound.
+	Secret(name string) ([]byte, error)
+	// CreateSecret stores a new named secret, or returns ErrExists.
+	CreateSecret(name string, value []byte) error
 }
 
 // BlobStore keeps blob bytes by digest and the bytes of in-progress uploads.

@@ -17,6 +17,9 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, key RepoKey) (Upload
 	if err != nil {
 		return Upload{}, err
 	}
+	if err := r.authorizeWrite(ctx, "InitiateLayerUpload", key); err != nil {
+		return Upload{}, err
+	}
 	state, err := marshalHash(sha256.New())
 	if err != nil {
 		return Upload{}, err
@@ -41,6 +44,9 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, key RepoKey) (Upload
 func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID, first, last, n int64, body io.Reader) (int64, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
+		return 0, err
+	}
+	if err := r.authorizeWrite(ctx, "UploadLayerPart", key); err != nil {
 		return 0, err
 	}
 	if n > r.limits.MaxPartSize {
@@ -129,6 +135,9 @@ func (r *Registry) checkPart(u Upload, first, last, n int64) error {
 func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id UploadID, digests []string) (Digest, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
+		return "", err
+	}
+	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
 		return "", err
 	}
 	lease := string(r.newID())

@@ -24,10 +24,12 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time        { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration)   { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-func newClock() *clock                 { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-func callerCtx() context.Context       { return registry.WithCaller(context.Background(), account) }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+func newClock() *clock               { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func callerCtx() context.Context {
+	return registry.WithCaller(context.Background(), registry.Principal{Account: account})
+}
 func key(name string) registry.RepoKey { return registry.RepoKey{Name: registry.RepositoryName(name)} }
 func digest(b []byte) string           { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
 func part(n int, fill byte) []byte     { return bytes.Repeat([]byte{fill}, n) }

@@ -27,7 +27,12 @@ var exceptions = map[registry.Code]string{
 	registry.CodeInvalidLayer:            "InvalidLayerException",
 	registry.CodeLayerAlreadyExists:      "LayerAlreadyExistsException",
 	registry.CodeLimitExceeded:           "LimitExceededException",
+	registry.CodeAccessDenied:            "AccessDeniedException",
 }
+
+// commonErrors are AWS errors every service may answer that the ECR model
+// does not list; ECR sends AccessDeniedException with HTTP 400.
+var commonErrors = []string{"AccessDeniedException"}
 
 // mapError turns a domain error into its ECR exception; anything else is
 // unexpected and becomes a ServerException (nil here).

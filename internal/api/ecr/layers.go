@@ -55,7 +55,7 @@ func (a *API) uploadLayerPart(ctx context.Context, in *uploadLayerPartInput) (*u
 		return nil, err
 	}
 	return &uploadLayerPartOutput{
-		RegistryID:       string(registry.Caller(ctx)),
+		RegistryID:       string(registry.Caller(ctx).Account),
 		RepositoryName:   string(key.Name),
 		UploadID:         string(id),
 		LastByteReceived: last,
@@ -72,7 +72,7 @@ func (a *API) completeLayerUpload(ctx context.Context, in *completeLayerUploadIn
 		return nil, err
 	}
 	return &completeLayerUploadOutput{
-		RegistryID:     string(registry.Caller(ctx)),
+		RegistryID:     string(registry.Caller(ctx).Account),
 		RepositoryName: string(key.Name),
 		UploadID:       string(id),
 		LayerDigest:    string(d),

@@ -56,6 +56,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Update/ConcurrentNoLostUpdate", testUpdateConcurrent},
 		{"View/SeesCommitted", testViewSeesCommitted},
 		{"View/ReturnsFnError", testViewReturnsError},
+		{"Secrets/CreateOnceReadBack", testSecrets},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
