@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,5 +189,49 @@ func TestCallerScope(t *testing.T) {
 	}
 	if _, err := r.CheckLayers(context.Background(), key("a/b"), nil); err == nil {
 		t.Error("a request without a caller was served")
+	}
+}
+
+// TestReadOnly: a read-only principal reads, and every write is refused
+// with AWS's AccessDenied message, changing nothing.
+func TestReadOnly(t *testing.T) {
+	r, _ := newRegistry(t, newClock())
+	ro := registry.WithCaller(context.Background(), registry.Principal{Account: account, AccessKeyID: "AKIDREAD", ReadOnly: true})
+	if _, err := r.CheckLayers(ro, key("a/b"), []string{digest(nil)}); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if _, err := r.DescribeRepositories(ro, "", []registry.RepositoryName{"a/b"}); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	u, err := r.InitiateLayerUpload(callerCtx(), key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := map[string]func() error{
+		"CreateRepository": func() error {
+			_, err := r.CreateRepository(ro, registry.NewRepository{Key: key("c/d")})
+			return err
+		},
+		"DeleteRepository":    func() error { _, err := r.DeleteRepository(ro, key("a/b"), true); return err },
+		"InitiateLayerUpload": func() error { _, err := r.InitiateLayerUpload(ro, key("a/b")); return err },
+		"UploadLayerPart": func() error {
+			_, err := r.UploadLayerPart(ro, key("a/b"), u.ID, 0, 0, 1, bytes.NewReader([]byte{1}))
+			return err
+		},
+		"CompleteLayerUpload": func() error {
+			_, err := r.CompleteLayerUpload(ro, key("a/b"), u.ID, []string{digest([]byte{1})})
+			return err
+		},
+	}
+	for action, write := range writes {
+		err := write()
+		want := "User: arn:aws:iam::" + string(account) + ":user/AKIDREAD is not authorized to perform: ecr:" + action + " on resource: arn:aws:ecr:us-east-1:" + string(account) + ":repository/"
+		var de *registry.Error
+		if !errors.As(err, &de) || de.Code != registry.CodeAccessDenied || !strings.HasPrefix(de.Message, want) {
+			t.Errorf("%s: got %v, want AccessDenied starting %q", action, err, want)
+		}
+	}
+	if _, err := r.DescribeRepositories(callerCtx(), "", []registry.RepositoryName{"a/b"}); err != nil {
+		t.Fatalf("the repository is gone after refused writes: %v", err)
 	}
 }
