@@ -3,6 +3,7 @@ package awsjson
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 )
 
 // Handler is one operation as Service calls it. Build one with Op.
@@ -10,8 +11,11 @@ type Handler interface {
 	// decode parses a validated request body into the operation's input and
 	// returns the call to make with it. Decoding is separate from calling
 	// so that Service can tell a body it cannot decode (a client error)
-	// from an error the operation returns.
-	decode(body []byte) (call func(context.Context) (any, error), err error)
+	// from an error the operation returns. A non-nil blob is a member
+	// decodeFast took out of the body (which holds "" in its place); it is
+	// set on the input after decoding, or decode fails if the input has no
+	// []byte field tagged with its name.
+	decode(body []byte, blob *blobValue) (call func(context.Context) (any, error), err error)
 }
 
 // Op adapts a typed operation to a Handler. I and O are structs whose json
@@ -26,10 +30,21 @@ type opHandler[I, O any] struct {
 	fn func(context.Context, *I) (*O, error)
 }
 
-func (h opHandler[I, O]) decode(body []byte) (func(context.Context) (any, error), error) {
+func (h opHandler[I, O]) decode(body []byte, blob *blobValue) (func(context.Context) (any, error), error) {
 	in := new(I)
+	var field reflect.Value
+	if blob != nil {
+		// Look the field up first, so an unfit input struct costs nothing.
+		var ok bool
+		if field, ok = blobField(reflect.ValueOf(in).Elem(), blob.name); !ok {
+			return nil, errNoBlobField
+		}
+	}
 	if err := json.Unmarshal(body, in); err != nil {
 		return nil, err
+	}
+	if blob != nil {
+		field.SetBytes(blob.data)
 	}
 	return func(ctx context.Context) (any, error) {
 		out, err := h.fn(ctx, in)

@@ -51,6 +51,11 @@ type Service struct {
 	ServerError func(requestID string) *WireError
 	// NewRequestID makes request IDs. Nil makes random UUIDs.
 	NewRequestID func() string
+	// Authenticate checks the request and its body (read, within MaxBody)
+	// before the operation is looked at, as AWS does: an unsigned request
+	// learns nothing about which operations exist. It returns the context
+	// the operation runs with, or the error to send. Nil accepts all.
+	Authenticate func(r *http.Request, body []byte) (context.Context, *WireError)
 }
 
 // Check reports configuration mistakes: a missing model or an operation in
@@ -104,6 +109,15 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if werr := checkContentType(r.Header.Get("Content-Type")); werr != nil {
 		return nil, werr
 	}
+	body, werr := s.readBody(w, r)
+	if werr != nil {
+		return nil, werr
+	}
+	if s.Authenticate != nil {
+		if ctx, werr = s.Authenticate(r.WithContext(ctx), body); werr != nil {
+			return nil, werr
+		}
+	}
 	op, werr := s.operation(r.Header.Get("X-Amz-Target"))
 	if werr != nil {
 		return nil, werr
@@ -113,22 +127,9 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if !ok {
 		return nil, s.unimplemented(op.Name)
 	}
-	body, werr := s.readBody(w, r)
+	call, werr := s.decode(ctx, info, op, h, body)
 	if werr != nil {
 		return nil, werr
-	}
-	body, werr = s.checkBody(ctx, info, op, body)
-	if werr != nil {
-		return nil, werr
-	}
-	call, err := h.decode(body)
-	if err != nil {
-		// The body passed validation, so the input struct disagrees with
-		// the model or a number is written in a form Go will not take
-		// (1.0 for a long): worth a warning either way.
-		s.logger().WarnContext(ctx, "awsjson: validated request did not decode",
-			"operation", op.Name, "request_id", info.RequestID, "error", err)
-		return nil, decodeError(err)
 	}
 	out, err := s.call(ctx, info, call)
 	if err != nil {
@@ -141,6 +142,35 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return nil, s.serverError(info.RequestID)
 	}
 	return data, nil
+}
+
+// decode validates body against op's input and decodes it for h. A body
+// carrying a large blob takes decodeFast; any other body, and any body
+// decodeFast is unsure of, takes decodeSlow, which decides every error.
+func (s *Service) decode(ctx context.Context, info *RequestInfo, op Operation, h Handler, body []byte) (func(context.Context) (any, error), *WireError) {
+	if call, ok := s.decodeFast(op, h, body, fastBlobMin); ok {
+		return call, nil
+	}
+	return s.decodeSlow(ctx, info, op, h, body)
+}
+
+// decodeSlow is the general path: parse and validate the whole body, then
+// decode it into the operation's input.
+func (s *Service) decodeSlow(ctx context.Context, info *RequestInfo, op Operation, h Handler, body []byte) (func(context.Context) (any, error), *WireError) {
+	body, werr := s.checkBody(ctx, info, op, body)
+	if werr != nil {
+		return nil, werr
+	}
+	call, err := h.decode(body, nil)
+	if err != nil {
+		// The body passed validation, so the input struct disagrees with
+		// the model or a number is written in a form Go will not take
+		// (1.0 for a long): worth a warning either way.
+		s.logger().WarnContext(ctx, "awsjson: validated request did not decode",
+			"operation", op.Name, "request_id", info.RequestID, "error", err)
+		return nil, decodeError(err)
+	}
+	return call, nil
 }
 
 func checkContentType(ct string) *WireError {
@@ -234,7 +264,7 @@ func (s *Service) checkBody(ctx context.Context, info *RequestInfo, op Operation
 	if !ok {
 		return body, nil
 	}
-	stripped, err := s.Model.validateInput(in, obj)
+	stripped, err := s.Model.validateInput(in, obj, "")
 	var serr *SerializationError
 	var cerr *ConstraintError
 	switch {

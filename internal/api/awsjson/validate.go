@@ -64,9 +64,11 @@ func (m *Model) Validate(shape string, v any) error {
 // validateInput validates a decoded request body and removes keys that
 // differ from a member name only in case (see Shape.foldedMember). It
 // reports whether it removed any, in which case the body must be
-// re-encoded before it is decoded into Go structs.
-func (m *Model) validateInput(s *Shape, v any) (stripped bool, err error) {
-	w := walker{m: m, strip: true}
+// re-encoded before it is decoded into Go structs. A non-empty preset names
+// a top-level member that decodeFast took out of the body and has already
+// validated on the raw bytes; it is skipped here.
+func (m *Model) validateInput(s *Shape, v any, preset string) (stripped bool, err error) {
+	w := walker{m: m, strip: true, preset: preset}
 	err = w.value("", s, v)
 	return w.stripped, err
 }
@@ -75,6 +77,7 @@ type walker struct {
 	m        *Model
 	strip    bool
 	stripped bool
+	preset   string // top-level member validated elsewhere; see validateInput
 }
 
 func join(path, name string) string {
@@ -156,6 +159,9 @@ func (w *walker) structure(path string, s *Shape, obj map[string]any) error {
 		}
 	}
 	for _, name := range s.memberNames {
+		if path == "" && name == w.preset {
+			continue
+		}
 		p := join(path, name)
 		v, present := obj[name]
 		if !present || v == nil {
@@ -315,8 +321,9 @@ func jsonKind(v any) string {
 // base64Len returns the decoded length of s if it is standard, padded
 // base64 as encoding/json's []byte decoding accepts it (which skips \r and
 // \n), without decoding: layer parts are 20 MiB and are decoded once,
-// later, straight into the operation's input.
-func base64Len(s string) (int64, bool) {
+// later, straight into the operation's input. It takes []byte too, so that
+// decodeFast can check a blob in the body without copying it to a string.
+func base64Len[T string | []byte](s T) (int64, bool) {
 	var n, pad int64
 	// A table lookup per byte, not a switch: layer parts carry about
 	// 27 MiB of base64, and this loop runs over all of it.
