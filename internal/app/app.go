@@ -73,7 +73,14 @@ func (a *App) open() error {
 	if host == "" {
 		host = a.ln.Addr().String()
 	}
-	api, err := ecr.New(a.reg, ecr.Options{Region: a.cfg.Identity.Region, Hostname: host, Logger: a.log})
+	authenticate, tokens, err := a.authenticator(context.Background())
+	if err != nil {
+		return err
+	}
+	api, err := ecr.New(a.reg, ecr.Options{
+		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: "http://" + host,
+		Tokens: tokens, Authenticate: authenticate, Logger: a.log,
+	})
 	if err != nil {
 		return err
 	}
@@ -87,13 +94,7 @@ func (a *App) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("/", api)
-	account := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: "test"}
-	withCaller := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Until SigV4 authentication identifies callers, every request
-		// acts as the configured account.
-		mux.ServeHTTP(w, r.WithContext(registry.WithCaller(r.Context(), account)))
-	})
-	return accessLog(a.log, withCaller)
+	return accessLog(a.log, mux)
 }
 
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ type Config struct {
 	Store    Store
 	Identity Identity
 	Uploads  Uploads
+	Auth     Auth
 }
 
 // Server configures the HTTP listener.
@@ -51,6 +52,18 @@ type Uploads struct {
 	Expiry time.Duration
 }
 
+// Auth configures how requests are authenticated.
+type Auth struct {
+	// Mode is "sigv4" (every ECR API request must be signed by a known
+	// key) or "none" (anyone acts as the configured account; local use only).
+	Mode string
+	// CredentialsFile lists the accounts and their keys; empty means one
+	// account (Identity.AccountID) with the key test/test.
+	CredentialsFile string
+	// TokenTTL is how long GetAuthorizationToken's tokens are valid.
+	TokenTTL time.Duration
+}
+
 // Default returns the configuration `ecrd serve` runs with when given nothing.
 func Default() Config {
 	return Config{
@@ -58,6 +71,7 @@ func Default() Config {
 		Store:    Store{DataDir: "./ecrd-data"},
 		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
 		Uploads:  Uploads{Expiry: 24 * time.Hour},
+		Auth:     Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
 	}
 }
 
@@ -99,7 +113,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	str(&c.Store.DataDir, "data-dir", "ECRD_DATA_DIR", "directory for metadata and blobs, created if missing")
 	str(&c.Identity.Region, "region", "ECRD_REGION", "AWS region ecrd answers as")
 	str(&c.Identity.AccountID, "account-id", "ECRD_ACCOUNT_ID", "12-digit AWS account ID of the registry")
+	str(&c.Auth.CredentialsFile, "credentials", "ECRD_CREDENTIALS", "JSON file of accounts and access keys (default: account --account-id with key test/test)")
+	str(&c.Auth.Mode, "auth", "ECRD_AUTH", "sigv4, or none to accept unsigned requests as the configured account (local use only)")
 	var errs []error
+	errs = append(errs, dur(&c.Auth.TokenTTL, "token-ttl", "ECRD_TOKEN_TTL", "how long GetAuthorizationToken's tokens (docker login passwords) are valid"))
 	errs = append(errs, dur(&c.Uploads.Expiry, "upload-expiry", "ECRD_UPLOAD_EXPIRY", "how long an idle layer upload lives before its bytes are reclaimed"))
 	errs = append(errs, dur(&c.Server.ShutdownTimeout, "shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "how long in-flight requests may drain on SIGINT/SIGTERM"))
 	if err := fs.Parse(args); err != nil {
@@ -137,6 +154,12 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.Expiry < time.Minute {
 		errs = append(errs, fmt.Errorf("--upload-expiry %s: must be at least 1m", c.Uploads.Expiry))
+	}
+	if c.Auth.Mode != "sigv4" && c.Auth.Mode != "none" {
+		errs = append(errs, fmt.Errorf("--auth %q: want sigv4 or none", c.Auth.Mode))
+	}
+	if c.Auth.TokenTTL < time.Minute || c.Auth.TokenTTL > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("--token-ttl %s: must be between 1m and 168h", c.Auth.TokenTTL))
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.Server.ShutdownTimeout))

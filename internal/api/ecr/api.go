@@ -4,12 +4,14 @@
 package ecr
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -28,14 +30,24 @@ type Options struct {
 	// Region and Hostname shape ARNs and repository URIs.
 	Region   string
 	Hostname string
-	Logger   *slog.Logger
+	// ProxyEndpoint is the URL docker logs in to, as GetAuthorizationToken
+	// reports it.
+	ProxyEndpoint string
+	// Tokens issues GetAuthorizationToken's passwords.
+	Tokens *auth.Tokens
+	// Authenticate checks each request before it is decoded (SigV4); nil
+	// accepts every request as it is.
+	Authenticate func(r *http.Request, body []byte) (context.Context, *awsjson.WireError)
+	Logger       *slog.Logger
 }
 
 // API holds the front end's dependencies.
 type API struct {
-	reg      *registry.Registry
-	region   string
-	hostname string
+	reg           *registry.Registry
+	region        string
+	hostname      string
+	proxyEndpoint string
+	tokens        *auth.Tokens
 }
 
 // New returns the ECR API handler over the core.
@@ -44,7 +56,7 @@ func New(reg *registry.Registry, o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the ECR model: %w", err)
 	}
-	a := &API{reg: reg, region: o.Region, hostname: o.Hostname}
+	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens}
 	return &awsjson.Service{
 		Model:         model,
 		Ops:           a.operations(),
@@ -53,6 +65,7 @@ func New(reg *registry.Registry, o Options) (http.Handler, error) {
 		MaxBody:       MaxBody,
 		Unimplemented: unimplemented,
 		ServerError:   serverError,
+		Authenticate:  o.Authenticate,
 	}, nil
 }
 
@@ -67,6 +80,7 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"InitiateLayerUpload":         awsjson.Op(a.initiateLayerUpload),
 		"UploadLayerPart":             awsjson.Op(a.uploadLayerPart),
 		"CompleteLayerUpload":         awsjson.Op(a.completeLayerUpload),
+		"GetAuthorizationToken":       awsjson.Op(a.getAuthorizationToken),
 	}
 }
 

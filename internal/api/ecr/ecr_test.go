@@ -102,6 +102,7 @@ var opSignatures = map[string][2]reflect.Type{
 	"InitiateLayerUpload":         {reflect.TypeFor[initiateLayerUploadInput](), reflect.TypeFor[initiateLayerUploadOutput]()},
 	"UploadLayerPart":             {reflect.TypeFor[uploadLayerPartInput](), reflect.TypeFor[uploadLayerPartOutput]()},
 	"CompleteLayerUpload":         {reflect.TypeFor[completeLayerUploadInput](), reflect.TypeFor[completeLayerUploadOutput]()},
+	"GetAuthorizationToken":       {reflect.TypeFor[getAuthorizationTokenInput](), reflect.TypeFor[getAuthorizationTokenOutput]()},
 }
 
 func checkStruct(t *testing.T, m *awsjson.Model, shapeName string, typ reflect.Type, complete bool) {

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// tokenKeyName names the server secret that signs docker-login tokens; it
+// lives in the metadata store so that every replica shares it.
+const tokenKeyName = "docker-login-token-key"
+
+// authenticator builds the check every ECR API request goes through, and
+// the token issuer GetAuthorizationToken uses.
+func (a *App) authenticator(ctx context.Context) (func(*http.Request, []byte) (context.Context, *awsjson.WireError), *auth.Tokens, error) {
+	key, err := a.reg.Secret(ctx, tokenKeyName, 32)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading the token signing key: %w", err)
+	}
+	tokens := &auth.Tokens{Key: key, TTL: a.cfg.Auth.TokenTTL}
+
+	if a.cfg.Auth.Mode == "none" {
+		a.log.Warn("AUTHENTICATION IS OFF (--auth=none): anyone who can reach this port acts as account " +
+			a.cfg.Identity.AccountID + " with full access; use this only for throwaway local work")
+		p := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
+		return func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
+			return registry.WithCaller(r.Context(), p), nil
+		}, tokens, nil
+	}
+
+	keys := auth.DefaultKeyring(a.cfg.Identity.AccountID)
+	if f := a.cfg.Auth.CredentialsFile; f != "" {
+		if keys, err = auth.LoadKeyring(f); err != nil {
+			return nil, nil, fmt.Errorf("--credentials: %w", err)
+		}
+		a.log.Info("credentials loaded", "file", f, "accounts", keys.Accounts())
+	} else {
+		a.log.Warn("no --credentials file: serving account " + a.cfg.Identity.AccountID +
+			" with the well-known access key test / secret test; anyone who knows it gets in")
+	}
+	v := &auth.Verifier{Region: a.cfg.Identity.Region, Service: "ecr", Lookup: keys.Lookup}
+	return func(r *http.Request, body []byte) (context.Context, *awsjson.WireError) {
+		c, err := v.Verify(r, body)
+		if err != nil {
+			var ae *auth.Error
+			if !errors.As(err, &ae) {
+				a.log.Error("verifying a signature", "err", err)
+				return nil, &awsjson.WireError{Type: "InternalFailure", Status: http.StatusInternalServerError, Message: "The request processing has failed because of an unknown error."}
+			}
+			// The access key and the reason, never the secret or signature.
+			a.log.Warn("request refused", "access_key", ae.AccessKeyID, "reason", ae.Reason,
+				"error", ae.Type, "remote", r.RemoteAddr, "target", r.Header.Get("X-Amz-Target"))
+			return nil, &awsjson.WireError{Type: ae.Type, Status: ae.Status, Message: ae.Message}
+		}
+		return registry.WithCaller(r.Context(), registry.Principal{
+			Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID, ReadOnly: c.ReadOnly,
+		}), nil
+	}, tokens, nil
+}
