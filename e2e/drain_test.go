@@ -33,6 +33,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.UploadLayerPart")
 	req.ContentLength = int64(len(body))
+	signRequest(t, req, body, testCreds, "us-east-1", time.Now())
 	type result struct {
 		status int
 		err    error

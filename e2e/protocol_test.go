@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestProtocol checks the wire of the real server with plain HTTP: what an
@@ -46,6 +47,7 @@ func TestProtocol(t *testing.T) {
 			if tc.target != "" {
 				req.Header.Set("X-Amz-Target", tc.target)
 			}
+			signRequest(t, req, []byte(tc.body), testCreds, "us-east-1", time.Now())
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

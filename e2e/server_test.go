@@ -34,8 +34,8 @@ type server struct {
 }
 
 // startServer runs ecrd on 127.0.0.1:0 with a fresh data dir (or dataDir
-// when given) until the test ends.
-func startServer(t *testing.T, dataDir string) *server {
+// when given) until the test ends; opts adjust the configuration.
+func startServer(t *testing.T, dataDir string, opts ...func(*config.Config)) *server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -44,6 +44,9 @@ func startServer(t *testing.T, dataDir string) *server {
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Store.DataDir = dataDir
 	cfg.Identity.AccountID = testAccount
+	for _, o := range opts {
+		o(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
@@ -75,13 +78,16 @@ type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
-// client returns an AWS SDK for Go v2 ECR client for the server, with dummy
-// credentials and no retries, so every answer is the server's first.
-func (s *server) client() *ecr.Client {
+// client returns an AWS SDK for Go v2 ECR client for the server, with the
+// default test/test key and no retries, so every answer is the server's first.
+func (s *server) client() *ecr.Client { return s.clientAs("test", "test", "us-east-1") }
+
+// clientAs is client with another key and region.
+func (s *server) clientAs(accessKey, secret, region string) *ecr.Client {
 	return ecr.New(ecr.Options{
-		Region:           "us-east-1",
+		Region:           region,
 		BaseEndpoint:     aws.String(s.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, secret, ""),
 		RetryMaxAttempts: 1,
 	})
 }

@@ -76,6 +76,22 @@ cat "$WORK/err.txt"
 grep -qF "An error occurred (RepositoryNotFoundException) when calling the BatchCheckLayerAvailability operation: The repository with name 'nope' does not exist in the registry with id '000000000000'" "$WORK/err.txt" || fail "error output"
 ok "missing repository error"
 
+# Bad credentials get the errors AWS gives, printed the way the CLI prints them.
+cli_error() { # expected-class message-part env-assignments...
+  local class=$1 part=$2; shift 2
+  set +e
+  env "$@" aws ecr --endpoint-url "$ECRD_URL" describe-repositories >/dev/null 2>"$WORK/err.txt"
+  local status=$?
+  set -e
+  [ "$status" != 0 ] || fail "$class: the call succeeded"
+  { grep -qF "An error occurred ($class) when calling the DescribeRepositories operation: " "$WORK/err.txt" &&
+    grep -qF "$part" "$WORK/err.txt"; } || { cat "$WORK/err.txt" >&2; fail "$class output"; }
+}
+cli_error InvalidSignatureException "The request signature we calculated does not match the signature you provided" AWS_SECRET_ACCESS_KEY=wrong
+cli_error UnrecognizedClientException "The security token included in the request is invalid." AWS_ACCESS_KEY_ID=AKIDNOBODY
+cli_error InvalidSignatureException "us-east-1" AWS_DEFAULT_REGION=eu-west-1
+ok "signature errors"
+
 # Deletion: refused while the layer is there, done with --force.
 set +e
 ecr delete-repository --repository-name cluster-autoscaler 2>"$WORK/err.txt" >/dev/null

@@ -5,6 +5,7 @@ import os
 import sys
 
 import boto3
+import botocore
 import botocore.exceptions
 from botocore.config import Config
 
@@ -112,6 +113,82 @@ def check_limits():
                  layerDigests=["sha256:" + "1" * 64])
     expect_error("RepositoryNotFoundException", ecr.batch_check_layer_availability, registryId="999999999999",
                  repositoryName="py/app", layerDigests=["sha256:" + "1" * 64])
+
+
+def client(**kw):
+    args = dict(endpoint_url=os.environ["ECRD_URL"], region_name="us-east-1", aws_access_key_id="test",
+                aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+    args.update(kw)
+    return boto3.client("ecr", **args)
+
+
+def expect_auth_error(code, c, part=""):
+    try:
+        c.describe_repositories()
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == code, e
+        assert part in e.response["Error"]["Message"], e
+        return
+    raise AssertionError(f"no {code}")
+
+
+@case
+def signature_errors():
+    expect_auth_error("InvalidSignatureException", client(aws_secret_access_key="wrong"), "The request signature we calculated does not match")
+    expect_auth_error("UnrecognizedClientException", client(aws_access_key_id="AKIDNOBODY"), "The security token included in the request is invalid.")
+    expect_auth_error("InvalidSignatureException", client(region_name="eu-west-1"), "us-east-1")
+    expect_auth_error("MissingAuthenticationTokenException", client(config=Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1})))
+
+
+@case
+def tampered_after_signing():
+    # Change the request after botocore signed it, as a man in the middle would.
+    def tamper_body(request, **_):
+        request.body = b'{"repositoryNames": ["py/b"]}'
+    c = client()
+    c.meta.events.register("before-send.ecr.DescribeRepositories", tamper_body)
+    expect_auth_error("InvalidSignatureException", c, "does not match")
+
+    def tamper_target(request, **_):
+        request.headers["X-Amz-Target"] = "AmazonEC2ContainerRegistry_V20150921.DeleteRepository"
+    c = client()
+    c.meta.events.register("before-send.ecr.DescribeRepositories", tamper_target)
+    expect_auth_error("InvalidSignatureException", c, "does not match")
+
+
+@case
+def expired_signature():
+    # Sign with a clock 20 minutes slow, as a machine with a drifted clock would.
+    import datetime
+    import botocore.auth
+    real = botocore.auth.datetime.datetime
+
+    class Slow(real):
+        @classmethod
+        def utcnow(cls):
+            return real.utcnow() - datetime.timedelta(minutes=20)
+
+        @classmethod
+        def now(cls, tz=None):
+            return real.now(tz) - datetime.timedelta(minutes=20)
+
+    botocore.auth.datetime.datetime = Slow
+    try:
+        expect_auth_error("InvalidSignatureException", client(), "Signature expired: ")
+    finally:
+        botocore.auth.datetime.datetime = real
+
+
+@case
+def authorization_token():
+    import base64
+    import time
+    data = ecr.get_authorization_token()["authorizationData"]
+    assert len(data) == 1, data
+    assert base64.b64decode(data[0]["authorizationToken"]).startswith(b"AWS:"), data
+    left = data[0]["expiresAt"].timestamp() - time.time()
+    assert 11.9 * 3600 < left <= 12 * 3600, left
+    assert data[0]["proxyEndpoint"] == os.environ["ECRD_URL"], data
 
 
 @case
