@@ -18,6 +18,9 @@ echo "== go vet"
 go vet ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
+echo "== fuzz: the Authorization header parser and the SigV4 verifier (10 s each)"
+go test -run '^$' -fuzz '^FuzzParseAuthorization$' -fuzztime 10s ./internal/auth/
+go test -run '^$' -fuzz '^FuzzVerify$' -fuzztime 10s ./internal/auth/
 echo "== aws CLI end-to-end"
 bash e2e/cli/aws_cli_test.sh
 echo "== boto3 end-to-end"
