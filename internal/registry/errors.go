@@ -12,20 +12,28 @@ type Code string
 // The domain error codes. They are named after what went wrong, not after
 // any one protocol's exception names.
 const (
-	CodeInvalidParameter        Code = "InvalidParameter"
-	CodeRepositoryNotFound      Code = "RepositoryNotFound"
-	CodeRepositoryAlreadyExists Code = "RepositoryAlreadyExists"
-	CodeRepositoryNotEmpty      Code = "RepositoryNotEmpty"
-	CodeTooManyTags             Code = "TooManyTags"
-	CodeInvalidTagParameter     Code = "InvalidTagParameter"
-	CodeUploadNotFound          Code = "UploadNotFound"
-	CodeInvalidLayerPart        Code = "InvalidLayerPart"
-	CodeLayerPartTooSmall       Code = "LayerPartTooSmall"
-	CodeEmptyUpload             Code = "EmptyUpload"
-	CodeInvalidLayer            Code = "InvalidLayer"
-	CodeLayerAlreadyExists      Code = "LayerAlreadyExists"
-	CodeLimitExceeded           Code = "LimitExceeded"
-	CodeAccessDenied            Code = "AccessDenied"
+	CodeInvalidParameter                    Code = "InvalidParameter"
+	CodeRepositoryNotFound                  Code = "RepositoryNotFound"
+	CodeRepositoryAlreadyExists             Code = "RepositoryAlreadyExists"
+	CodeRepositoryNotEmpty                  Code = "RepositoryNotEmpty"
+	CodeTooManyTags                         Code = "TooManyTags"
+	CodeInvalidTagParameter                 Code = "InvalidTagParameter"
+	CodeUploadNotFound                      Code = "UploadNotFound"
+	CodeInvalidLayerPart                    Code = "InvalidLayerPart"
+	CodeLayerPartTooSmall                   Code = "LayerPartTooSmall"
+	CodeEmptyUpload                         Code = "EmptyUpload"
+	CodeInvalidLayer                        Code = "InvalidLayer"
+	CodeLayerAlreadyExists                  Code = "LayerAlreadyExists"
+	CodeLimitExceeded                       Code = "LimitExceeded"
+	CodeAccessDenied                        Code = "AccessDenied"
+	CodeImageNotFound                       Code = "ImageNotFound"
+	CodeImageAlreadyExists                  Code = "ImageAlreadyExists"
+	CodeImageTagAlreadyExists               Code = "ImageTagAlreadyExists"
+	CodeImageDigestDoesNotMatch             Code = "ImageDigestDoesNotMatch"
+	CodeLayersNotFound                      Code = "LayersNotFound"
+	CodeReferencedImagesNotFound            Code = "ReferencedImagesNotFound"
+	CodeImageStorageClassUpdateNotSupported Code = "ImageStorageClassUpdateNotSupported"
+	CodeLayerInaccessible                   Code = "LayerInaccessible"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -34,7 +42,9 @@ var Codes = []Code{
 	CodeRepositoryNotEmpty, CodeTooManyTags, CodeInvalidTagParameter,
 	CodeUploadNotFound, CodeInvalidLayerPart, CodeLayerPartTooSmall,
 	CodeEmptyUpload, CodeInvalidLayer, CodeLayerAlreadyExists, CodeLimitExceeded,
-	CodeAccessDenied,
+	CodeAccessDenied, CodeImageNotFound, CodeImageAlreadyExists, CodeImageTagAlreadyExists,
+	CodeImageDigestDoesNotMatch, CodeLayersNotFound, CodeReferencedImagesNotFound,
+	CodeImageStorageClassUpdateNotSupported, CodeLayerInaccessible,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

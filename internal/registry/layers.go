@@ -53,12 +53,16 @@ func (r *Registry) CheckLayers(ctx context.Context, key RepoKey, digests []strin
 		valid = append(valid, d)
 	}
 	var have map[Digest]Layer
+	var refs map[Digest]LayerRefs
 	err = r.meta.View(ctx, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}
 		var err error
-		have, err = tx.Layers(key, valid)
+		if have, err = tx.Layers(key, valid); err != nil {
+			return err
+		}
+		refs, err = tx.LayerRefs(key, valid, r.now())
 		return err
 	})
 	if err != nil {
@@ -75,7 +79,22 @@ func (r *Registry) CheckLayers(ctx context.Context, key RepoKey, digests []strin
 			continue
 		}
 		out[i].Layer = l
-		out[i].Availability = LayerAvailable
+		out[i].Availability = availability(refs[l.Digest])
 	}
 	return out, nil
+}
+
+// availability decides a held layer's status from the images that refer
+// to it: AVAILABLE while any active image refers to it, or none does (a
+// completed upload waiting for its manifest); UNAVAILABLE while the only
+// images that could make it available are being restored; ARCHIVED when
+// every image that refers to it is archived.
+func availability(refs LayerRefs) string {
+	switch {
+	case refs.Active > 0 || refs == (LayerRefs{}):
+		return LayerAvailable
+	case refs.Activating > 0:
+		return LayerUnavailable
+	}
+	return LayerArchived
 }

@@ -27,6 +27,9 @@ type Limits struct {
 	// part before another request may take it over (the holder is presumed
 	// crashed).
 	LeaseTimeout time.Duration
+	// RestoreDelay is how long a restored image stays ACTIVATING before it
+	// is ACTIVE again (ECR: up to 20 minutes).
+	RestoreDelay time.Duration
 }
 
 const mib = 1 << 20
@@ -43,6 +46,7 @@ func DefaultLimits() Limits {
 		MaxLayerSize: 52000 * mib,
 		UploadExpiry: 24 * time.Hour,
 		LeaseTimeout: 15 * time.Minute,
+		RestoreDelay: 5 * time.Second,
 	}
 }
 

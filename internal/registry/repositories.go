@@ -254,11 +254,16 @@ func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool
 			return err
 		}
 		if !force {
-			n, err := tx.CountLayers(key)
+			layers, err := tx.CountLayers(key)
 			if err != nil {
 				return err
 			}
-			if n > 0 {
+			images, err := tx.CountImages(key)
+			if err != nil {
+				return err
+			}
+			// Archived images count as content too.
+			if layers+images > 0 {
 				return Errorf(CodeRepositoryNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", key.Name, key.Registry)
 			}
 		}
@@ -278,4 +283,32 @@ func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool
 		}
 	}
 	return repo, nil
+}
+
+// PutImageTagMutability changes a repository's tag mutability and its
+// exclusion filters; tags already set are not touched.
+// Errors: RepositoryNotFound, InvalidParameter, AccessDenied.
+func (r *Registry) PutImageTagMutability(ctx context.Context, key RepoKey, mutability string, exclusions []string) (Repository, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Repository{}, err
+	}
+	if err := r.authorizeWrite(ctx, "PutImageTagMutability", key); err != nil {
+		return Repository{}, err
+	}
+	var repo Repository
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		var err error
+		if repo, err = tx.Repository(key); errors.Is(err, ErrNotFound) {
+			return repositoryNotFound(key)
+		} else if err != nil {
+			return err
+		}
+		repo.TagMutability, repo.MutabilityExclusions = mutability, exclusions
+		if err := r.defaultSettings(&repo); err != nil {
+			return err
+		}
+		return tx.UpdateRepository(repo)
+	})
+	return repo, err
 }

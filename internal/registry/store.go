@@ -89,6 +89,8 @@ type MetaStore interface {
 // Tx is one transaction over the metadata. Every Registry in a RepoKey given
 // to a Tx is set (never empty).
 type Tx interface {
+	ImageTx
+
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)
 	// Repositories returns up to limit repositories of reg with names

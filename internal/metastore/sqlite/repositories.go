@@ -134,3 +134,29 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// UpdateRepository implements registry.Tx: it replaces every setting of an
+// existing repository; CreatedAt and the key stay.
+func (t *tx) UpdateRepository(r registry.Repository) error {
+	what := fmt.Sprintf("update repository %s/%s", r.Registry, r.Name)
+	exclusions, err := json.Marshal(nonNil(r.MutabilityExclusions))
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	tags := make([]storedTag, len(r.Tags))
+	for i, tag := range r.Tags {
+		tags[i] = storedTag(tag)
+	}
+	tagsJSON, err := json.Marshal(tags)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	res, err := t.exec(`UPDATE repositories SET tag_mutability = ?, mutability_exclusions = ?, scan_on_push = ?,
+			encryption_type = ?, kms_key = ?, tags = ?
+		WHERE registry_id = ? AND name = ?`,
+		r.TagMutability, string(exclusions), r.ScanOnPush, r.EncryptionType, r.KMSKey, string(tagsJSON), r.Registry, r.Name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return mustAffect(res, what)
+}

@@ -51,13 +51,19 @@ func mustAffect(res sql.Result, what string) error {
 // duplicate key is ErrExists, and a row whose repository does not exist
 // (a foreign key violation) is ErrNotFound.
 func insertError(err error, what string) error {
+	return refError(err, what, "repository")
+}
+
+// refError is insertError for a row whose foreign key names parent, the
+// record that is missing when the key is violated.
+func refError(err error, what, parent string) error {
 	var se *msqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 			return fmt.Errorf("%s: %w", what, registry.ErrExists)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%s: repository: %w", what, registry.ErrNotFound)
+			return fmt.Errorf("%s: %s: %w", what, parent, registry.ErrNotFound)
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)

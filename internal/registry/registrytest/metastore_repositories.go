@@ -222,3 +222,34 @@ func testRepositoryDeleteCascades(t *testing.T, s registry.MetaStore) {
 		return nil
 	})
 }
+
+// testRepositoryUpdate: UpdateRepository replaces the settings and keeps
+// the key and creation time; a missing repository is ErrNotFound.
+func testRepositoryUpdate(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "up/date")
+	metaCreateRepos(t, s, key)
+	var before registry.Repository
+	metaView(t, s, func(tx registry.Tx) (err error) { before, err = tx.Repository(key); return err })
+	changed := before
+	changed.TagMutability = registry.MutabilityImmutableWithExclusion
+	changed.MutabilityExclusions = []string{"dev-*", "tmp*"}
+	changed.ScanOnPush = !before.ScanOnPush
+	changed.Tags = []registry.ResourceTag{{Key: "k", Value: "v2"}}
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.UpdateRepository(changed) })
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Repository(key)
+		if err != nil {
+			return err
+		}
+		metaSame(t, "updated repository", got, changed, normRepository)
+		return nil
+	})
+	var err error
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		missing := changed
+		missing.Name = "no/such"
+		err = tx.UpdateRepository(missing)
+		return nil
+	})
+	metaWantErr(t, "UpdateRepository of a missing repository", err, registry.ErrNotFound)
+}

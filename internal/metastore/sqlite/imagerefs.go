@@ -1,0 +1,99 @@
+package sqlite
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// Parents returns, in byte order, the digests of the repository's images
+// whose Children include d; an index that lists d twice appears once.
+func (t *tx) Parents(key registry.RepoKey, d registry.Digest) ([]registry.Digest, error) {
+	var parents []registry.Digest
+	err := t.each(`SELECT DISTINCT image_digest FROM image_children
+		WHERE registry_id = ? AND repo_name = ? AND child_digest = ?
+		ORDER BY image_digest`, []any{key.Registry, key.Name, d}, func(scan func(...any) error) error {
+		var p registry.Digest
+		if err := scan(&p); err != nil {
+			return err
+		}
+		parents = append(parents, p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parents of %s in %s/%s: %w", d, key.Registry, key.Name, err)
+	}
+	return parents, nil
+}
+
+// LayerRefs counts, for each of digests, the repository's images whose
+// Blobs include it, by stored status; an image that lists a blob twice
+// counts once. The core decides what an ACTIVATING image whose ActiveAt has
+// passed means, so the status is taken as stored. Digests are looked up in
+// batches, one query each, so that any number of them can be asked for.
+func (t *tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time.Time) (map[registry.Digest]registry.LayerRefs, error) {
+	refs := make(map[registry.Digest]registry.LayerRefs)
+	for len(digests) > 0 {
+		batch := digests[:min(len(digests), layersBatch)]
+		digests = digests[len(batch):]
+		// A restore whose time has come counts as active: see the interface.
+		args := append([]any{micros(now)}, digestArgs(key, batch)...)
+		err := t.each(`SELECT b.blob_digest,
+				CASE WHEN i.status = 'ACTIVATING' AND i.active_at <= ? THEN 'ACTIVE' ELSE i.status END AS st,
+				count(DISTINCT i.digest)
+			FROM image_blobs b JOIN images i ON i.registry_id = b.registry_id
+				AND i.repo_name = b.repo_name AND i.digest = b.image_digest
+			WHERE b.registry_id = ? AND b.repo_name = ? AND b.blob_digest IN `+inList(len(batch))+`
+			GROUP BY b.blob_digest, st`, args, func(scan func(...any) error) error {
+			var (
+				d      registry.Digest
+				status string
+				n      int
+			)
+			if err := scan(&d, &status, &n); err != nil {
+				return err
+			}
+			r := refs[d]
+			switch status {
+			case registry.ImageActive:
+				r.Active += n
+			case registry.ImageArchived:
+				r.Archived += n
+			case registry.ImageActivating:
+				r.Activating += n
+			default:
+				return fmt.Errorf("image referring to %s has unknown status %q", d, status)
+			}
+			refs[d] = r
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("layer refs in %s/%s: %w", key.Registry, key.Name, err)
+		}
+	}
+	return refs, nil
+}
+
+// SetLayerMediaType records the media type under which an image refers to a
+// layer of the repository; a layer the repository does not hold is ignored.
+func (t *tx) SetLayerMediaType(key registry.RepoKey, d registry.Digest, mediaType string) error {
+	_, err := t.exec(`UPDATE layers SET media_type = ? WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
+		mediaType, key.Registry, key.Name, d)
+	if err != nil {
+		return fmt.Errorf("set media type of layer %s in %s/%s: %w", d, key.Registry, key.Name, err)
+	}
+	return nil
+}
+
+// CountImages returns how many images the repository holds; 0 for a
+// repository that does not exist.
+func (t *tx) CountImages(key registry.RepoKey) (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM images WHERE registry_id = ? AND repo_name = ?`,
+		key.Registry, key.Name).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count images of %s/%s: %w", key.Registry, key.Name, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,242 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// imageColumns lists the columns scanImage reads, in its order.
+const imageColumns = `digest, manifest, media_type, artifact_media_type, size, pushed_at,
+	last_pulled_at, status, last_archived_at, last_activated_at, active_at, subject`
+
+// Image returns the image of the repository with digest d, or
+// registry.ErrNotFound.
+func (t *tx) Image(key registry.RepoKey, d registry.Digest) (registry.Image, error) {
+	what := fmt.Sprintf("image %s in %s/%s", d, key.Registry, key.Name)
+	img, err := scanImage(t.queryRow(`SELECT `+imageColumns+` FROM images
+		WHERE registry_id = ? AND repo_name = ? AND digest = ?`, key.Registry, key.Name, d))
+	if errors.Is(err, sql.ErrNoRows) {
+		return registry.Image{}, fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
+	if err != nil {
+		return registry.Image{}, fmt.Errorf("%s: %w", what, err)
+	}
+	imgs := []registry.Image{img}
+	if err := t.addImageParts(key, imgs); err != nil {
+		return registry.Image{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return imgs[0], nil
+}
+
+// Images returns up to limit images of the repository with digests after
+// after, in byte order. A limit of 0 or less returns none.
+func (t *tx) Images(key registry.RepoKey, after registry.Digest, limit int) ([]registry.Image, error) {
+	return t.listImages(key, "", after, limit)
+}
+
+// UntaggedImages returns up to limit images of the repository that no tag
+// names, with digests after after, in byte order. A limit of 0 or less
+// returns none.
+func (t *tx) UntaggedImages(key registry.RepoKey, after registry.Digest, limit int) ([]registry.Image, error) {
+	return t.listImages(key, `AND NOT EXISTS (SELECT 1 FROM tags
+		WHERE tags.registry_id = images.registry_id AND tags.repo_name = images.repo_name
+		AND tags.digest = images.digest)`, after, limit)
+}
+
+// listImages returns a page of the repository's images in digest order,
+// restricted further by cond, a condition on the images table.
+func (t *tx) listImages(key registry.RepoKey, cond string, after registry.Digest, limit int) ([]registry.Image, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	what := fmt.Sprintf("images of %s/%s", key.Registry, key.Name)
+	rows, err := t.query(`SELECT `+imageColumns+` FROM images
+		WHERE registry_id = ? AND repo_name = ? AND digest > ? `+cond+`
+		ORDER BY digest LIMIT ?`, key.Registry, key.Name, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var imgs []registry.Image
+	for rows.Next() {
+		img, err := scanImage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		imgs = append(imgs, img)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := t.addImageParts(key, imgs); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return imgs, nil
+}
+
+// PutImage stores img, replacing every field of an image with the same
+// digest. The upsert updates an existing row in place rather than deleting
+// it, which would cascade to the image's tags; the blob and child rows are
+// then written afresh. A repository that does not exist gives
+// registry.ErrNotFound.
+func (t *tx) PutImage(key registry.RepoKey, img registry.Image) error {
+	what := fmt.Sprintf("put image %s in %s/%s", img.Digest, key.Registry, key.Name)
+	manifest := img.Manifest
+	if manifest == nil {
+		// The column is NOT NULL; nil binds as NULL, an empty slice as ''.
+		manifest = []byte{}
+	}
+	_, err := t.exec(`INSERT INTO images (registry_id, repo_name, `+imageColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (registry_id, repo_name, digest) DO UPDATE SET
+		manifest = excluded.manifest, media_type = excluded.media_type,
+		artifact_media_type = excluded.artifact_media_type, size = excluded.size,
+		pushed_at = excluded.pushed_at, last_pulled_at = excluded.last_pulled_at,
+		status = excluded.status, last_archived_at = excluded.last_archived_at,
+		last_activated_at = excluded.last_activated_at, active_at = excluded.active_at,
+		subject = excluded.subject`,
+		key.Registry, key.Name, img.Digest, manifest, img.MediaType, img.ArtifactMediaType,
+		img.Size, micros(img.PushedAt), nullMicros(img.LastPulledAt), img.Status,
+		nullMicros(img.LastArchivedAt), nullMicros(img.LastActivatedAt), nullMicros(img.ActiveAt),
+		img.Subject)
+	if err != nil {
+		return insertError(err, what)
+	}
+	for _, table := range []string{"image_blobs", "image_children"} {
+		_, err := t.exec(`DELETE FROM `+table+` WHERE registry_id = ? AND repo_name = ? AND image_digest = ?`,
+			key.Registry, key.Name, img.Digest)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	for i, b := range img.Blobs {
+		_, err := t.exec(`INSERT INTO image_blobs (registry_id, repo_name, image_digest, position,
+			blob_digest, media_type, size) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			key.Registry, key.Name, img.Digest, i, b.Digest, b.MediaType, b.Size)
+		if err != nil {
+			return fmt.Errorf("%s: blob %d: %w", what, i, err)
+		}
+	}
+	for i, c := range img.Children {
+		_, err := t.exec(`INSERT INTO image_children (registry_id, repo_name, image_digest, position,
+			child_digest) VALUES (?, ?, ?, ?, ?)`,
+			key.Registry, key.Name, img.Digest, i, c)
+		if err != nil {
+			return fmt.Errorf("%s: child %d: %w", what, i, err)
+		}
+	}
+	return nil
+}
+
+// DeleteImage removes the image; the foreign keys' ON DELETE CASCADE removes
+// its blob and child rows and its tags. An absent image gives
+// registry.ErrNotFound.
+func (t *tx) DeleteImage(key registry.RepoKey, d registry.Digest) error {
+	what := fmt.Sprintf("delete image %s in %s/%s", d, key.Registry, key.Name)
+	res, err := t.exec(`DELETE FROM images WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
+		key.Registry, key.Name, d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return mustAffect(res, what)
+}
+
+// addImageParts fills in the Blobs and Children of imgs, images of the
+// repository, in their stored order, with one query per table per batch of
+// images rather than per image.
+func (t *tx) addImageParts(key registry.RepoKey, imgs []registry.Image) error {
+	byDigest := make(map[registry.Digest]*registry.Image, len(imgs))
+	digests := make([]registry.Digest, len(imgs))
+	for i := range imgs {
+		byDigest[imgs[i].Digest] = &imgs[i]
+		digests[i] = imgs[i].Digest
+	}
+	for len(digests) > 0 {
+		batch := digests[:min(len(digests), layersBatch)]
+		digests = digests[len(batch):]
+		args := digestArgs(key, batch)
+		in := inList(len(batch))
+		err := t.each(`SELECT image_digest, blob_digest, media_type, size FROM image_blobs
+			WHERE registry_id = ? AND repo_name = ? AND image_digest IN `+in+`
+			ORDER BY image_digest, position`, args, func(scan func(...any) error) error {
+			var (
+				d registry.Digest
+				b registry.ImageBlob
+			)
+			if err := scan(&d, &b.Digest, &b.MediaType, &b.Size); err != nil {
+				return err
+			}
+			byDigest[d].Blobs = append(byDigest[d].Blobs, b)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("blobs: %w", err)
+		}
+		err = t.each(`SELECT image_digest, child_digest FROM image_children
+			WHERE registry_id = ? AND repo_name = ? AND image_digest IN `+in+`
+			ORDER BY image_digest, position`, args, func(scan func(...any) error) error {
+			var d, child registry.Digest
+			if err := scan(&d, &child); err != nil {
+				return err
+			}
+			byDigest[d].Children = append(byDigest[d].Children, child)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("children: %w", err)
+		}
+	}
+	return nil
+}
+
+// each runs query and calls fn with the Scan of each row in turn.
+func (t *tx) each(query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// digestArgs returns the arguments of a query on the repository's rows
+// among digests: the key, then each digest.
+func digestArgs(key registry.RepoKey, digests []registry.Digest) []any {
+	args := make([]any, 0, 2+len(digests))
+	args = append(args, key.Registry, key.Name)
+	for _, d := range digests {
+		args = append(args, d)
+	}
+	return args
+}
+
+// inList returns "(?, ?, …)" with n > 0 placeholders.
+func inList(n int) string { return "(?" + strings.Repeat(", ?", n-1) + ")" }
+
+func scanImage(s scanner) (registry.Image, error) {
+	var (
+		img                                   registry.Image
+		pushed                                int64
+		pulled, archived, activated, activeAt sql.NullInt64
+	)
+	err := s.Scan(&img.Digest, &img.Manifest, &img.MediaType, &img.ArtifactMediaType, &img.Size,
+		&pushed, &pulled, &img.Status, &archived, &activated, &activeAt, &img.Subject)
+	if err != nil {
+		return registry.Image{}, err
+	}
+	img.PushedAt = fromMicros(pushed)
+	img.LastPulledAt = fromNullMicros(pulled)
+	img.LastArchivedAt = fromNullMicros(archived)
+	img.LastActivatedAt = fromNullMicros(activated)
+	img.ActiveAt = fromNullMicros(activeAt)
+	return img, nil
+}

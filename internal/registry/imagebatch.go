@@ -1,0 +1,220 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+// Per-image failure codes of BatchGetImage and BatchDeleteImage.
+const (
+	FailureInvalidImageDigest            = "InvalidImageDigest"
+	FailureInvalidImageTag               = "InvalidImageTag"
+	FailureImageTagDoesNotMatchDigest    = "ImageTagDoesNotMatchDigest"
+	FailureImageNotFound                 = "ImageNotFound"
+	FailureMissingDigestAndTag           = "MissingDigestAndTag"
+	FailureImageReferencedByManifestList = "ImageReferencedByManifestList"
+)
+
+// ImageFailure is a per-image failure of a batch operation.
+type ImageFailure struct {
+	ID     ImageID
+	Code   string
+	Reason string
+}
+
+// FoundImage is an image a batch read found: the image and the ID it was
+// asked for by (with both parts filled in).
+type FoundImage struct {
+	ID    ImageID
+	Image Image
+}
+
+// lookup resolves one ImageID in the repository. It returns a failure
+// (not an error) for what is the client's mistake.
+func lookup(tx Tx, key RepoKey, id ImageID) (Image, *ImageFailure, error) {
+	fail := func(code, reason string) (Image, *ImageFailure, error) {
+		return Image{}, &ImageFailure{ID: id, Code: code, Reason: reason}, nil
+	}
+	if id.Digest == "" && id.Tag == "" {
+		return fail(FailureMissingDigestAndTag, "Invalid request parameters: both tag and digest cannot be null")
+	}
+	var d Digest
+	if id.Digest != "" {
+		pd, err := ParseDigest(id.Digest)
+		if err != nil {
+			return fail(FailureInvalidImageDigest, "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+': "+err.Error())
+		}
+		d = pd
+	}
+	if id.Tag != "" {
+		if checkTag(id.Tag) != nil {
+			return fail(FailureInvalidImageTag, "Invalid request parameters: the image tag is not valid")
+		}
+		td, err := tx.Tag(key, id.Tag)
+		if errors.Is(err, ErrNotFound) {
+			return fail(FailureImageNotFound, "Requested image not found")
+		} else if err != nil {
+			return Image{}, nil, err
+		}
+		if d != "" && d != td {
+			return fail(FailureImageTagDoesNotMatchDigest, "The image tag '"+id.Tag+"' does not point to the image digest '"+string(d)+"'")
+		}
+		d = td
+	}
+	img, err := tx.Image(key, d)
+	if errors.Is(err, ErrNotFound) {
+		return fail(FailureImageNotFound, "Requested image not found")
+	}
+	return img, nil, err
+}
+
+// BatchGetImage returns the manifests of the images asked for. With
+// accepted media types, an image asked for by tag whose stored type is not
+// accepted is converted between Docker schema 2 and OCI when possible, as
+// ECR does; an image asked for by digest never is. Pulls are recorded.
+// Errors: RepositoryNotFound.
+func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID, accepted []string) ([]FoundImage, []ImageFailure, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	var found []FoundImage
+	var failures []ImageFailure
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		found, failures = nil, nil
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		for _, id := range ids {
+			img, f, err := lookup(tx, key, id)
+			if err != nil {
+				return err
+			}
+			if f == nil && r.effectiveStatus(img) != ImageActive {
+				f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image is " + r.effectiveStatus(img) + " and cannot be pulled until it is restored"}
+			}
+			if f == nil && len(accepted) > 0 && !slices.Contains(accepted, img.MediaType) {
+				converted, ok := convertManifest(img, accepted)
+				if id.Tag == "" || !ok {
+					f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image's manifest media type '" + img.MediaType + "' is not among the accepted media types"}
+				} else {
+					img = converted
+				}
+			}
+			if f != nil {
+				failures = append(failures, *f)
+				continue
+			}
+			if stored, err := tx.Image(key, img.Digest); err == nil {
+				stored.LastPulledAt = now
+				if err := tx.PutImage(key, stored); err != nil {
+					return err
+				}
+			}
+			found = append(found, FoundImage{ID: ImageID{Digest: string(img.Digest), Tag: id.Tag}, Image: img})
+		}
+		return nil
+	})
+	return found, failures, err
+}
+
+// BatchDeleteImage deletes images and tags. A tag alone removes that tag
+// (and the image with its last tag, as ECR does, unless an index still
+// refers to it); a digest removes the image with all its tags. Each
+// removed tag is reported, or the digest alone for an untagged image.
+// Errors: RepositoryNotFound, AccessDenied.
+func (r *Registry) BatchDeleteImage(ctx context.Context, key RepoKey, ids []ImageID) ([]ImageID, []ImageFailure, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.authorizeWrite(ctx, "BatchDeleteImage", key); err != nil {
+		return nil, nil, err
+	}
+	var deleted []ImageID
+	var failures []ImageFailure
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		deleted, failures = nil, nil
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			img, f, err := lookup(tx, key, id)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				failures = append(failures, *f)
+				continue
+			}
+			var gone []ImageID
+			if id.Digest == "" {
+				gone, f, err = deleteTag(tx, key, img, id)
+			} else {
+				gone, f, err = deleteImage(tx, key, img, id)
+			}
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				failures = append(failures, *f)
+			}
+			deleted = append(deleted, gone...)
+		}
+		return nil
+	})
+	return deleted, failures, err
+}
+
+func deleteTag(tx Tx, key RepoKey, img Image, id ImageID) ([]ImageID, *ImageFailure, error) {
+	if err := tx.DeleteTag(key, id.Tag); err != nil {
+		return nil, nil, err
+	}
+	gone := []ImageID{{Digest: string(img.Digest), Tag: id.Tag}}
+	tags, err := tx.ImageTags(key, img.Digest)
+	if err != nil || len(tags) > 0 {
+		return gone, nil, err
+	}
+	parents, err := tx.Parents(key, img.Digest)
+	if err != nil || len(parents) > 0 {
+		return gone, nil, err
+	}
+	return gone, nil, tx.DeleteImage(key, img.Digest)
+}
+
+func deleteImage(tx Tx, key RepoKey, img Image, id ImageID) ([]ImageID, *ImageFailure, error) {
+	parents, err := tx.Parents(key, img.Digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(parents) > 0 {
+		return nil, &ImageFailure{ID: id, Code: FailureImageReferencedByManifestList,
+			Reason: "The image is referenced by the manifest list or index '" + string(parents[0]) + "'; delete that first"}, nil
+	}
+	tags, err := tx.ImageTags(key, img.Digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.DeleteImage(key, img.Digest); err != nil {
+		return nil, nil, err
+	}
+	if len(tags) == 0 {
+		return []ImageID{{Digest: string(img.Digest)}}, nil, nil
+	}
+	gone := make([]ImageID, len(tags))
+	for i, t := range tags {
+		gone[i] = ImageID{Digest: string(img.Digest), Tag: t}
+	}
+	return gone, nil, nil
+}
+
+// effectiveStatus is the image's status now: a restore whose time has come
+// is complete.
+func (r *Registry) effectiveStatus(img Image) string {
+	if img.Status == ImageActivating && !r.now().Before(img.ActiveAt) {
+		return ImageActive
+	}
+	return img.Status
+}

@@ -1,0 +1,259 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// Tag status filters of DescribeImages and ListImages.
+const (
+	TagStatusTagged   = "TAGGED"
+	TagStatusUntagged = "UNTAGGED"
+	TagStatusAny      = "ANY"
+)
+
+// ImageFilter selects images by tag status and image status; empty fields
+// take ECR's defaults (any tag status, ACTIVE images only).
+type ImageFilter struct {
+	TagStatus   string
+	ImageStatus string
+}
+
+// ImageDetail is an image with its tags and current status, as
+// DescribeImages reports it.
+type ImageDetail struct {
+	Image
+	Tags []string
+}
+
+func (f ImageFilter) statusMatches(status string) bool {
+	switch f.ImageStatus {
+	case "", ImageActive:
+		return status == ImageActive
+	case "ANY":
+		return true
+	}
+	return status == f.ImageStatus
+}
+
+func (f ImageFilter) tagsMatch(tags []string) bool {
+	switch f.TagStatus {
+	case TagStatusTagged:
+		return len(tags) > 0
+	case TagStatusUntagged:
+		return len(tags) == 0
+	}
+	return true
+}
+
+// DescribeImages describes the images named by ids, or (with no ids) one
+// page of the repository's images that pass the filter, in digest order.
+// Errors: RepositoryNotFound, ImageNotFound (an id that names no image),
+// InvalidParameter.
+func (r *Registry) DescribeImages(ctx context.Context, key RepoKey, ids []ImageID, filter ImageFilter, p Page) ([]ImageDetail, string, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Max <= 0 {
+		p.Max = DefaultPageSize
+	}
+	after, err := decodeToken("images", p.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []ImageDetail
+	next := ""
+	err = r.meta.View(ctx, func(tx Tx) error {
+		out, next = nil, ""
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		if ids != nil {
+			return r.describeByID(tx, key, ids, &out)
+		}
+		cursor := Digest(after)
+		for len(out) < p.Max {
+			batch, err := tx.Images(key, cursor, p.Max)
+			if err != nil || len(batch) == 0 {
+				return err
+			}
+			for _, img := range batch {
+				cursor = img.Digest
+				d, err := r.detail(tx, key, img)
+				if err != nil {
+					return err
+				}
+				if !filter.statusMatches(d.Status) || !filter.tagsMatch(d.Tags) {
+					continue
+				}
+				if len(out) == p.Max {
+					// A matching image beyond the page: there is a next page.
+					next = encodeToken("images", string(out[len(out)-1].Digest))
+					return nil
+				}
+				out = append(out, d)
+			}
+		}
+		// A full page may be the last; look one image further.
+		more, err := r.anyMatchAfter(tx, key, cursor, filter)
+		if err == nil && more {
+			next = encodeToken("images", string(out[len(out)-1].Digest))
+		}
+		return err
+	})
+	return out, next, err
+}
+
+// anyMatchAfter reports whether an image after cursor passes the filter.
+func (r *Registry) anyMatchAfter(tx Tx, key RepoKey, cursor Digest, filter ImageFilter) (bool, error) {
+	for {
+		batch, err := tx.Images(key, cursor, 100)
+		if err != nil || len(batch) == 0 {
+			return false, err
+		}
+		for _, img := range batch {
+			cursor = img.Digest
+			d, err := r.detail(tx, key, img)
+			if err != nil {
+				return false, err
+			}
+			if filter.statusMatches(d.Status) && filter.tagsMatch(d.Tags) {
+				return true, nil
+			}
+		}
+	}
+}
+
+func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, out *[]ImageDetail) error {
+	seen := map[Digest]bool{}
+	for _, id := range ids {
+		img, f, err := lookup(tx, key, id)
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			if f.Code == FailureImageNotFound {
+				return Errorf(CodeImageNotFound, "The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
+			}
+			return Errorf(CodeInvalidParameter, "Invalid parameter at 'imageIds': %s", f.Reason)
+		}
+		if seen[img.Digest] {
+			continue
+		}
+		seen[img.Digest] = true
+		d, err := r.detail(tx, key, img)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, d)
+	}
+	return nil
+}
+
+func (r *Registry) detail(tx Tx, key RepoKey, img Image) (ImageDetail, error) {
+	tags, err := tx.ImageTags(key, img.Digest)
+	img.Status = r.effectiveStatus(img)
+	return ImageDetail{Image: img, Tags: tags}, err
+}
+
+// ListImages lists one page of the repository's image IDs: one per tag
+// (tags in byte order), then one per untagged image (digest order), as the
+// filter's tag status selects.
+// Errors: RepositoryNotFound, InvalidParameter.
+func (r *Registry) ListImages(ctx context.Context, key RepoKey, filter ImageFilter, p Page) ([]ImageID, string, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Max <= 0 {
+		p.Max = DefaultPageSize
+	}
+	pos, err := decodeToken("list", p.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	phase, after, _ := strings.Cut(pos, ":")
+	if phase == "" {
+		phase = "t"
+		if filter.TagStatus == TagStatusUntagged {
+			phase = "u"
+		}
+	}
+	var out []ImageID
+	var next string
+	err = r.meta.View(ctx, func(tx Tx) error {
+		out, next = nil, ""
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		if phase == "t" {
+			done, err := r.listTagged(tx, key, filter, after, p.Max+1, &out)
+			if err != nil {
+				return err
+			}
+			if done && filter.TagStatus != TagStatusTagged {
+				phase, after = "u", ""
+			}
+		}
+		if phase == "u" && len(out) <= p.Max {
+			if err := r.listUntagged(tx, key, filter, after, p.Max+1-len(out), &out); err != nil {
+				return err
+			}
+		}
+		if len(out) > p.Max {
+			out = out[:p.Max]
+			last := out[len(out)-1]
+			if last.Tag != "" {
+				next = encodeToken("list", "t:"+last.Tag)
+			} else {
+				next = encodeToken("list", "u:"+last.Digest)
+			}
+		}
+		return nil
+	})
+	return out, next, err
+}
+
+// listTagged appends up to limit tagged IDs after tag after; done reports
+// that the tags ran out.
+func (r *Registry) listTagged(tx Tx, key RepoKey, filter ImageFilter, after string, limit int, out *[]ImageID) (bool, error) {
+	for len(*out) < limit {
+		tags, err := tx.Tags(key, after, limit)
+		if err != nil || len(tags) == 0 {
+			return true, err
+		}
+		for _, t := range tags {
+			after = t.Tag
+			img, err := tx.Image(key, t.Digest)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return false, err
+			}
+			if filter.statusMatches(r.effectiveStatus(img)) && len(*out) < limit {
+				*out = append(*out, ImageID{Digest: string(t.Digest), Tag: t.Tag})
+			}
+		}
+	}
+	return false, nil
+}
+
+func (r *Registry) listUntagged(tx Tx, key RepoKey, filter ImageFilter, after string, limit int, out *[]ImageID) error {
+	cursor := Digest(after)
+	want := len(*out) + limit
+	for len(*out) < want {
+		imgs, err := tx.UntaggedImages(key, cursor, limit)
+		if err != nil || len(imgs) == 0 {
+			return err
+		}
+		for _, img := range imgs {
+			cursor = img.Digest
+			if filter.statusMatches(r.effectiveStatus(img)) && len(*out) < want {
+				*out = append(*out, ImageID{Digest: string(img.Digest)})
+			}
+		}
+	}
+	return nil
+}

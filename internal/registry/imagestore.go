@@ -1,0 +1,109 @@
+package registry
+
+import "time"
+
+// Image statuses, as DescribeImages reports them.
+const (
+	ImageActive     = "ACTIVE"
+	ImageArchived   = "ARCHIVED"
+	ImageActivating = "ACTIVATING"
+)
+
+// Image is a manifest stored in a repository, byte for byte, with what the
+// registry derived from it when it was put.
+type Image struct {
+	Digest Digest
+	// Manifest is the exact bytes put; Digest is their sha256.
+	Manifest []byte
+	// MediaType is the manifest's media type; ArtifactMediaType the config's
+	// media type (or the manifest's artifactType).
+	MediaType         string
+	ArtifactMediaType string
+	// Size is imageSizeInBytes: for an image manifest the sum of its config
+	// and layer sizes, for an index the largest child's size.
+	Size     int64
+	PushedAt time.Time
+	// LastPulledAt is when the image was last pulled; zero if never.
+	LastPulledAt time.Time
+	// Status is ImageActive, ImageArchived or ImageActivating.
+	Status          string
+	LastArchivedAt  time.Time // zero if never archived
+	LastActivatedAt time.Time // zero if never restored
+	// ActiveAt is, while Status is ImageActivating, when the restore
+	// completes; readers treat the image as active from then on.
+	ActiveAt time.Time
+	// Subject is the manifest's subject digest ("" without one).
+	Subject Digest
+	// Blobs are the config and layers an image manifest refers to;
+	// Children the manifests an index refers to.
+	Blobs    []ImageBlob
+	Children []Digest
+}
+
+// ImageBlob is one blob an image manifest refers to.
+type ImageBlob struct {
+	Digest    Digest
+	MediaType string
+	Size      int64
+}
+
+// TagRef is one tag of a repository and the image it names.
+type TagRef struct {
+	Tag    string
+	Digest Digest
+}
+
+// LayerRefs counts, by status, the images of a repository that refer to a
+// blob.
+type LayerRefs struct {
+	Active, Archived, Activating int
+}
+
+// ImageTx is the part of a transaction that keeps images and tags. Every
+// method's RepoKey names an existing repository unless said otherwise;
+// deleting a repository deletes its images and tags.
+type ImageTx interface {
+	// Image returns the image of the repository with digest d, or ErrNotFound.
+	Image(key RepoKey, d Digest) (Image, error)
+	// Images returns up to limit images of the repository with digests
+	// greater than after, in digest order.
+	Images(key RepoKey, after Digest, limit int) ([]Image, error)
+	// PutImage stores img, replacing any image with the same digest (its
+	// tags stay). A repository that does not exist gives ErrNotFound.
+	PutImage(key RepoKey, img Image) error
+	// DeleteImage removes the image and its tags, or returns ErrNotFound.
+	DeleteImage(key RepoKey, d Digest) error
+
+	// Tag returns the digest a tag names, or ErrNotFound.
+	Tag(key RepoKey, tag string) (Digest, error)
+	// ImageTags returns the tags naming digest d, in byte order.
+	ImageTags(key RepoKey, d Digest) ([]string, error)
+	// Tags returns up to limit tags of the repository greater than after,
+	// in byte order.
+	Tags(key RepoKey, after string, limit int) ([]TagRef, error)
+	// SetTag points tag at digest d (an image of the repository), creating
+	// or moving it.
+	SetTag(key RepoKey, tag string, d Digest) error
+	// DeleteTag removes a tag, or returns ErrNotFound.
+	DeleteTag(key RepoKey, tag string) error
+	// UntaggedImages returns up to limit images without tags with digests
+	// greater than after, in digest order.
+	UntaggedImages(key RepoKey, after Digest, limit int) ([]Image, error)
+
+	// Parents returns the digests of the repository's images whose
+	// Children include d.
+	Parents(key RepoKey, d Digest) ([]Digest, error)
+	// LayerRefs counts, for each of digests, the repository's images whose
+	// Blobs include it, by status as of now: an ACTIVATING image whose
+	// ActiveAt is at or before now counts as active (a restore completes
+	// by the clock, with no write). Digests no image refers to are absent.
+	LayerRefs(key RepoKey, digests []Digest, now time.Time) (map[Digest]LayerRefs, error)
+	// SetLayerMediaType records the media type under which an image refers
+	// to a layer the repository holds; a layer it does not hold is ignored.
+	SetLayerMediaType(key RepoKey, d Digest, mediaType string) error
+	// CountImages returns how many images the repository holds.
+	CountImages(key RepoKey) (int, error)
+	// UpdateRepository replaces the settings of an existing repository
+	// (matched by registry and name), or returns ErrNotFound.
+	UpdateRepository(r Repository) error
+}
