@@ -64,6 +64,7 @@ func (a *App) open() error {
 	}
 	limits := registry.DefaultLimits()
 	limits.UploadExpiry = a.cfg.Uploads.Expiry
+	limits.RestoreDelay = a.cfg.Images.RestoreDelay
 	a.reg = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
@@ -77,9 +78,13 @@ func (a *App) open() error {
 	if err != nil {
 		return err
 	}
+	downloadKey, err := a.reg.Secret(context.Background(), downloadKeyName, 32)
+	if err != nil {
+		return fmt.Errorf("loading the download URL key: %w", err)
+	}
 	api, err := ecr.New(a.reg, ecr.Options{
 		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: "http://" + host,
-		Tokens: tokens, Authenticate: authenticate, Logger: a.log,
+		Tokens: tokens, DownloadKey: downloadKey, Authenticate: authenticate, Logger: a.log,
 	})
 	if err != nil {
 		return err
@@ -89,11 +94,13 @@ func (a *App) open() error {
 }
 
 // routes mounts the front ends. The ECR API is POST / with X-Amz-Target;
-// /healthz answers load balancers.
-func (a *App) routes(api http.Handler) http.Handler {
+// its layer download URLs live under ecr.DownloadPath; /healthz answers
+// load balancers.
+func (a *App) routes(api ecr.Handlers) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("/", api)
+	mux.Handle(ecr.DownloadPath, api.Downloads)
+	mux.Handle("/", api.API)
 	return accessLog(a.log, mux)
 }
 

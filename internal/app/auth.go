@@ -15,6 +15,10 @@ import (
 // lives in the metadata store so that every replica shares it.
 const tokenKeyName = "docker-login-token-key"
 
+// downloadKeyName names the server secret that signs layer download URLs;
+// shared by replicas for the same reason.
+const downloadKeyName = "layer-download-url-key"
+
 // authenticator builds the check every ECR API request goes through, and
 // the token issuer GetAuthorizationToken uses.
 func (a *App) authenticator(ctx context.Context) (func(*http.Request, []byte) (context.Context, *awsjson.WireError), *auth.Tokens, error) {

@@ -20,7 +20,14 @@ type Config struct {
 	Store    Store
 	Identity Identity
 	Uploads  Uploads
+	Images   Images
 	Auth     Auth
+}
+
+// Images configures the image lifecycle.
+type Images struct {
+	// RestoreDelay is how long a restored image stays ACTIVATING.
+	RestoreDelay time.Duration
 }
 
 // Server configures the HTTP listener.
@@ -71,6 +78,7 @@ func Default() Config {
 		Store:    Store{DataDir: "./ecrd-data"},
 		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
 		Uploads:  Uploads{Expiry: 24 * time.Hour},
+		Images:   Images{RestoreDelay: 5 * time.Second},
 		Auth:     Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
 	}
 }
@@ -116,6 +124,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	str(&c.Auth.CredentialsFile, "credentials", "ECRD_CREDENTIALS", "JSON file of accounts and access keys (default: account --account-id with key test/test)")
 	str(&c.Auth.Mode, "auth", "ECRD_AUTH", "sigv4, or none to accept unsigned requests as the configured account (local use only)")
 	var errs []error
+	errs = append(errs, dur(&c.Images.RestoreDelay, "restore-delay", "ECRD_RESTORE_DELAY", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)"))
 	errs = append(errs, dur(&c.Auth.TokenTTL, "token-ttl", "ECRD_TOKEN_TTL", "how long GetAuthorizationToken's tokens (docker login passwords) are valid"))
 	errs = append(errs, dur(&c.Uploads.Expiry, "upload-expiry", "ECRD_UPLOAD_EXPIRY", "how long an idle layer upload lives before its bytes are reclaimed"))
 	errs = append(errs, dur(&c.Server.ShutdownTimeout, "shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "how long in-flight requests may drain on SIGINT/SIGTERM"))
@@ -154,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.Expiry < time.Minute {
 		errs = append(errs, fmt.Errorf("--upload-expiry %s: must be at least 1m", c.Uploads.Expiry))
+	}
+	if c.Images.RestoreDelay < 0 || c.Images.RestoreDelay > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--restore-delay %s: must be between 0 and 24h", c.Images.RestoreDelay))
 	}
 	if c.Auth.Mode != "sigv4" && c.Auth.Mode != "none" {
 		errs = append(errs, fmt.Errorf("--auth %q: want sigv4 or none", c.Auth.Mode))

@@ -35,6 +35,8 @@ type Options struct {
 	ProxyEndpoint string
 	// Tokens issues GetAuthorizationToken's passwords.
 	Tokens *auth.Tokens
+	// DownloadKey signs the layer URLs of GetDownloadUrlForLayer.
+	DownloadKey []byte
 	// Authenticate checks each request before it is decoded (SigV4); nil
 	// accepts every request as it is.
 	Authenticate func(r *http.Request, body []byte) (context.Context, *awsjson.WireError)
@@ -48,16 +50,25 @@ type API struct {
 	hostname      string
 	proxyEndpoint string
 	tokens        *auth.Tokens
+	downloadKey   []byte
 }
 
-// New returns the ECR API handler over the core.
-func New(reg *registry.Registry, o Options) (http.Handler, error) {
+// Handlers are what the ECR front end serves: the API (POST / with
+// X-Amz-Target) and the layer downloads its URLs point to (under
+// DownloadPath).
+type Handlers struct {
+	API       http.Handler
+	Downloads http.Handler
+}
+
+// New returns the ECR front end over the core.
+func New(reg *registry.Registry, o Options) (Handlers, error) {
 	model, err := awsjson.LoadModel(modelJSON)
 	if err != nil {
-		return nil, fmt.Errorf("loading the ECR model: %w", err)
+		return Handlers{}, fmt.Errorf("loading the ECR model: %w", err)
 	}
-	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens}
-	return &awsjson.Service{
+	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey}
+	api := &awsjson.Service{
 		Model:         model,
 		Ops:           a.operations(),
 		MapError:      mapError,
@@ -66,7 +77,8 @@ func New(reg *registry.Registry, o Options) (http.Handler, error) {
 		Unimplemented: unimplemented,
 		ServerError:   serverError,
 		Authenticate:  o.Authenticate,
-	}, nil
+	}
+	return Handlers{API: api, Downloads: a.downloadHandler()}, nil
 }
 
 // operations maps each implemented operation to its handler.
@@ -81,6 +93,14 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"UploadLayerPart":             awsjson.Op(a.uploadLayerPart),
 		"CompleteLayerUpload":         awsjson.Op(a.completeLayerUpload),
 		"GetAuthorizationToken":       awsjson.Op(a.getAuthorizationToken),
+		"GetDownloadUrlForLayer":      awsjson.Op(a.getDownloadURLForLayer),
+		"UpdateImageStorageClass":     awsjson.Op(a.updateImageStorageClass),
+		"PutImageTagMutability":       awsjson.Op(a.putImageTagMutability),
+		"PutImage":                    awsjson.Op(a.putImage),
+		"BatchGetImage":               awsjson.Op(a.batchGetImage),
+		"BatchDeleteImage":            awsjson.Op(a.batchDeleteImage),
+		"DescribeImages":              awsjson.Op(a.describeImages),
+		"ListImages":                  awsjson.Op(a.listImages),
 	}
 }
 

@@ -103,6 +103,14 @@ var opSignatures = map[string][2]reflect.Type{
 	"UploadLayerPart":             {reflect.TypeFor[uploadLayerPartInput](), reflect.TypeFor[uploadLayerPartOutput]()},
 	"CompleteLayerUpload":         {reflect.TypeFor[completeLayerUploadInput](), reflect.TypeFor[completeLayerUploadOutput]()},
 	"GetAuthorizationToken":       {reflect.TypeFor[getAuthorizationTokenInput](), reflect.TypeFor[getAuthorizationTokenOutput]()},
+	"GetDownloadUrlForLayer":      {reflect.TypeFor[getDownloadURLForLayerInput](), reflect.TypeFor[getDownloadURLForLayerOutput]()},
+	"UpdateImageStorageClass":     {reflect.TypeFor[updateImageStorageClassInput](), reflect.TypeFor[updateImageStorageClassOutput]()},
+	"PutImageTagMutability":       {reflect.TypeFor[putImageTagMutabilityInput](), reflect.TypeFor[putImageTagMutabilityOutput]()},
+	"PutImage":                    {reflect.TypeFor[putImageInput](), reflect.TypeFor[putImageOutput]()},
+	"BatchGetImage":               {reflect.TypeFor[batchGetImageInput](), reflect.TypeFor[batchGetImageOutput]()},
+	"BatchDeleteImage":            {reflect.TypeFor[batchDeleteImageInput](), reflect.TypeFor[batchDeleteImageOutput]()},
+	"DescribeImages":              {reflect.TypeFor[describeImagesInput](), reflect.TypeFor[describeImagesOutput]()},
+	"ListImages":                  {reflect.TypeFor[listImagesInput](), reflect.TypeFor[listImagesOutput]()},
 }
 
 func checkStruct(t *testing.T, m *awsjson.Model, shapeName string, typ reflect.Type, complete bool) {

@@ -1,0 +1,138 @@
+package ecr
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// DownloadPath is where the layer URLs of GetDownloadUrlForLayer point:
+// DownloadPath + <account>/<repository>/blobs/<digest>?expires=…&signature=….
+// Like ECR's presigned S3 URLs they need no other credentials, so they are
+// signed (HMAC over account, repository, digest and expiry) and expire.
+const DownloadPath = "/ecrd/layers/"
+
+// downloadURLLifetime is how long a download URL works.
+const downloadURLLifetime = time.Hour
+
+type getDownloadURLForLayerInput struct {
+	RegistryID     string `json:"registryId"`
+	RepositoryName string `json:"repositoryName"`
+	LayerDigest    string `json:"layerDigest"`
+}
+
+type getDownloadURLForLayerOutput struct {
+	DownloadURL string `json:"downloadUrl"`
+	LayerDigest string `json:"layerDigest"`
+}
+
+func (a *API) getDownloadURLForLayer(ctx context.Context, in *getDownloadURLForLayerInput) (*getDownloadURLForLayerOutput, error) {
+	key, err := repoKey(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return nil, err
+	}
+	l, err := a.reg.DownloadableLayer(ctx, key, in.LayerDigest)
+	if err != nil {
+		return nil, err
+	}
+	account := string(registry.Caller(ctx).Account)
+	expires := time.Now().Add(downloadURLLifetime).Unix()
+	p := downloadResource(account, string(key.Name), string(l.Digest))
+	u := fmt.Sprintf("%s%s?expires=%d&signature=%s", a.proxyEndpoint, p, expires, a.signDownload(p, expires))
+	return &getDownloadURLForLayerOutput{DownloadURL: u, LayerDigest: string(l.Digest)}, nil
+}
+
+func downloadResource(account, repo, digest string) string {
+	return DownloadPath + account + "/" + repo + "/blobs/" + digest
+}
+
+func (a *API) signDownload(resource string, expires int64) string {
+	m := hmac.New(sha256.New, a.downloadKey)
+	fmt.Fprintf(m, "%s\n%d", resource, expires)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// downloadHandler serves the URLs GetDownloadUrlForLayer hands out: GET and
+// HEAD, with Range support, for as long as the URL is valid and the layer
+// downloadable.
+func (a *API) downloadHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		resource := r.URL.EscapedPath()
+		rest := strings.TrimPrefix(resource, DownloadPath)
+		// Repository names contain '/', so take the account from the left
+		// and the digest from the right.
+		account, rest, ok1 := strings.Cut(rest, "/")
+		repo, digest, ok2 := cutLast(rest, "/blobs/")
+		q := r.URL.Query()
+		expires, err := strconv.ParseInt(q.Get("expires"), 10, 64)
+		sig, _ := hex.DecodeString(q.Get("signature"))
+		want, _ := hex.DecodeString(a.signDownload(resource, expires))
+		switch {
+		case !ok1 || !ok2 || err != nil || !hmac.Equal(sig, want):
+			http.Error(w, "The download URL's signature does not match; request a new URL with GetDownloadUrlForLayer", http.StatusForbidden)
+			return
+		case time.Now().Unix() > expires:
+			http.Error(w, "The download URL has expired; request a new one with GetDownloadUrlForLayer", http.StatusForbidden)
+			return
+		}
+		name, err := url.PathUnescape(repo)
+		if err != nil {
+			http.Error(w, "bad repository name", http.StatusBadRequest)
+			return
+		}
+		ctx := registry.WithCaller(r.Context(), registry.Principal{Account: registry.RegistryID(account)})
+		a.serveLayer(w, r, ctx, registry.RepoKey{Name: registry.RepositoryName(name)}, digest)
+	})
+}
+
+func (a *API) serveLayer(w http.ResponseWriter, r *http.Request, ctx context.Context, key registry.RepoKey, digest string) {
+	l, rc, err := a.reg.OpenLayer(ctx, key, digest, 0)
+	if err != nil {
+		var de *registry.Error
+		if errors.As(err, &de) {
+			http.Error(w, de.Message, http.StatusNotFound)
+			return
+		}
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Docker-Content-Digest", string(l.Digest))
+	w.Header().Set("ETag", `"`+string(l.Digest)+`"`)
+	if rs, ok := rc.(io.ReadSeeker); ok {
+		// ServeContent handles Range and conditional requests, and lets
+		// net/http use sendfile for files.
+		http.ServeContent(w, r, "", l.CreatedAt, rs)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(l.Size, 10))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = io.Copy(w, rc)
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
