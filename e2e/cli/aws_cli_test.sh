@@ -76,6 +76,64 @@ cat "$WORK/err.txt"
 grep -qF "An error occurred (RepositoryNotFoundException) when calling the BatchCheckLayerAvailability operation: The repository with name 'nope' does not exist in the registry with id '000000000000'" "$WORK/err.txt" || fail "error output"
 ok "missing repository error"
 
+# An image that refers to the blob as its config: now the check reports the
+# media type too, exactly the man page's output.
+head -c 4096 /dev/urandom >"$WORK/layer.bin"
+ldigest="sha256:$(sha256sum "$WORK/layer.bin" | cut -d' ' -f1)"
+upload=$(ecr initiate-layer-upload --repository-name cluster-autoscaler --query uploadId --output text)
+ecr upload-layer-part --repository-name cluster-autoscaler --upload-id "$upload" \
+  --part-first-byte 0 --part-last-byte 4095 --layer-part-blob "fileb://$WORK/layer.bin" >/dev/null
+ecr complete-layer-upload --repository-name cluster-autoscaler --upload-id "$upload" --layer-digests "$ldigest" >/dev/null
+printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"%s","size":2777},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"%s","size":4096}]}' \
+  "$digest" "$ldigest" >"$WORK/manifest.json"
+mdigest="sha256:$(sha256sum "$WORK/manifest.json" | cut -d' ' -f1)"
+ecr put-image --repository-name cluster-autoscaler --image-tag v1 --image-manifest "file://$WORK/manifest.json" \
+  --query image.imageId.imageDigest --output text | grep -qx "$mdigest" || fail put-image
+ecr batch-check-layer-availability --repository-name cluster-autoscaler --layer-digests "$digest" >"$WORK/check.json"
+cat "$WORK/check.json"
+python3 - "$WORK/check.json" "$digest" <<'PY' || fail "batch-check-layer-availability output with an image"
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert out == {"layers": [{"layerDigest": sys.argv[2], "layerAvailability": "AVAILABLE", "layerSize": 2777,
+                           "mediaType": "application/vnd.docker.container.image.v1+json"}], "failures": []}, out
+PY
+ok "put-image, and the man page's output exactly"
+
+ecr describe-images --repository-name cluster-autoscaler >"$WORK/describe.json"
+python3 - "$WORK/describe.json" "$mdigest" <<'PY' || fail describe-images
+import json, sys
+d = json.load(open(sys.argv[1]))["imageDetails"]
+assert len(d) == 1 and d[0]["imageDigest"] == sys.argv[2] and d[0]["imageTags"] == ["v1"], d
+assert d[0]["imageSizeInBytes"] == 4096 and d[0]["imageStatus"] == "ACTIVE", d
+assert d[0]["imageManifestMediaType"] == "application/vnd.docker.distribution.manifest.v2+json", d
+assert d[0]["artifactMediaType"] == "application/vnd.docker.container.image.v1+json", d
+PY
+ecr list-images --repository-name cluster-autoscaler --query 'imageIds[0].imageTag' --output text | grep -qx v1 || fail list-images
+ecr batch-get-image --repository-name cluster-autoscaler --image-ids imageTag=v1 --query 'images[0].imageManifest' --output text >"$WORK/pulled.json"
+cmp -s <(tr -d '\n' <"$WORK/pulled.json") "$WORK/manifest.json" || fail "batch-get-image returns other bytes"
+ok "describe-images, list-images, batch-get-image"
+
+url=$(ecr get-download-url-for-layer --repository-name cluster-autoscaler --layer-digest "$ldigest" --query downloadUrl --output text)
+got="sha256:$(curl -fsS "$url" | sha256sum | cut -d' ' -f1)"
+[ "$got" = "$ldigest" ] || fail "the download URL served $got, want $ldigest"
+ok "get-download-url-for-layer and curl"
+
+ecr update-image-storage-class --repository-name cluster-autoscaler --image-id imageTag=v1 --target-storage-class ARCHIVE \
+  --query imageStatus --output text | grep -qx ARCHIVED || fail "update-image-storage-class ARCHIVE"
+ecr batch-check-layer-availability --repository-name cluster-autoscaler --layer-digests "$ldigest" \
+  --query 'layers[0].layerAvailability' --output text | grep -qx ARCHIVED || fail "archived layer"
+ecr update-image-storage-class --repository-name cluster-autoscaler --image-id imageTag=v1 --target-storage-class STANDARD \
+  --query imageStatus --output text | grep -qx ACTIVATING || fail "update-image-storage-class STANDARD"
+ok "update-image-storage-class"
+
+ecr batch-delete-image --repository-name cluster-autoscaler --image-ids imageTag=v1 >"$WORK/deleted.json"
+python3 - "$WORK/deleted.json" "$mdigest" <<'PY' || fail batch-delete-image
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert out == {"imageIds": [{"imageDigest": sys.argv[2], "imageTag": "v1"}], "failures": []}, out
+PY
+ok batch-delete-image
+
 # Bad credentials get the errors AWS gives, printed the way the CLI prints them.
 cli_error() { # expected-class message-part env-assignments...
   local class=$1 part=$2; shift 2
