@@ -90,6 +90,7 @@ type MetaStore interface {
 // to a Tx is set (never empty).
 type Tx interface {
 	ImageTx
+	GCTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)
@@ -112,7 +113,9 @@ type Tx interface {
 
 	// Blob returns the blob record, or ErrNotFound.
 	Blob(d Digest) (Blob, error)
-	// AddBlob records a blob; a blob already recorded is left as it is.
+	// AddBlob records a blob (a blob already recorded keeps its record) and
+	// clears its pin (see GCTx.PinBlob); a blob a collection is deleting
+	// gives ErrConflict.
 	AddBlob(b Blob) error
 
 	// Upload returns the upload, or ErrNotFound.

@@ -177,6 +177,11 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry)
 	}
 
+	// Pinned, the blob is safe from a collection for the lease timeout.
+	if err := r.pinBlob(ctx, digest, u.Size); err != nil {
+		r.releaseLease(ctx, id, lease)
+		return "", err
+	}
 	// The bytes become durable under their digest before the metadata that
 	// acknowledges them commits: a crash in between leaves only an
 	// unreferenced blob, never a layer without bytes.

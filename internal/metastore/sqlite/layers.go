@@ -97,13 +97,23 @@ func (t *tx) Blob(d registry.Digest) (registry.Blob, error) {
 	return b, nil
 }
 
-// AddBlob records b unless its digest is recorded already; the first record
-// wins, so a blob's CreatedAt is when it was first stored.
+// AddBlob records b unless its digest is recorded already (the first record
+// wins, so a blob's CreatedAt is when it was first stored), and clears its
+// pin.
 func (t *tx) AddBlob(b registry.Blob) error {
 	_, err := t.exec(`INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (digest) DO NOTHING`, b.Digest, b.Size, micros(b.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("add blob %s: %w", b.Digest, err)
+	}
+	// The commit is done: the layer record that comes with it protects the
+	// blob from now on, so the pin that covered the commit is cleared.
+	var deleting bool
+	if err := t.queryRow(`UPDATE blobs SET pinned_at = NULL WHERE digest = ? RETURNING deleting`, b.Digest).Scan(&deleting); err != nil {
+		return fmt.Errorf("add blob %s: %w", b.Digest, err)
+	}
+	if deleting {
+		return fmt.Errorf("add blob %s: being deleted: %w", b.Digest, registry.ErrConflict)
 	}
 	return nil
 }

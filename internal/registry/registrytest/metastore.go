@@ -74,6 +74,8 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"LayerRefs/CountByStatus", testLayerRefsByStatus},
 		{"LayerRefs/ManyDigests", testLayerRefsMany},
 		{"LayerRefs/RestoreCompletesByClock", testLayerRefsRestoreByClock},
+		{"GC/UnreferencedLayers", testGCUnreferencedLayers},
+		{"GC/MarkPinDelete", testGCBlobs},
 		{"Layers/SetMediaType", testSetLayerMediaType},
 		{"Repositories/DeleteCascadesImagesAndTags", testRepositoryDeleteCascadesImages},
 	}

@@ -1,0 +1,105 @@
+package registry_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// pushLayer uploads b to repo as one part.
+func pushLayer(t *testing.T, r *registry.Registry, repo string, b []byte) registry.Digest {
+	t.Helper()
+	u, err := r.InitiateLayerUpload(callerCtx(), key(repo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.UploadLayerPart(callerCtx(), key(repo), u.ID, 0, int64(len(b))-1, int64(len(b)), bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.CompleteLayerUpload(callerCtx(), key(repo), u.ID, []string{digest(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func blobFile(dir string, d registry.Digest) string {
+	return filepath.Join(dir, "blobs", d.Algorithm(), d.Hex()[:2], d.Hex())
+}
+
+func TestCollectGarbage(t *testing.T) {
+	c := newClock()
+	r, dir := newRegistry(t, c)
+	ctx := callerCtx()
+	if _, err := r.CreateRepository(ctx, registry.NewRepository{Key: key("other/repo")}); err != nil {
+		t.Fatal(err)
+	}
+	loose := pushLayer(t, r, "a/b", []byte("loose layer"))
+	cfg := pushLayer(t, r, "a/b", []byte(`{"config":1}`))
+	used := pushLayer(t, r, "a/b", []byte("used layer"))
+	shared := pushLayer(t, r, "a/b", []byte("shared layer"))
+	pushLayer(t, r, "other/repo", []byte("shared layer"))
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":12},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":%q,"size":10}]}`,
+		registry.MediaTypeOCIManifest, cfg, used)
+	if _, err := r.PutImage(ctx, registry.NewImage{Key: key("a/b"), Manifest: []byte(manifest), Tag: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Within the grace period nothing goes.
+	if st, err := r.CollectGarbage(ctx, time.Hour); err != nil || st != (registry.GCStats{}) {
+		t.Fatalf("within grace: %+v, %v", st, err)
+	}
+	c.Add(2 * time.Hour)
+	st, err := r.CollectGarbage(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No image refers to loose or shared: their three layer records go
+	// (shared is in two repositories), and with them both blobs' bytes.
+	if st.Layers != 3 || st.Blobs != 2 {
+		t.Fatalf("collected %+v, want 3 layer records and 2 blobs (loose, shared)", st)
+	}
+	for d, want := range map[registry.Digest]bool{loose: false, shared: false, cfg: true, used: true} {
+		if _, err := os.Stat(blobFile(dir, d)); (err == nil) != want {
+			t.Errorf("blob %s present = %v, want %v", d, err == nil, want)
+		}
+	}
+	checks, err := r.CheckLayers(ctx, key("a/b"), []string{string(loose), string(used)})
+	if err != nil || checks[0].FailureCode != registry.FailureMissingLayerDigest || checks[1].Availability != registry.LayerAvailable {
+		t.Fatalf("after gc: %+v, %v", checks, err)
+	}
+
+	// Deleting the image frees its blobs at the next collection past grace.
+	if _, _, err := r.BatchDeleteImage(ctx, key("a/b"), []registry.ImageID{{Tag: "v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = r.CollectGarbage(ctx, 0); err != nil || st.Blobs != 2 {
+		t.Fatalf("after deleting the image: %+v, %v; want its 2 blobs gone", st, err)
+	}
+
+	// The same bytes uploaded again come back whole.
+	again := pushLayer(t, r, "a/b", []byte("loose layer"))
+	if b, err := os.ReadFile(blobFile(dir, again)); err != nil || string(b) != "loose layer" {
+		t.Fatalf("re-uploaded blob: %q, %v", b, err)
+	}
+	// A blob pinned by a commit in progress survives even a zero grace.
+	pinned := registry.Digest(digest([]byte("being committed")))
+	if err := r.PinForTest(ctx, pinned, 15); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Second)
+	if st, err := r.CollectGarbage(ctx, 0); err != nil {
+		t.Fatal(err)
+	} else if st.Blobs != 1 { // again's: its layer record went with grace 0
+		t.Fatalf("collected %+v, want only the unpinned blob", st)
+	}
+	c.Add(16 * time.Minute) // past the lease timeout: a crashed commit's pin lapses
+	if st, err := r.CollectGarbage(ctx, 0); err != nil || st.Blobs != 1 {
+		t.Fatalf("after the pin lapsed: %+v, %v; want the pinned record collected", st, err)
+	}
+}
