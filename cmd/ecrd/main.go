@@ -23,6 +23,7 @@ const usage = `ecrd: an Amazon ECR-compatible container registry
 
 Usage:
   ecrd serve [flags]   run the registry (ecrd serve --help lists the flags)
+  ecrd gc [flags]      collect unused layers and blobs once (same flags as serve)
   ecrd version         print the version
   ecrd --help          show this help
 `
@@ -45,6 +46,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 0
 	case "serve":
 		return serve(args[1:], getenv, stdout, stderr)
+	case "gc":
+		return gc(args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ecrd: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -79,5 +82,33 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		return 1
 	}
 	log.Info("ecrd stopped")
+	return 0
+}
+
+// gc runs one garbage collection over the data dir and exits. It is safe
+// while a server runs on the same data dir: both go through the store's
+// transactions.
+func gc(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(append([]string{"--listen", "127.0.0.1:0"}, args...), getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	a, err := app.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd: %v\n", err)
+		return 2
+	}
+	defer a.Close()
+	st, err := a.CollectGarbage(context.Background())
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd gc: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "removed %d unused layer records and %d blobs\n", st.Layers, st.Blobs)
 	return 0
 }

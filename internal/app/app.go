@@ -134,6 +134,8 @@ func (a *App) Run(ctx context.Context) error {
 	reaperDone := make(chan struct{})
 	reaperCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
 	go func() { defer close(reaperDone); a.reapUploads(reaperCtx) }()
+	gcDone := make(chan struct{})
+	go func() { defer close(gcDone); a.collectGarbage(reaperCtx) }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(a.ln) }()
@@ -151,6 +153,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stopReaper()
 	<-reaperDone
+	<-gcDone
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -176,6 +179,38 @@ func (a *App) reapUploads(ctx context.Context) {
 		}
 	}
 }
+
+// collectGarbage runs a collection every GC interval (none when it is 0).
+func (a *App) collectGarbage(ctx context.Context) {
+	if a.cfg.Images.GCInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(a.cfg.Images.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("collecting garbage", "err", err)
+		}
+	}
+}
+
+// CollectGarbage runs one collection with the configured grace period and
+// logs what it removed; `ecrd gc` calls it too.
+func (a *App) CollectGarbage(ctx context.Context) (registry.GCStats, error) {
+	st, err := a.reg.CollectGarbage(ctx, a.cfg.Images.GCGrace)
+	if err == nil {
+		a.log.Info("garbage collected", "layers", st.Layers, "blobs", st.Blobs, "grace", a.cfg.Images.GCGrace.String())
+	}
+	return st, err
+}
+
+// Close releases the stores of an App that was not Run.
+func (a *App) Close() error { return a.close() }
 
 func (a *App) close() error {
 	var err error

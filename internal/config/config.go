@@ -28,6 +28,11 @@ type Config struct {
 type Images struct {
 	// RestoreDelay is how long a restored image stays ACTIVATING.
 	RestoreDelay time.Duration
+	// GCInterval is how often unused layers and blobs are collected (0: never
+	// in the background; `ecrd gc` still runs a collection).
+	GCInterval time.Duration
+	// GCGrace is how old an unused layer or blob must be to be collected.
+	GCGrace time.Duration
 }
 
 // Server configures the HTTP listener.
@@ -78,7 +83,7 @@ func Default() Config {
 		Store:    Store{DataDir: "./ecrd-data"},
 		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
 		Uploads:  Uploads{Expiry: 24 * time.Hour},
-		Images:   Images{RestoreDelay: 5 * time.Second},
+		Images:   Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
 		Auth:     Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
 	}
 }
@@ -125,6 +130,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	str(&c.Auth.Mode, "auth", "ECRD_AUTH", "sigv4, or none to accept unsigned requests as the configured account (local use only)")
 	var errs []error
 	errs = append(errs, dur(&c.Images.RestoreDelay, "restore-delay", "ECRD_RESTORE_DELAY", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)"))
+	errs = append(errs, dur(&c.Images.GCInterval, "gc-interval", "ECRD_GC_INTERVAL", "how often unused layers and blobs are collected in the background (0 turns it off)"))
+	errs = append(errs, dur(&c.Images.GCGrace, "gc-grace", "ECRD_GC_GRACE", "how long an unused layer or blob is kept before it is collected"))
 	errs = append(errs, dur(&c.Auth.TokenTTL, "token-ttl", "ECRD_TOKEN_TTL", "how long GetAuthorizationToken's tokens (docker login passwords) are valid"))
 	errs = append(errs, dur(&c.Uploads.Expiry, "upload-expiry", "ECRD_UPLOAD_EXPIRY", "how long an idle layer upload lives before its bytes are reclaimed"))
 	errs = append(errs, dur(&c.Server.ShutdownTimeout, "shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "how long in-flight requests may drain on SIGINT/SIGTERM"))
@@ -166,6 +173,9 @@ func (c Config) Validate() error {
 	}
 	if c.Images.RestoreDelay < 0 || c.Images.RestoreDelay > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--restore-delay %s: must be between 0 and 24h", c.Images.RestoreDelay))
+	}
+	if c.Images.GCInterval < 0 || c.Images.GCGrace < 0 {
+		errs = append(errs, fmt.Errorf("--gc-interval %s, --gc-grace %s: must not be negative", c.Images.GCInterval, c.Images.GCGrace))
 	}
 	if c.Auth.Mode != "sigv4" && c.Auth.Mode != "none" {
 		errs = append(errs, fmt.Errorf("--auth %q: want sigv4 or none", c.Auth.Mode))
