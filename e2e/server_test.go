@@ -30,6 +30,7 @@ const testAccount = "123456789012"
 type server struct {
 	URL     string
 	DataDir string
+	app     *app.App // nil for a server in another process
 	stop    func()
 }
 
@@ -58,7 +59,7 @@ func startServer(t *testing.T, dataDir string, opts ...func(*config.Config)) *se
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	s := &server{URL: "http://" + a.Addr().String(), DataDir: dataDir}
+	s := &server{URL: "http://" + a.Addr().String(), DataDir: dataDir, app: a}
 	stopped := false
 	s.stop = func() {
 		if stopped {
