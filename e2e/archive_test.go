@@ -203,3 +203,40 @@ func TestPutImageTagMutability(t *testing.T) {
 	_, err = c.PutImageTagMutability(ctx(t), &ecr.PutImageTagMutabilityInput{RepositoryName: aws.String("no/such"), ImageTagMutability: types.ImageTagMutabilityMutable})
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
 }
+
+// TestArchiveSurvivesRestart: archive and restore states are stored, not
+// kept in memory: they hold across a restart on the same data dir.
+func TestArchiveSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	fast := func(c *config.Config) { c.Images.RestoreDelay = time.Second }
+	s := startServer(t, dir, fast)
+	c := s.client()
+	const repo = "arch/restart"
+	createRepos(t, c, repo)
+	layer := pushBlob(t, c, repo, layerBytes(1000, 90))
+	putImage(t, c, repo, ociManifest(pushConfig(t, c, repo, 90), "x", layer), "old")
+	putImage(t, c, repo, ociManifest(pushConfig(t, c, repo, 91), "y", layer), "restoring")
+	if _, err := storageClass(t, c, repo, byTag("old"), types.TargetStorageClassArchive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storageClass(t, c, repo, byTag("restoring"), types.TargetStorageClassArchive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storageClass(t, c, repo, byTag("restoring"), types.TargetStorageClassStandard); err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+
+	s = startServer(t, dir, fast)
+	c = s.client()
+	if d := describe(t, c, repo, byTag("old")); d.ImageStatus != types.ImageStatusArchived || d.LastArchivedAt == nil {
+		t.Fatalf("after restart: %s, lastArchivedAt %v; want ARCHIVED", d.ImageStatus, d.LastArchivedAt)
+	}
+	time.Sleep(time.Second + 100*time.Millisecond)
+	if d := describe(t, c, repo, byTag("restoring")); d.ImageStatus != types.ImageStatusActive {
+		t.Fatalf("a restore begun before the restart is %s after its delay, want ACTIVE", d.ImageStatus)
+	}
+	if got := availabilityOf(t, c, repo, layer.Digest); got[layer.Digest][0] != "AVAILABLE" {
+		t.Fatalf("layer %v", got)
+	}
+}

@@ -49,6 +49,7 @@ func TestBatchGetImage(t *testing.T) {
 			types.ImageIdentifier{},
 			byDigest("bad"),
 			types.ImageIdentifier{ImageTag: aws.String("v1"), ImageDigest: aws.String(digestOf([]byte(oci)))},
+			byTag("bad tag"),
 		)
 		if len(out.Images) != 0 {
 			t.Errorf("images %+v, want none", out.Images)
@@ -56,6 +57,7 @@ func TestBatchGetImage(t *testing.T) {
 		want := []types.ImageFailureCode{
 			types.ImageFailureCodeImageNotFound, types.ImageFailureCodeMissingDigestAndTag,
 			types.ImageFailureCodeInvalidImageDigest, types.ImageFailureCodeImageTagDoesNotMatchDigest,
+			types.ImageFailureCodeInvalidImageTag,
 		}
 		if len(out.Failures) != len(want) {
 			t.Fatalf("failures %+v, want codes %v", out.Failures, want)
