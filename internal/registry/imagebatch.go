@@ -95,6 +95,7 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 			if f == nil && r.effectiveStatus(img) != ImageActive {
 				f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image is " + r.effectiveStatus(img) + " and cannot be pulled until it is restored"}
 			}
+			stored := img.Digest
 			if f == nil && len(accepted) > 0 && !slices.Contains(accepted, img.MediaType) {
 				converted, ok := convertManifest(img, accepted)
 				if id.Tag == "" || !ok {
@@ -107,11 +108,9 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 				failures = append(failures, *f)
 				continue
 			}
-			if stored, err := tx.Image(key, img.Digest); err == nil {
-				stored.LastPulledAt = now
-				if err := tx.PutImage(key, stored); err != nil {
-					return err
-				}
+			// A converted pull is still a pull of the stored image.
+			if err := tx.RecordPull(key, stored, now); err != nil {
+				return err
 			}
 			found = append(found, FoundImage{ID: ImageID{Digest: string(img.Digest), Tag: id.Tag}, Image: img})
 		}

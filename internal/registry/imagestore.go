@@ -101,6 +101,9 @@ type ImageTx interface {
 	// SetLayerMediaType records the media type under which an image refers
 	// to a layer the repository holds; a layer it does not hold is ignored.
 	SetLayerMediaType(key RepoKey, d Digest, mediaType string) error
+	// RecordPull sets the LastPulledAt of image d to at; an image that does
+	// not exist is ignored.
+	RecordPull(key RepoKey, d Digest, at time.Time) error
 	// CountImages returns how many images the repository holds.
 	CountImages(key RepoKey) (int, error)
 	// UpdateRepository replaces the settings of an existing repository

@@ -97,3 +97,13 @@ func (t *tx) CountImages(key registry.RepoKey) (int, error) {
 	}
 	return n, nil
 }
+
+// RecordPull implements registry.Tx: one column, not a rewrite of the image.
+func (t *tx) RecordPull(key registry.RepoKey, d registry.Digest, at time.Time) error {
+	_, err := t.exec(`UPDATE images SET last_pulled_at = ? WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
+		micros(at), key.Registry, key.Name, d)
+	if err != nil {
+		return fmt.Errorf("record pull of %s in %s/%s: %w", d, key.Registry, key.Name, err)
+	}
+	return nil
+}

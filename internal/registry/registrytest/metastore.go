@@ -74,6 +74,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"LayerRefs/CountByStatus", testLayerRefsByStatus},
 		{"LayerRefs/ManyDigests", testLayerRefsMany},
 		{"LayerRefs/RestoreCompletesByClock", testLayerRefsRestoreByClock},
+		{"Images/RecordPull", testRecordPull},
 		{"GC/UnreferencedLayers", testGCUnreferencedLayers},
 		{"GC/MarkPinDelete", testGCBlobs},
 		{"Layers/SetMediaType", testSetLayerMediaType},

@@ -325,3 +325,28 @@ func testImagesCount(t *testing.T, s registry.MetaStore) {
 		return nil
 	})
 }
+
+// testRecordPull: RecordPull sets LastPulledAt and nothing else; an unknown
+// image is ignored.
+func testRecordPull(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "pull/record")
+	metaCreateRepos(t, s, key)
+	img := metaImage("pulled")
+	metaPutImages(t, s, key, img)
+	at := metaTime(time.Hour)
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.RecordPull(key, img.Digest, at); err != nil {
+			return err
+		}
+		return tx.RecordPull(key, metaDigest("unknown"), at)
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Image(key, img.Digest)
+		if err != nil {
+			return err
+		}
+		img.LastPulledAt = at
+		metaSame(t, "pulled image", got, img, normImage)
+		return nil
+	})
+}
