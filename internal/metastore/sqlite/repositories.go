@@ -65,22 +65,14 @@ func (t *tx) Repositories(reg registry.RegistryID, after registry.RepositoryName
 // CreateRepository stores r, or returns registry.ErrExists.
 func (t *tx) CreateRepository(r registry.Repository) error {
 	what := fmt.Sprintf("create repository %s/%s", r.Registry, r.Name)
-	exclusions, err := json.Marshal(nonNil(r.MutabilityExclusions))
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	tags := make([]storedTag, len(r.Tags))
-	for i, tag := range r.Tags {
-		tags[i] = storedTag(tag)
-	}
-	tagsJSON, err := json.Marshal(tags)
+	exclusions, tagsJSON, err := encodeLists(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	_, err = t.exec(`INSERT INTO repositories (`+repositoryColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Registry, r.Name, micros(r.CreatedAt), r.TagMutability,
-		string(exclusions), r.ScanOnPush, r.EncryptionType, r.KMSKey, string(tagsJSON))
+		exclusions, r.ScanOnPush, r.EncryptionType, r.KMSKey, tagsJSON)
 	if err != nil {
 		return insertError(err, what)
 	}
@@ -139,24 +131,31 @@ func nonNil(s []string) []string {
 // existing repository; CreatedAt and the key stay.
 func (t *tx) UpdateRepository(r registry.Repository) error {
 	what := fmt.Sprintf("update repository %s/%s", r.Registry, r.Name)
-	exclusions, err := json.Marshal(nonNil(r.MutabilityExclusions))
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	tags := make([]storedTag, len(r.Tags))
-	for i, tag := range r.Tags {
-		tags[i] = storedTag(tag)
-	}
-	tagsJSON, err := json.Marshal(tags)
+	exclusions, tagsJSON, err := encodeLists(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	res, err := t.exec(`UPDATE repositories SET tag_mutability = ?, mutability_exclusions = ?, scan_on_push = ?,
 			encryption_type = ?, kms_key = ?, tags = ?
 		WHERE registry_id = ? AND name = ?`,
-		r.TagMutability, string(exclusions), r.ScanOnPush, r.EncryptionType, r.KMSKey, string(tagsJSON), r.Registry, r.Name)
+		r.TagMutability, exclusions, r.ScanOnPush, r.EncryptionType, r.KMSKey, tagsJSON, r.Registry, r.Name)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return mustAffect(res, what)
+}
+
+// encodeLists renders the repository's list-valued settings as the JSON
+// text their columns hold.
+func encodeLists(r registry.Repository) (exclusions, tags string, err error) {
+	ex, err := json.Marshal(nonNil(r.MutabilityExclusions))
+	if err != nil {
+		return "", "", err
+	}
+	stored := make([]storedTag, len(r.Tags))
+	for i, tag := range r.Tags {
+		stored[i] = storedTag(tag)
+	}
+	tg, err := json.Marshal(stored)
+	return string(ex), string(tg), err
 }
