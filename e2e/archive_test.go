@@ -46,7 +46,7 @@ func storageClass(t *testing.T, c *ecr.Client, repo string, id types.ImageIdenti
 // and DescribeImages, pull refused, a layer shared with an active image
 // stays AVAILABLE; restore -> ACTIVATING -> ACTIVE -> AVAILABLE.
 func TestArchiveCycle(t *testing.T) {
-	const delay = 1500 * time.Millisecond
+	const delay = 3 * time.Second
 	s := startServer(t, "", func(c *config.Config) { c.Images.RestoreDelay = delay })
 	c := s.client()
 	const repo = "arch/ive"
