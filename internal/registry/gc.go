@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -27,8 +28,18 @@ type GCStats struct {
 //     waits until the collection has finished with the digest).
 //
 // Interrupted runs are safe to repeat: marked blobs are picked up again.
-func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (GCStats, error) {
-	var st GCStats
+func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (st GCStats, err error) {
+	// One collection at a time, across processes and replicas: two would
+	// race on the same marks (one deleting bytes the other has seen
+	// recommitted).
+	holder := string(r.newID())
+	if err := r.renewGCLease(ctx, holder); err != nil {
+		return st, err
+	}
+	defer func() {
+		dropErr := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.DropLease(gcLease, holder) })
+		err = errors.Join(err, dropErr)
+	}()
 	const batch = 500
 	for {
 		var n int
@@ -45,6 +56,9 @@ func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (GCS
 		}
 	}
 	for {
+		if err := r.renewGCLease(ctx, holder); err != nil {
+			return st, err
+		}
 		var marked []Digest
 		err := r.meta.Update(ctx, func(tx Tx) (err error) {
 			now := r.now()
@@ -55,16 +69,18 @@ func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (GCS
 			return st, err
 		}
 		for _, d := range marked {
-			if err := r.blobs.Delete(ctx, d); err != nil {
-				return st, err
-			}
-			err := r.meta.Update(ctx, func(tx Tx) error {
+			// The record goes even if the bytes could not be deleted: a
+			// file without a record is only wasted space (a later commit
+			// of the digest checks it), while a mark left behind would
+			// hold up every commit of the digest.
+			delErr := r.blobs.Delete(ctx, d)
+			err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 				if err := tx.DeleteBlob(d); err != nil && !errors.Is(err, ErrNotFound) {
 					return err
 				}
 				return nil
 			})
-			if err != nil {
+			if err = errors.Join(delErr, err); err != nil {
 				return st, err
 			}
 			st.Blobs++
@@ -72,14 +88,38 @@ func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (GCS
 	}
 }
 
+// gcLease names the lease a collection holds.
+const gcLease = "garbage-collection"
+
+// ErrCollectionRunning: another process or replica is collecting garbage.
+var ErrCollectionRunning = errors.New("another garbage collection is running")
+
+func (r *Registry) renewGCLease(ctx context.Context, holder string) error {
+	var ok bool
+	err := r.meta.Update(ctx, func(tx Tx) (err error) {
+		ok, err = tx.TakeLease(gcLease, holder, r.now(), r.limits.LeaseTimeout)
+		return err
+	})
+	if err == nil && !ok {
+		return ErrCollectionRunning
+	}
+	return err
+}
+
 // pinBlob pins d for a commit, waiting while a collection finishes
 // deleting an earlier copy of the same bytes (it deletes them right after
 // marking, so the wait is short).
 func (r *Registry) pinBlob(ctx context.Context, d Digest, size int64) error {
+	deadline := time.Now().Add(30 * time.Second)
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		err := r.meta.Update(ctx, func(tx Tx) error { return tx.PinBlob(d, size, r.now().UTC()) })
 		if !errors.Is(err, ErrConflict) {
 			return err
+		}
+		if time.Now().After(deadline) {
+			// A collection that crashed after marking the blob; the next
+			// one finishes the deletion. The client may retry then.
+			return fmt.Errorf("blob %s is held by an unfinished garbage collection: %w", d, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,5 +102,35 @@ func TestCollectGarbage(t *testing.T) {
 	c.Add(16 * time.Minute) // past the lease timeout: a crashed commit's pin lapses
 	if st, err := r.CollectGarbage(ctx, 0); err != nil || st.Blobs != 1 {
 		t.Fatalf("after the pin lapsed: %+v, %v; want the pinned record collected", st, err)
+	}
+}
+
+// TestOneCollectionAtATime: a second collection while one runs is refused
+// with ErrCollectionRunning, and runs again once the first is done.
+func TestOneCollectionAtATime(t *testing.T) {
+	r, _ := newRegistry(t, newClock())
+	ctx := callerCtx()
+	for i := 0; i < 50; i++ {
+		pushLayer(t, r, "a/b", []byte(fmt.Sprint("garbage ", i)))
+	}
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() { _, err := r.CollectGarbage(ctx, -time.Hour); errs <- err }()
+	}
+	ran := 0
+	for i := 0; i < 4; i++ {
+		switch err := <-errs; {
+		case err == nil:
+			ran++
+		case errors.Is(err, registry.ErrCollectionRunning):
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no collection ran")
+	}
+	if _, err := r.CollectGarbage(ctx, -time.Hour); err != nil {
+		t.Fatalf("a collection after the others: %v", err)
 	}
 }

@@ -24,4 +24,10 @@ type GCTx interface {
 	MarkGarbageBlobs(before, pinnedBefore time.Time, limit int) ([]Digest, error)
 	// DeleteBlob removes the record of blob d, or returns ErrNotFound.
 	DeleteBlob(d Digest) error
+
+	// TakeLease gives the named lease to holder until now+ttl if it is
+	// free, expired, or already holder's, and reports whether it did.
+	TakeLease(name, holder string, now time.Time, ttl time.Duration) (bool, error)
+	// DropLease frees the named lease if holder holds it.
+	DropLease(name, holder string) error
 }

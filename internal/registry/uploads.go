@@ -65,7 +65,17 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 		r.releaseLease(ctx, id, lease)
 		return 0, err
 	}
-	written, err := r.blobs.WriteUploadPart(ctx, id, u.Parts, first, io.TeeReader(io.LimitReader(body, n), h))
+	// The write must end well inside the lease: past it, another request
+	// may take the upload over and write the same bytes.
+	wctx, cancel := context.WithTimeout(ctx, r.limits.LeaseTimeout/2)
+	written, err := r.blobs.WriteUploadPart(wctx, id, u.Parts, first, io.TeeReader(io.LimitReader(body, n), h))
+	cancel()
+	if errors.Is(err, ErrNotFound) {
+		// The upload's earlier bytes are gone (committed or reaped): it can
+		// never complete correctly, so it goes.
+		r.dropUpload(ctx, id)
+		return 0, uploadNotFound(key, id)
+	}
 	if err == nil && written != n {
 		err = fmt.Errorf("part of upload %s: wrote %d bytes, expected %d", id, written, n)
 	}
@@ -189,6 +199,12 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 		r.releaseLease(ctx, id, lease)
 		return "", err
 	}
+	// From here the upload's bytes are gone from the upload (they are the
+	// blob now): whatever the final transaction does, the upload record must
+	// not outlive it, or a later part would land after a hole. The
+	// transaction runs even if the client has gone.
+	defer r.dropUpload(ctx, id)
+	ctx = context.WithoutCancel(ctx)
 	now := r.now().UTC()
 	err = r.meta.Update(ctx, func(tx Tx) error {
 		if cur, err := tx.Upload(id); errors.Is(err, ErrNotFound) || err == nil && cur.Lease != lease {
@@ -197,6 +213,14 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 			return err
 		}
 		if err := tx.DeleteUpload(id); err != nil {
+			return err
+		}
+		// The pin taken before the commit made the record; if it is gone,
+		// a collection took the blob after the pin lapsed, and the bytes
+		// may be gone with it: acknowledge nothing.
+		if _, err := tx.Blob(digest); errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("blob %s was collected during its commit: %w", digest, ErrConflict)
+		} else if err != nil {
 			return err
 		}
 		if err := tx.AddBlob(Blob{Digest: digest, Size: u.Size, CreatedAt: now}); err != nil {
@@ -249,7 +273,7 @@ func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lea
 		if err != nil || !take {
 			return err
 		}
-		u.Lease, u.LeaseAt = lease, now.UTC()
+		u.Lease, u.LeaseAt, u.UpdatedAt = lease, now.UTC(), now.UTC()
 		return tx.UpdateUpload(u)
 	})
 	return u, err
@@ -308,8 +332,11 @@ func (r *Registry) discardUpload(ctx context.Context, id UploadID) {
 }
 
 // ExpireUploads removes uploads idle for longer than the expiry period, with
-// their bytes, and returns how many it removed. The bytes go first: a crash
-// in between leaves an expired record that the next run removes.
+// their bytes, and returns how many it removed. Each record is deleted
+// first, in a transaction that checks again that the upload is idle and
+// not being written, so no request can be adding bytes to it; the bytes go
+// after. A crash in between leaves an orphan directory, never a live
+// upload without its bytes.
 func (r *Registry) ExpireUploads(ctx context.Context) (int, error) {
 	removed := 0
 	for {
@@ -321,25 +348,55 @@ func (r *Registry) ExpireUploads(ctx context.Context) (int, error) {
 		if err != nil || len(stale) == 0 {
 			return removed, err
 		}
+		progress := false
 		for _, u := range stale {
-			if err := r.blobs.DeleteUpload(ctx, u.ID); err != nil {
-				return removed, err
-			}
+			gone := false
 			err := r.meta.Update(ctx, func(tx Tx) error {
 				cur, err := tx.Upload(u.ID)
-				if errors.Is(err, ErrNotFound) || err == nil && !r.expired(cur) {
+				if errors.Is(err, ErrNotFound) {
 					return nil
 				} else if err != nil {
 					return err
 				}
-				removed++
+				leased := cur.Lease != "" && r.now().Sub(cur.LeaseAt) < r.limits.LeaseTimeout
+				if !r.expired(cur) || leased {
+					return nil
+				}
+				gone = true
 				return tx.DeleteUpload(u.ID)
 			})
 			if err != nil {
 				return removed, err
 			}
+			if !gone {
+				continue
+			}
+			progress = true
+			removed++
+			if err := r.blobs.DeleteUpload(ctx, u.ID); err != nil {
+				return removed, err
+			}
+		}
+		if !progress {
+			return removed, nil
 		}
 	}
+}
+
+// dropUpload deletes an upload record that can no longer complete, and its
+// bytes, ignoring a record already gone.
+func (r *Registry) dropUpload(ctx context.Context, id UploadID) {
+	ctx = context.WithoutCancel(ctx)
+	err := r.meta.Update(ctx, func(tx Tx) error {
+		if err := tx.DeleteUpload(id); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("could not remove a finished upload's record", "upload", id, "err", err)
+	}
+	r.discardUpload(ctx, id)
 }
 
 func marshalHash(h hash.Hash) ([]byte, error) {

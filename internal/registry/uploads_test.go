@@ -235,3 +235,76 @@ func TestReadOnly(t *testing.T) {
 		t.Fatalf("the repository is gone after refused writes: %v", err)
 	}
 }
+
+// TestNoHoleAfterLostBytes: a part that would follow bytes the upload no
+// longer has (its directory removed, as after a reap or a commit) is
+// refused, and the upload goes: nothing of zeros is ever committed.
+func TestNoHoleAfterLostBytes(t *testing.T) {
+	r, dir := newRegistry(t, newClock())
+	ctx := callerCtx()
+	u, err := r.InitiateLayerUpload(ctx, key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.UploadLayerPart(ctx, key("a/b"), u.ID, 0, 9, 10, bytes.NewReader(part(10, 'A'))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "uploads", string(u.ID))); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.UploadLayerPart(ctx, key("a/b"), u.ID, 10, 19, 10, bytes.NewReader(part(10, 'B')))
+	if registry.ErrorCode(err) != registry.CodeUploadNotFound {
+		t.Fatalf("a part after lost bytes: %v, want UploadNotFound", err)
+	}
+	whole := append(part(10, 'A'), part(10, 'B')...)
+	if _, err := r.CompleteLayerUpload(ctx, key("a/b"), u.ID, []string{digest(whole)}); registry.ErrorCode(err) != registry.CodeUploadNotFound {
+		t.Fatalf("completing it: %v, want UploadNotFound", err)
+	}
+}
+
+// TestRacingCompletesOfOneLayer: two uploads of the same bytes into one
+// repository complete at once; one wins, the other is told the layer
+// exists, and its upload is gone rather than left to grow a hole.
+func TestRacingCompletesOfOneLayer(t *testing.T) {
+	r, _ := newRegistry(t, newClock())
+	ctx := callerCtx()
+	data := part(1000, 'Z')
+	ids := make([]registry.UploadID, 2)
+	for i := range ids {
+		u, err := r.InitiateLayerUpload(ctx, key("a/b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.UploadLayerPart(ctx, key("a/b"), u.ID, 0, 999, 1000, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = r.CompleteLayerUpload(ctx, key("a/b"), id, []string{digest(data)})
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch registry.ErrorCode(err) {
+		case "":
+			won++
+		case registry.CodeLayerAlreadyExists:
+			_, err := r.UploadLayerPart(ctx, key("a/b"), ids[i], 1000, 1009, 10, bytes.NewReader(part(10, 'Y')))
+			if registry.ErrorCode(err) != registry.CodeUploadNotFound {
+				t.Fatalf("the losing upload still takes parts: %v", err)
+			}
+		default:
+			t.Fatalf("complete %d: %v", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d completes won, want 1 (errors %v)", won, errs)
+	}
+}

@@ -36,6 +36,13 @@ func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part 
 	if err != nil {
 		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
 	}
+	if err := checkContinues(f, offset); err != nil {
+		f.Close()
+		if created {
+			_ = s.removeUpload(dir)
+		}
+		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
+	}
 	n, err := s.copyAt(ctx, f, offset, r)
 	if err == nil {
 		// fsync before acknowledging. An fsync error fails the write: the
@@ -53,6 +60,25 @@ func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part 
 		return n, fmt.Errorf("write upload %s part %d: %w", id, part, err)
 	}
 	return n, nil
+}
+
+// checkContinues refuses a write at offset unless the data file already
+// holds offset bytes. Writing past the end would leave a hole of zeros in
+// place of parts whose bytes are gone (an upload already committed,
+// expired or deleted), and a later commit would store the zeros under the
+// digest of the real bytes.
+func checkContinues(f *os.File, offset int64) error {
+	if offset == 0 {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() < offset {
+		return fmt.Errorf("the upload holds %d bytes, fewer than the offset %d: its earlier parts are gone: %w", fi.Size(), offset, registry.ErrNotFound)
+	}
+	return nil
 }
 
 // openData opens an upload's data file for writing, creating the upload
@@ -122,15 +148,17 @@ func (s *Store) CommitUpload(ctx context.Context, id registry.UploadID, parts in
 // commit moves the first size bytes of data to blob, unless blob exists.
 func (s *Store) commit(data, blob string, size int64) error {
 	parent := filepath.Dir(blob)
-	if _, err := os.Lstat(blob); err == nil {
+	if fi, err := os.Lstat(blob); err == nil && fi.Size() == size {
 		// Content-addressed: the existing blob has the same bytes. Its
 		// directory is synced all the same, because a concurrent commit
 		// may have renamed it into place without having synced yet, and
 		// this caller is about to acknowledge the blob.
 		return syncDir(parent)
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	// Missing, or of the wrong size (damaged): the verified upload takes
+	// its place.
 	f, err := os.OpenFile(data, os.O_WRONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("upload data: %w", registry.ErrNotFound)

@@ -72,3 +72,24 @@ func (t *tx) DeleteBlob(d registry.Digest) error {
 	}
 	return mustAffect(res, "delete blob "+string(d))
 }
+
+// TakeLease implements registry.Tx.
+func (t *tx) TakeLease(name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	res, err := t.exec(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+		name, holder, micros(now.Add(ttl)), micros(now))
+	if err != nil {
+		return false, fmt.Errorf("take lease %s: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// DropLease implements registry.Tx.
+func (t *tx) DropLease(name, holder string) error {
+	if _, err := t.exec(`DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
+		return fmt.Errorf("drop lease %s: %w", name, err)
+	}
+	return nil
+}

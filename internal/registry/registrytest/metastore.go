@@ -77,6 +77,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Images/RecordPull", testRecordPull},
 		{"GC/UnreferencedLayers", testGCUnreferencedLayers},
 		{"GC/MarkPinDelete", testGCBlobs},
+		{"GC/Leases", testLeases},
 		{"Layers/SetMediaType", testSetLayerMediaType},
 		{"Repositories/DeleteCascadesImagesAndTags", testRepositoryDeleteCascadesImages},
 	}

@@ -110,3 +110,41 @@ func testGCBlobs(t *testing.T, s registry.MetaStore) {
 		t.Fatalf("marked %v, want %v", got, want)
 	}
 }
+
+// testLeases: one holder at a time; the holder may renew; an expired lease
+// goes to whoever asks; only the holder drops it.
+func testLeases(t *testing.T, s registry.MetaStore) {
+	take := func(holder string, at time.Duration) bool {
+		var ok bool
+		metaUpdate(t, s, func(tx registry.Tx) (err error) {
+			ok, err = tx.TakeLease("gc", holder, metaTime(at), time.Minute)
+			return err
+		})
+		return ok
+	}
+	steps := []struct {
+		holder string
+		at     time.Duration
+		want   bool
+	}{
+		{"a", 0, true},
+		{"b", 30 * time.Second, false},
+		{"a", 50 * time.Second, true}, // renewal, until 110 s
+		{"b", 100 * time.Second, false},
+		{"b", 111 * time.Second, true}, // a's lease expired
+		{"a", 112 * time.Second, false},
+	}
+	for _, st := range steps {
+		if got := take(st.holder, st.at); got != st.want {
+			t.Fatalf("%s takes the lease at %v: %v, want %v", st.holder, st.at, got, st.want)
+		}
+	}
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DropLease("gc", "a") }) // not a's: no effect
+	if take("a", 113*time.Second) {
+		t.Fatal("a dropped b's lease")
+	}
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DropLease("gc", "b") })
+	if !take("a", 114*time.Second) {
+		t.Fatal("the dropped lease is not free")
+	}
+}
