@@ -40,6 +40,10 @@ func (e *StartupError) Unwrap() error { return e.Err }
 // New opens the stores under the data dir and binds the listener. Problems
 // come back as *StartupError naming what is wrong.
 func New(cfg config.Config, log *slog.Logger) (*App, error) {
+	// Load validates too; a Config built in code must pass the same checks.
+	if err := cfg.Validate(); err != nil {
+		return nil, &StartupError{Err: err}
+	}
 	a := &App{cfg: cfg, log: log}
 	if err := a.open(); err != nil {
 		a.close()
@@ -74,7 +78,7 @@ func (a *App) open() error {
 	if host == "" {
 		host = a.ln.Addr().String()
 	}
-	authenticate, tokens, err := a.authenticator(context.Background())
+	precheck, authenticate, tokens, err := a.authenticator(context.Background())
 	if err != nil {
 		return err
 	}
@@ -84,7 +88,8 @@ func (a *App) open() error {
 	}
 	api, err := ecr.New(a.reg, ecr.Options{
 		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: "http://" + host,
-		Tokens: tokens, DownloadKey: downloadKey, Authenticate: authenticate, Logger: a.log,
+		Tokens: tokens, DownloadKey: downloadKey,
+		Precheck: precheck, Authenticate: authenticate, Logger: a.log,
 	})
 	if err != nil {
 		return err
@@ -193,7 +198,11 @@ func (a *App) collectGarbage(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := a.CollectGarbage(ctx); err != nil && ctx.Err() == nil {
+		_, err := a.CollectGarbage(ctx)
+		switch {
+		case errors.Is(err, registry.ErrCollectionRunning):
+			a.log.Info("garbage collection skipped: another process or replica is collecting")
+		case err != nil && ctx.Err() == nil:
 			a.log.Error("collecting garbage", "err", err)
 		}
 	}
