@@ -18,6 +18,7 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		if i := strings.LastIndexByte(op, '.'); i >= 0 {
 			op = op[i+1:]
 		}
+		op = clipTarget(op)
 		attrs := []any{
 			"operation", op, "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "bytes", rec.bytes,
@@ -31,6 +32,19 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		log.Info("request", attrs...)
 	})
+}
+
+// maxLoggedTarget bounds how much of X-Amz-Target a log line holds: the
+// header is the client's, and may be as large as the server's header limit.
+const maxLoggedTarget = 128
+
+// clipTarget shortens an X-Amz-Target (or the operation cut from it) for
+// the log, marking a cut with an ellipsis.
+func clipTarget(s string) string {
+	if len(s) <= maxLoggedTarget {
+		return s
+	}
+	return s[:maxLoggedTarget] + "…"
 }
 
 // statusRecorder remembers what a handler wrote, for the access log.

@@ -19,20 +19,26 @@ const tokenKeyName = "docker-login-token-key"
 // shared by replicas for the same reason.
 const downloadKeyName = "layer-download-url-key"
 
-// authenticator builds the check every ECR API request goes through, and
-// the token issuer GetAuthorizationToken uses.
-func (a *App) authenticator(ctx context.Context) (func(*http.Request, []byte) (context.Context, *awsjson.WireError), *auth.Tokens, error) {
+// authenticator builds the checks every ECR API request goes through
+// (precheck, on the headers before the body is read, then authenticate,
+// on the whole request) and the token issuer GetAuthorizationToken uses.
+// With --auth=none precheck is nil.
+func (a *App) authenticator(ctx context.Context) (
+	precheck func(*http.Request) *awsjson.WireError,
+	authenticate func(*http.Request, []byte) (context.Context, *awsjson.WireError),
+	tokens *auth.Tokens, err error,
+) {
 	key, err := a.reg.Secret(ctx, tokenKeyName, 32)
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading the token signing key: %w", err)
+		return nil, nil, nil, fmt.Errorf("loading the token signing key: %w", err)
 	}
-	tokens := &auth.Tokens{Key: key, TTL: a.cfg.Auth.TokenTTL}
+	tokens = &auth.Tokens{Key: key, TTL: a.cfg.Auth.TokenTTL}
 
 	if a.cfg.Auth.Mode == "none" {
 		a.log.Warn("AUTHENTICATION IS OFF (--auth=none): anyone who can reach this port acts as account " +
 			a.cfg.Identity.AccountID + " with full access; use this only for throwaway local work")
 		p := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
-		return func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
+		return nil, func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
 			return registry.WithCaller(r.Context(), p), nil
 		}, tokens, nil
 	}
@@ -40,7 +46,7 @@ func (a *App) authenticator(ctx context.Context) (func(*http.Request, []byte) (c
 	keys := auth.DefaultKeyring(a.cfg.Identity.AccountID)
 	if f := a.cfg.Auth.CredentialsFile; f != "" {
 		if keys, err = auth.LoadKeyring(f); err != nil {
-			return nil, nil, fmt.Errorf("--credentials: %w", err)
+			return nil, nil, nil, fmt.Errorf("--credentials: %w", err)
 		}
 		a.log.Info("credentials loaded", "file", f, "accounts", keys.Accounts())
 	} else {
@@ -48,21 +54,34 @@ func (a *App) authenticator(ctx context.Context) (func(*http.Request, []byte) (c
 			" with the well-known access key test / secret test; anyone who knows it gets in")
 	}
 	v := &auth.Verifier{Region: a.cfg.Identity.Region, Service: "ecr", Lookup: keys.Lookup}
-	return func(r *http.Request, body []byte) (context.Context, *awsjson.WireError) {
+	precheck = func(r *http.Request) *awsjson.WireError {
+		if err := v.Precheck(r); err != nil {
+			return a.refused(r, err)
+		}
+		return nil
+	}
+	authenticate = func(r *http.Request, body []byte) (context.Context, *awsjson.WireError) {
 		c, err := v.Verify(r, body)
 		if err != nil {
-			var ae *auth.Error
-			if !errors.As(err, &ae) {
-				a.log.Error("verifying a signature", "err", err)
-				return nil, &awsjson.WireError{Type: "InternalFailure", Status: http.StatusInternalServerError, Message: "The request processing has failed because of an unknown error."}
-			}
-			// The access key and the reason, never the secret or signature.
-			a.log.Warn("request refused", "access_key", ae.AccessKeyID, "reason", ae.Reason,
-				"error", ae.Type, "remote", r.RemoteAddr, "target", r.Header.Get("X-Amz-Target"))
-			return nil, &awsjson.WireError{Type: ae.Type, Status: ae.Status, Message: ae.Message}
+			return nil, a.refused(r, err)
 		}
 		return registry.WithCaller(r.Context(), registry.Principal{
 			Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID, ReadOnly: c.ReadOnly,
 		}), nil
-	}, tokens, nil
+	}
+	return precheck, authenticate, tokens, nil
+}
+
+// refused logs a refused request and returns its answer.
+func (a *App) refused(r *http.Request, err error) *awsjson.WireError {
+	var ae *auth.Error
+	if !errors.As(err, &ae) {
+		a.log.Error("verifying a signature", "err", err)
+		return &awsjson.WireError{Type: "InternalFailure", Status: http.StatusInternalServerError, Message: "The request processing has failed because of an unknown error."}
+	}
+	// The access key and the reason, never the secret or signature; the
+	// target is the client's, so clipped.
+	a.log.Warn("request refused", "access_key", ae.AccessKeyID, "reason", ae.Reason,
+		"error", ae.Type, "remote", r.RemoteAddr, "target", clipTarget(r.Header.Get("X-Amz-Target")))
+	return &awsjson.WireError{Type: ae.Type, Status: ae.Status, Message: ae.Message}
 }

@@ -76,6 +76,8 @@ type outcome struct {
 	Status      int
 	Message     string
 	Reason      string
+	// Precheck's refusal of the same request: "" when it passed.
+	PreType, PreMessage, PreAccessKeyID string
 }
 
 // startServer serves v through net/http, so requests reach Verify as a
@@ -83,6 +85,8 @@ type outcome struct {
 func startServer(t *testing.T, v *auth.Verifier) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Precheck first, as the API does: before the body is read.
+		preErr := v.Precheck(r)
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -98,6 +102,13 @@ func startServer(t *testing.T, v *auth.Verifier) *httptest.Server {
 			out = outcome{AccessKeyID: ae.AccessKeyID, Type: ae.Type, Status: ae.Status, Message: ae.Message, Reason: ae.Reason}
 		default:
 			out = outcome{Type: "not an *auth.Error: " + err.Error()}
+		}
+		switch {
+		case preErr == nil:
+		case errors.As(preErr, &ae):
+			out.PreType, out.PreMessage, out.PreAccessKeyID = ae.Type, ae.Message, ae.AccessKeyID
+		default:
+			out.PreType = "not an *auth.Error: " + preErr.Error()
 		}
 		json.NewEncoder(w).Encode(out)
 	}))
@@ -162,6 +173,9 @@ func checkOK(t *testing.T, got outcome, wantKey string) {
 	t.Helper()
 	if !got.OK {
 		t.Fatalf("refused: %s %d %q (reason: %s)", got.Type, got.Status, got.Message, got.Reason)
+	}
+	if got.PreType != "" {
+		t.Errorf("Verify accepted what Precheck refused: %s %q", got.PreType, got.PreMessage)
 	}
 	if got.AccessKeyID != wantKey {
 		t.Errorf("credential %q, want %q", got.AccessKeyID, wantKey)

@@ -185,7 +185,38 @@ func TestVerifyRefuses(t *testing.T) {
 			srv := startServer(t, newVerifier(signTime().Add(tc.now)))
 			got := send(t, tc.build(t, srv.URL))
 			checkRefusal(t, got, tc.typ, tc.msg, tc.wantKey)
+			checkPrecheck(t, got, bodyPhase[tc.name])
 		})
+	}
+}
+
+// bodyPhase names the refusals of TestVerifyRefuses that need the body:
+// the signature covers it, and so does the claimed payload hash. Precheck
+// must pass these and refuse every other case exactly as Verify does.
+var bodyPhase = map[string]bool{
+	"WrongSecret":               true,
+	"BodyTampered":              true,
+	"TargetChangedAfterSigning": true,
+	"PathChangedAfterSigning":   true,
+	"QueryAddedAfterSigning":    true,
+	"MethodChangedAfterSigning": true,
+	"HostChangedAfterSigning":   true,
+	"ContentSha256NotTheBody":   true,
+}
+
+// checkPrecheck checks that Precheck, run before the body was read, gave
+// Verify's answer, or passed when the refusal needs the body.
+func checkPrecheck(t *testing.T, got outcome, needsBody bool) {
+	t.Helper()
+	if needsBody {
+		if got.PreType != "" {
+			t.Errorf("Precheck refused %s %q; the refusal needs the body, so only Verify may give it", got.PreType, got.PreMessage)
+		}
+		return
+	}
+	if got.PreType != got.Type || got.PreMessage != got.Message || got.PreAccessKeyID != got.AccessKeyID {
+		t.Errorf("Precheck answered %s %q (key %q), Verify %s %q (key %q)",
+			got.PreType, got.PreMessage, got.PreAccessKeyID, got.Type, got.Message, got.AccessKeyID)
 	}
 }
 

@@ -58,11 +58,48 @@ type Verifier struct {
 //     UNSIGNED-PAYLOAD and the STREAMING-* forms are refused with
 //     InvalidSignatureException.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Credential, error) {
+	p, err := v.precheck(r)
+	if err != nil {
+		return Credential{}, err
+	}
+	if e := v.checkSignature(r, body, p); e != nil {
+		e.AccessKeyID = p.auth.AccessKeyID
+		return Credential{}, e
+	}
+	return p.cred, nil
+}
+
+// Precheck runs every check of Verify that does not need the body, in
+// Verify's order, and returns the same *Error Verify would for them: a
+// request Precheck refuses, Verify refuses with the same answer. Run it
+// before reading the body so that an unsigned or mis-scoped request is
+// refused without the server holding its body; a nil result says only
+// that the signature is still to be checked, with Verify.
+func (v *Verifier) Precheck(r *http.Request) error {
+	if _, err := v.precheck(r); err != nil {
+		return err
+	}
+	return nil
+}
+
+// prechecked is what the header phase learned, for the body phase.
+type prechecked struct {
+	auth        Authorization
+	cred        Credential
+	params      []queryParam
+	amzDate     string
+	headerBlock string
+	claimedHash string // X-Amz-Content-Sha256, "" when absent
+}
+
+// precheck is the header phase: the query string, the Authorization
+// header, then check. Errors are *Error.
+func (v *Verifier) precheck(r *http.Request) (*prechecked, error) {
 	params, queryOK := parseQuery(r.URL.RawQuery)
 	for _, p := range params {
 		switch strings.ToLower(p.key) {
 		case "x-amz-signature", "x-amz-credential", "x-amz-algorithm":
-			return Credential{}, refuse(TypeIncompleteSignature,
+			return nil, refuse(TypeIncompleteSignature,
 				"Query-string authentication (presigned URLs, X-Amz-Signature) is not supported by this API. "+
 					"Sign the request with an Authorization header.",
 				"presigned query authentication", "")
@@ -72,63 +109,64 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Credential, error) {
 	headers := r.Header.Values("Authorization")
 	switch {
 	case len(headers) == 0 || (len(headers) == 1 && strings.TrimSpace(headers[0]) == ""):
-		return Credential{}, refuse(TypeMissingAuthenticationToken, msgMissingToken, "no Authorization header", "")
+		return nil, refuse(TypeMissingAuthenticationToken, msgMissingToken, "no Authorization header", "")
 	case len(headers) > 1:
-		return Credential{}, refuse(TypeIncompleteSignature,
+		return nil, refuse(TypeIncompleteSignature,
 			"The request must carry exactly one Authorization header.", "several Authorization headers", "")
 	}
 	a, err := ParseAuthorization(headers[0])
 	if err != nil {
-		return Credential{}, err
+		return nil, err
 	}
-	cred, e := v.check(r, body, a, params, queryOK)
+	p, e := v.check(r, a, params, queryOK)
 	if e != nil {
 		e.AccessKeyID = a.AccessKeyID
-		return Credential{}, e
+		return nil, e
 	}
-	return cred, nil
+	return p, nil
 }
 
-// check does everything after the Authorization header parsed: form,
-// scope and time first (facts any client can see), then the key, the
-// session token and last the signature, the only check that needs the
-// secret.
-func (v *Verifier) check(r *http.Request, body []byte, a Authorization, params []queryParam, queryOK bool) (Credential, *Error) {
+// check does everything after the Authorization header parsed that the
+// body is not needed for: form, scope and time first (facts any client
+// can see), then the key, the session token and the form of the payload
+// hash header. The signature, the only check that needs the secret, is
+// left to checkSignature.
+func (v *Verifier) check(r *http.Request, a Authorization, params []queryParam, queryOK bool) (*prechecked, *Error) {
 	signed := func(name string) bool {
 		_, ok := slices.BinarySearch(a.SignedHeaders, name)
 		return ok
 	}
 	if !signed("host") {
-		return Credential{}, refuse(TypeIncompleteSignature, msgHostNotSigned, "host not signed", "")
+		return nil, refuse(TypeIncompleteSignature, msgHostNotSigned, "host not signed", "")
 	}
 	if !signed("x-amz-target") {
-		return Credential{}, refuse(TypeIncompleteSignature, msgTargetNotSigned, "x-amz-target not signed", "")
+		return nil, refuse(TypeIncompleteSignature, msgTargetNotSigned, "x-amz-target not signed", "")
 	}
 	reqTime, fromAmzDate, e := requestTime(r)
 	if e != nil {
-		return Credential{}, e
+		return nil, e
 	}
 	if fromAmzDate && !signed("x-amz-date") {
-		return Credential{}, refuse(TypeIncompleteSignature, msgDateNotSigned, "x-amz-date not signed", "")
+		return nil, refuse(TypeIncompleteSignature, msgDateNotSigned, "x-amz-date not signed", "")
 	}
 	amzDate := reqTime.Format(amzDateLayout)
 	if want := reqTime.Format(scopeDateLayout); a.Date != want {
-		return Credential{}, refuse(TypeInvalidSignature,
+		return nil, refuse(TypeInvalidSignature,
 			fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, want, amzDate),
 			"credential scope date is not the request date", "")
 	}
 	if a.Region != v.Region {
-		return Credential{}, refuse(TypeInvalidSignature,
+		return nil, refuse(TypeInvalidSignature,
 			fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. This endpoint is in '%s'.", a.Region, v.Region),
 			"credential scope region "+quoteShort(a.Region), "")
 	}
 	if a.Service != v.Service {
-		return Credential{}, refuse(TypeInvalidSignature,
+		return nil, refuse(TypeInvalidSignature,
 			fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", v.Service),
 			"credential scope service "+quoteShort(a.Service), "")
 	}
 	if e := checkSkew(reqTime, v.now(), v.maxSkew()); e != nil {
-		return Credential{}, e
+		return nil, e
 	}
 
 	var cred Credential
@@ -137,48 +175,63 @@ func (v *Verifier) check(r *http.Request, body []byte, a Authorization, params [
 		cred, ok = v.Lookup(a.AccessKeyID)
 	}
 	if !ok {
-		return Credential{}, refuse(TypeUnrecognizedClient, msgInvalidToken, "unknown access key", "")
+		return nil, refuse(TypeUnrecognizedClient, msgInvalidToken, "unknown access key", "")
 	}
 	if e := checkSessionToken(r, cred, signed("x-amz-security-token")); e != nil {
-		return Credential{}, e
+		return nil, e
 	}
 
-	payloadHash, bodyHashOK, e := payloadHash(r, body)
+	claimed, e := claimedPayloadHash(r)
 	if e != nil {
-		return Credential{}, e
+		return nil, e
 	}
 	if !queryOK {
-		return Credential{}, refuse(TypeInvalidSignature,
+		return nil, refuse(TypeInvalidSignature,
 			"The query string is not valid percent-encoding, so it cannot be canonicalized.", "malformed query string", "")
 	}
 	headerBlock, absent := canonicalHeaders(r, a.SignedHeaders)
 	if absent != "" {
-		return Credential{}, refuse(TypeInvalidSignature,
+		return nil, refuse(TypeInvalidSignature,
 			fmt.Sprintf("Header '%s' is listed in SignedHeaders but is absent from the request, so the signature cannot match.", absent),
 			"signed header "+quoteShort(absent)+" absent", "")
 	}
+	return &prechecked{auth: a, cred: cred, params: params, amzDate: amzDate,
+		headerBlock: headerBlock, claimedHash: claimed}, nil
+}
 
+// checkSignature is the body phase: the signature over the canonical
+// request, then the body against its claimed hash.
+func (v *Verifier) checkSignature(r *http.Request, body []byte, p *prechecked) *Error {
+	sum := sha256.Sum256(body)
+	actual := hex.EncodeToString(sum[:])
+	// The canonical request ends with the hash the client signed: the
+	// header when present, else the body's.
+	payloadHash := actual
+	if p.claimedHash != "" {
+		payloadHash = p.claimedHash
+	}
+	a := p.auth
 	scope := a.Date + "/" + a.Region + "/" + a.Service + "/" + scopeTerminator
-	key := signingKey(cred.SecretAccessKey, a.Date, a.Region, a.Service)
-	query := canonicalQuery(params)
+	key := signingKey(p.cred.SecretAccessKey, a.Date, a.Region, a.Service)
+	query := canonicalQuery(p.params)
 	match := false
 	for _, uri := range canonicalURIs(rawPath(r)) {
-		sts := stringToSign(amzDate, scope, r.Method, uri, query, headerBlock, a.SignedHeaders, payloadHash)
+		sts := stringToSign(p.amzDate, scope, r.Method, uri, query, p.headerBlock, a.SignedHeaders, payloadHash)
 		if subtle.ConstantTimeCompare([]byte(signature(key, sts)), []byte(a.Signature)) == 1 {
 			match = true
 		}
 	}
 	if !match {
-		return Credential{}, refuse(TypeInvalidSignature, msgMismatch, "signature mismatch", "")
+		return refuse(TypeInvalidSignature, msgMismatch, "signature mismatch", "")
 	}
 	// Checked after the signature: the header was signed, the body was not
 	// (only its claimed hash was), so this is a body altered in transit.
-	if !bodyHashOK {
-		return Credential{}, refuse(TypeInvalidSignature,
+	if payloadHash != actual {
+		return refuse(TypeInvalidSignature,
 			"The provided 'x-amz-content-sha256' header does not match what was computed.",
 			"x-amz-content-sha256 does not match the body", "")
 	}
-	return cred, nil
+	return nil
 }
 
 // checkSessionToken enforces the credential's session token, if it has
@@ -209,22 +262,18 @@ func checkSessionToken(r *http.Request, cred Credential, tokenSigned bool) *Erro
 	return nil
 }
 
-// payloadHash returns the hash the canonical request ends with: the
-// X-Amz-Content-Sha256 header when present (it is what the client signed),
-// else the body's. bodyOK is false when the header is a well-formed hash of
-// some other body.
-func payloadHash(r *http.Request, body []byte) (hash string, bodyOK bool, err *Error) {
-	sum := sha256.Sum256(body)
-	actual := hex.EncodeToString(sum[:])
+// claimedPayloadHash returns the X-Amz-Content-Sha256 header, "" when it
+// is absent, or the refusal of a malformed or unsupported one.
+func claimedPayloadHash(r *http.Request) (string, *Error) {
 	vs := r.Header.Values("X-Amz-Content-Sha256")
 	if len(vs) == 0 {
-		return actual, true, nil
+		return "", nil
 	}
 	v := vs[0]
 	// Lower-case only: for an upper-case value aws-sdk-go-v2 would sign the
 	// lower-case hash and botocore the header, so no one answer is right.
 	if len(vs) == 1 && isLowerHex(v, 64) {
-		return v, v == actual, nil
+		return v, nil
 	}
 	msg := "The x-amz-content-sha256 header must be the lower-case hex SHA-256 of the request body."
 	reason := "malformed x-amz-content-sha256"
@@ -232,7 +281,7 @@ func payloadHash(r *http.Request, body []byte) (hash string, bodyOK bool, err *E
 		msg = fmt.Sprintf("x-amz-content-sha256 '%s' is not supported by this API; sign the payload: send the hex SHA-256 of the request body, or omit the header.", clip(v))
 		reason = "unsupported x-amz-content-sha256 " + quoteShort(v)
 	}
-	return "", false, refuse(TypeInvalidSignature, msg, reason, "")
+	return "", refuse(TypeInvalidSignature, msg, reason, "")
 }
 
 func (v *Verifier) now() time.Time {

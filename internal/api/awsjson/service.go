@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // DefaultMaxBody is the request body cap when Service.MaxBody is zero:
@@ -18,12 +20,26 @@ import (
 // 26.7 MiB) and its other members.
 const DefaultMaxBody = 32 << 20
 
+// DefaultBodyTimeout is Service.BodyTimeout when zero. It bounds how long
+// a client may take to send its body, so a slow sender cannot hold a
+// connection and its buffer for ever, yet it must admit the largest
+// legitimate body on a slow link: a 28 MiB UploadLayerPart in two minutes
+// needs about 240 KiB/s (2 Mbit/s). Clients slower than that must send
+// smaller parts.
+const DefaultBodyTimeout = 2 * time.Minute
+
+// maxPrealloc caps how much of a declared Content-Length is allocated
+// before the bytes arrive: a client may declare 32 MiB and send one byte.
+const maxPrealloc = 1 << 20
+
 // Service serves one awsJson 1.1 API at POST /: it checks the method,
-// Content-Type and X-Amz-Target, reads the body once (bounded by MaxBody),
-// validates it against the operation's input shape, decodes it into the
-// operation's input, calls the operation and writes its output, or writes
-// the error. Every response carries Content-Type application/x-amz-json-1.1
-// and x-amzn-RequestId; errors also carry x-amzn-ErrorType.
+// Content-Type and the request's headers (Precheck), reads the body once
+// (bounded by BodyLimits or MaxBody, and by BodyTimeout), authenticates
+// it, resolves X-Amz-Target, validates the body against the operation's
+// input shape, decodes it into the operation's input, calls the operation
+// and writes its output, or writes the error. Every response carries
+// Content-Type application/x-amz-json-1.1 and x-amzn-RequestId; errors
+// also carry x-amzn-ErrorType.
 //
 // The request path is not checked: mount Service where the API lives.
 // Set the fields before serving and do not change them afterwards.
@@ -41,7 +57,20 @@ type Service struct {
 	// Logger receives server errors and panics. Nil discards them.
 	Logger *slog.Logger
 	// MaxBody caps the request body in bytes; zero means DefaultMaxBody.
+	// It applies to operations BodyLimits does not name and to targets
+	// that name no operation.
 	MaxBody int64
+	// BodyLimits caps the body of the operations it names (by operation
+	// name without the target prefix), in bytes. A body is held whole to
+	// be validated, so the cap is what bounds memory per request: keep it
+	// near the largest legitimate input of each operation.
+	BodyLimits map[string]int64
+	// BodyTimeout bounds the time to receive the body once the headers
+	// are in; zero means DefaultBodyTimeout. A body that does not arrive
+	// in time is answered as a truncated one: 400 SerializationException.
+	// It is set with http.ResponseController, so it takes effect only on
+	// writers that support read deadlines (net/http's own do).
+	BodyTimeout time.Duration
 	// Unimplemented answers operations the model has but Ops lacks. Nil
 	// answers UnknownOperationException naming the operation.
 	Unimplemented func(op string) *WireError
@@ -51,8 +80,13 @@ type Service struct {
 	ServerError func(requestID string) *WireError
 	// NewRequestID makes request IDs. Nil makes random UUIDs.
 	NewRequestID func() string
-	// Authenticate checks the request and its body (read, within MaxBody)
-	// before the operation is looked at, as AWS does: an unsigned request
+	// Precheck checks the request's headers before a byte of the body is
+	// read, so that an unsigned or mis-signed request costs the server no
+	// body buffer. It returns the error to send, or nil to go on. Nil
+	// accepts all; Authenticate still runs.
+	Precheck func(r *http.Request) *WireError
+	// Authenticate checks the request and its body (read, within its
+	// limit) before the operation is looked at, as AWS does: an unsigned request
 	// learns nothing about which operations exist. It returns the context
 	// the operation runs with, or the error to send. Nil accepts all.
 	Authenticate func(r *http.Request, body []byte) (context.Context, *WireError)
@@ -109,7 +143,12 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if werr := checkContentType(r.Header.Get("Content-Type")); werr != nil {
 		return nil, werr
 	}
-	body, werr := s.readBody(w, r)
+	if s.Precheck != nil {
+		if werr := s.Precheck(r.WithContext(ctx)); werr != nil {
+			return nil, werr
+		}
+	}
+	body, werr := s.readBody(w, r, s.bodyLimit(r.Header.Get("X-Amz-Target")))
 	if werr != nil {
 		return nil, werr
 	}
@@ -212,29 +251,54 @@ func (s *Service) unimplemented(op string) *WireError {
 		Message: "Operation " + op + " is not supported by this server"}
 }
 
-// readBody reads the whole body once. A JSON body must be held whole to be
-// validated, so MaxBody is what bounds memory per request.
-func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *WireError) {
-	limit := s.MaxBody
-	if limit <= 0 {
-		limit = DefaultMaxBody
+// bodyLimit picks the body cap for target: its operation's entry in
+// BodyLimits, else MaxBody (also for a target that names no operation,
+// which is answered only after authentication, as AWS does).
+func (s *Service) bodyLimit(target string) int64 {
+	if name, ok := strings.CutPrefix(target, s.Model.TargetPrefix+"."); ok {
+		if n, ok := s.BodyLimits[name]; ok && n > 0 {
+			return n
+		}
 	}
+	if s.MaxBody > 0 {
+		return s.MaxBody
+	}
+	return DefaultMaxBody
+}
+
+// readBody reads the whole body once, within limit bytes and BodyTimeout.
+// A JSON body must be held whole to be validated, so limit is what bounds
+// memory per request; the buffer grows as bytes arrive rather than to the
+// declared Content-Length, so a declared size costs nothing until sent.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *WireError) {
 	tooLarge := &WireError{Type: typeTooLarge, Status: http.StatusRequestEntityTooLarge,
 		Message: fmt.Sprintf("Request body is larger than the limit of %d bytes", limit)}
 	if r.ContentLength > limit {
 		return nil, tooLarge
 	}
+	timeout := s.BodyTimeout
+	if timeout <= 0 {
+		timeout = DefaultBodyTimeout
+	}
+	// Errors mean the writer has no deadlines (a ResponseRecorder, a
+	// wrapper without Unwrap): the body is then bounded by size only.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		// Size the buffer once so a 28 MiB body is not copied while growing.
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		buf.Grow(int(min(r.ContentLength, maxPrealloc)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
+	switch {
+	case errors.As(err, &maxErr):
 		return nil, tooLarge
-	}
-	if err != nil {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &WireError{Type: typeSerialization,
+			Message: fmt.Sprintf("Request body was not received within %s", timeout)}
+	case err != nil:
 		return nil, &WireError{Type: typeSerialization, Message: "Request body could not be read"}
 	}
 	return buf.Bytes(), nil

@@ -25,6 +25,17 @@ var modelJSON []byte
 // is about 27 MiB in base64, plus the JSON around it.
 const MaxBody = 32 << 20
 
+// Body caps of the other operations. A body is held whole to be validated,
+// so each cap bounds what one request can make the server hold.
+const (
+	// maxPutImageBody admits a 4 MiB manifest written entirely as \uXXXX
+	// escapes (6 bytes a byte: 24 MiB) and the members around it.
+	maxPutImageBody = 26 << 20
+	// maxSmallBody is every other operation's cap: their inputs are names,
+	// digests and lists of at most 1000 of them, far below 1 MiB.
+	maxSmallBody = 1 << 20
+)
+
 // Options configure the front end.
 type Options struct {
 	// Region and Hostname shape ARNs and repository URIs.
@@ -37,6 +48,9 @@ type Options struct {
 	Tokens *auth.Tokens
 	// DownloadKey signs the layer URLs of GetDownloadUrlForLayer.
 	DownloadKey []byte
+	// Precheck checks each request's headers before its body is read
+	// (SigV4 form, scope, time, key); nil checks nothing early.
+	Precheck func(r *http.Request) *awsjson.WireError
 	// Authenticate checks each request before it is decoded (SigV4); nil
 	// accepts every request as it is.
 	Authenticate func(r *http.Request, body []byte) (context.Context, *awsjson.WireError)
@@ -68,14 +82,22 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 		return Handlers{}, fmt.Errorf("loading the ECR model: %w", err)
 	}
 	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey}
+	limits := make(map[string]int64, len(model.Operations()))
+	for _, name := range model.Operations() {
+		limits[name] = maxSmallBody
+	}
+	limits["UploadLayerPart"] = MaxBody
+	limits["PutImage"] = maxPutImageBody
 	api := &awsjson.Service{
 		Model:         model,
 		Ops:           a.operations(),
 		MapError:      mapError,
 		Logger:        o.Logger,
 		MaxBody:       MaxBody,
+		BodyLimits:    limits,
 		Unimplemented: unimplemented,
 		ServerError:   serverError,
+		Precheck:      o.Precheck,
 		Authenticate:  o.Authenticate,
 	}
 	return Handlers{API: api, Downloads: a.downloadHandler()}, nil
