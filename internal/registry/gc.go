@@ -15,11 +15,11 @@ type GCStats struct {
 
 // CollectGarbage reclaims what nothing uses any more, in two steps:
 //
-//  1. Layer records that no image of their repository refers to and that
-//     are older than grace go (ECR: "unassociated image layers may be
-//     cleaned up at any time"; the grace period is what keeps a layer a
-//     push has just uploaded, or just found AVAILABLE, until its manifest
-//     arrives).
+//  1. Layer records that no image of their repository refers to go once
+//     grace has passed since they were uploaded and since an image last
+//     let go of them (ECR: "unassociated image layers may be cleaned up at
+//     any time"; the grace period is what keeps a layer a push has just
+//     uploaded, or just found AVAILABLE, until its manifest arrives).
 //  2. Blobs that no layer record names, older than grace and not pinned by
 //     an upload within the lease timeout, are marked in one transaction,
 //     their bytes deleted, and their records removed. An upload pins its

@@ -79,8 +79,14 @@ func TestCollectGarbage(t *testing.T) {
 	if _, _, err := r.BatchDeleteImage(ctx, key("a/b"), []registry.ImageID{{Tag: "v1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if st, err = r.CollectGarbage(ctx, 0); err != nil || st.Blobs != 2 {
-		t.Fatalf("after deleting the image: %+v, %v; want its 2 blobs gone", st, err)
+	// The deletion restarts the layers' grace period: a push that just found
+	// them AVAILABLE still has the full period to send its manifest.
+	if st, err = r.CollectGarbage(ctx, time.Hour); err != nil || st.Blobs != 0 {
+		t.Fatalf("right after deleting the image: %+v, %v; want nothing collected", st, err)
+	}
+	c.Add(2 * time.Hour)
+	if st, err = r.CollectGarbage(ctx, time.Hour); err != nil || st.Blobs != 2 {
+		t.Fatalf("a grace period after deleting the image: %+v, %v; want its 2 blobs gone", st, err)
 	}
 
 	// The same bytes uploaded again come back whole.

@@ -13,9 +13,13 @@ type GCTx interface {
 	// now, creating the blob record when missing. It returns ErrConflict
 	// while a collection is deleting d's bytes.
 	PinBlob(d Digest, size int64, now time.Time) error
+	// ReleaseLayers records that an image referring to these layers of the
+	// repository went away at now, restarting their grace period.
+	ReleaseLayers(key RepoKey, digests []Digest, now time.Time) error
 	// DeleteUnreferencedLayers removes up to limit layer records, of any
 	// repository, that no image of their repository refers to and that were
-	// created before before; it returns how many it removed.
+	// created, and last released, before before; it returns how many it
+	// removed.
 	DeleteUnreferencedLayers(before time.Time, limit int) (int, error)
 	// MarkGarbageBlobs marks as being deleted, and returns, up to limit
 	// blobs that no layer record names, created before before and pinned

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 )
 
 // Per-image failure codes of BatchGetImage and BatchDeleteImage.
@@ -150,9 +151,9 @@ func (r *Registry) BatchDeleteImage(ctx context.Context, key RepoKey, ids []Imag
 			}
 			var gone []ImageID
 			if id.Digest == "" {
-				gone, f, err = deleteTag(tx, key, img, id)
+				gone, f, err = deleteTag(tx, key, img, id, r.now().UTC())
 			} else {
-				gone, f, err = deleteImage(tx, key, img, id)
+				gone, f, err = deleteImage(tx, key, img, id, r.now().UTC())
 			}
 			if err != nil {
 				return err
@@ -167,7 +168,7 @@ func (r *Registry) BatchDeleteImage(ctx context.Context, key RepoKey, ids []Imag
 	return deleted, failures, err
 }
 
-func deleteTag(tx Tx, key RepoKey, img Image, id ImageID) ([]ImageID, *ImageFailure, error) {
+func deleteTag(tx Tx, key RepoKey, img Image, id ImageID, now time.Time) ([]ImageID, *ImageFailure, error) {
 	if err := tx.DeleteTag(key, id.Tag); err != nil {
 		return nil, nil, err
 	}
@@ -180,10 +181,24 @@ func deleteTag(tx Tx, key RepoKey, img Image, id ImageID) ([]ImageID, *ImageFail
 	if err != nil || len(parents) > 0 {
 		return gone, nil, err
 	}
-	return gone, nil, tx.DeleteImage(key, img.Digest)
+	return gone, nil, deleteAndRelease(tx, key, img, now)
 }
 
-func deleteImage(tx Tx, key RepoKey, img Image, id ImageID) ([]ImageID, *ImageFailure, error) {
+// deleteAndRelease deletes an image and restarts the grace period of the
+// layers it referred to: a layer a push found AVAILABLE a moment ago must
+// not be collected before the push's manifest arrives.
+func deleteAndRelease(tx Tx, key RepoKey, img Image, now time.Time) error {
+	if err := tx.DeleteImage(key, img.Digest); err != nil {
+		return err
+	}
+	digests := make([]Digest, len(img.Blobs))
+	for i, b := range img.Blobs {
+		digests[i] = b.Digest
+	}
+	return tx.ReleaseLayers(key, digests, now)
+}
+
+func deleteImage(tx Tx, key RepoKey, img Image, id ImageID, now time.Time) ([]ImageID, *ImageFailure, error) {
 	parents, err := tx.Parents(key, img.Digest)
 	if err != nil {
 		return nil, nil, err
@@ -196,7 +211,7 @@ func deleteImage(tx Tx, key RepoKey, img Image, id ImageID) ([]ImageID, *ImageFa
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := tx.DeleteImage(key, img.Digest); err != nil {
+	if err := deleteAndRelease(tx, key, img, now); err != nil {
 		return nil, nil, err
 	}
 	if len(tags) == 0 {

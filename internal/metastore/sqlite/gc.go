@@ -30,7 +30,7 @@ func (t *tx) PinBlob(d registry.Digest, size int64, now time.Time) error {
 func (t *tx) DeleteUnreferencedLayers(before time.Time, limit int) (int, error) {
 	res, err := t.exec(`DELETE FROM layers WHERE (registry_id, repo_name, digest) IN (
 			SELECT l.registry_id, l.repo_name, l.digest FROM layers l
-			WHERE l.created_at < ? AND NOT EXISTS (
+			WHERE max(l.created_at, coalesce(l.released_at, 0)) < ? AND NOT EXISTS (
 				SELECT 1 FROM image_blobs b
 				WHERE b.registry_id = l.registry_id AND b.repo_name = l.repo_name AND b.blob_digest = l.digest)
 			LIMIT ?)`, micros(before), limit)
@@ -90,6 +90,20 @@ func (t *tx) TakeLease(name, holder string, now time.Time, ttl time.Duration) (b
 func (t *tx) DropLease(name, holder string) error {
 	if _, err := t.exec(`DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
 		return fmt.Errorf("drop lease %s: %w", name, err)
+	}
+	return nil
+}
+
+// ReleaseLayers implements registry.Tx.
+func (t *tx) ReleaseLayers(key registry.RepoKey, digests []registry.Digest, now time.Time) error {
+	for len(digests) > 0 {
+		batch := digests[:min(len(digests), layersBatch)]
+		digests = digests[len(batch):]
+		args := append([]any{micros(now)}, digestArgs(key, batch)...)
+		if _, err := t.exec(`UPDATE layers SET released_at = ?
+			WHERE registry_id = ? AND repo_name = ? AND digest IN `+inList(len(batch)), args...); err != nil {
+			return fmt.Errorf("release layers in %s/%s: %w", key.Registry, key.Name, err)
+		}
 	}
 	return nil
 }

@@ -78,6 +78,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"GC/UnreferencedLayers", testGCUnreferencedLayers},
 		{"GC/MarkPinDelete", testGCBlobs},
 		{"GC/Leases", testLeases},
+		{"GC/ReleasedLayersWaitAgain", testGCReleasedLayers},
 		{"Layers/SetMediaType", testSetLayerMediaType},
 		{"Repositories/DeleteCascadesImagesAndTags", testRepositoryDeleteCascadesImages},
 	}

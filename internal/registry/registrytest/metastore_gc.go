@@ -148,3 +148,35 @@ func testLeases(t *testing.T, s registry.MetaStore) {
 		t.Fatal("the dropped lease is not free")
 	}
 }
+
+// testGCReleasedLayers: a layer's grace period restarts when an image
+// that referred to it is deleted.
+func testGCReleasedLayers(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "gc/released")
+	metaCreateRepos(t, s, key)
+	old, kept := metaLayer("released old"), metaLayer("released recently")
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.AddLayer(key, old); err != nil {
+			return err
+		}
+		if err := tx.AddLayer(key, kept); err != nil {
+			return err
+		}
+		return tx.ReleaseLayers(key, []registry.Digest{kept.Digest, metaDigest("not held")}, metaTime(time.Hour))
+	})
+	var n int
+	metaUpdate(t, s, func(tx registry.Tx) (err error) {
+		n, err = tx.DeleteUnreferencedLayers(metaTime(time.Minute), 100)
+		return err
+	})
+	if n != 1 {
+		t.Fatalf("removed %d, want only the layer not released since", n)
+	}
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Layers(key, []registry.Digest{old.Digest, kept.Digest})
+		if _, ok := got[kept.Digest]; err != nil || !ok || len(got) != 1 {
+			t.Errorf("layers left %v, %v; want the recently released one", got, err)
+		}
+		return nil
+	})
+}
