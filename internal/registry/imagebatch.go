@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// pullRecordInterval is how stale an image's recorded pull time may get
+// before a pull refreshes it.
+const pullRecordInterval = time.Minute
+
 // Per-image failure codes of BatchGetImage and BatchDeleteImage.
 const (
 	FailureInvalidImageDigest            = "InvalidImageDigest"
@@ -82,12 +86,13 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 	}
 	var found []FoundImage
 	var failures []ImageFailure
-	err = r.meta.Update(ctx, func(tx Tx) error {
-		found, failures = nil, nil
+	var record []Digest // stored digests whose pull time is due an update
+	now := r.now().UTC()
+	err = r.meta.View(ctx, func(tx Tx) error {
+		found, failures, record = nil, nil, nil
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}
-		now := r.now().UTC()
 		for _, id := range ids {
 			img, f, err := lookup(tx, key, id)
 			if err != nil {
@@ -96,7 +101,7 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 			if f == nil && r.effectiveStatus(img) != ImageActive {
 				f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image is " + r.effectiveStatus(img) + " and cannot be pulled until it is restored"}
 			}
-			stored := img.Digest
+			stored, lastPull := img.Digest, img.LastPulledAt
 			if f == nil && len(accepted) > 0 && !slices.Contains(accepted, img.MediaType) {
 				converted, ok := convertManifest(img, accepted)
 				if id.Tag == "" || !ok {
@@ -110,10 +115,23 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 				continue
 			}
 			// A converted pull is still a pull of the stored image.
-			if err := tx.RecordPull(key, stored, now); err != nil {
-				return err
+			if now.Sub(lastPull) >= pullRecordInterval {
+				record = append(record, stored)
 			}
 			found = append(found, FoundImage{ID: ImageID{Digest: string(img.Digest), Tag: id.Tag}, Image: img})
+		}
+		return nil
+	})
+	if err != nil || len(record) == 0 {
+		return found, failures, err
+	}
+	// Pulls are reads; only a pull time gone stale costs a write (ECR, too,
+	// refreshes lastRecordedPullTime at most so often).
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		for _, d := range record {
+			if err := tx.RecordPull(key, d, now); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
