@@ -33,6 +33,7 @@ func TestRun(t *testing.T) {
 		{"EveryProblemAtOnce", []string{"serve", "--account-id", "x", "--region", "y"}, nil, 2, "", "--region"},
 		{"UnusableDataDir", []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(file, "sub")}, nil, 2, "", "--data-dir " + filepath.Join(file, "sub")},
 		{"BadDuration", []string{"serve"}, map[string]string{"ECRD_UPLOAD_EXPIRY": "soon"}, 2, "", "ECRD_UPLOAD_EXPIRY"},
+		{"PublicListenNeedsCredentials", []string{"serve", "--listen", "0.0.0.0:0", "--data-dir", t.TempDir()}, nil, 2, "", "without --credentials anyone could use the well-known key"},
 		{"BadAuthMode", []string{"serve", "--auth", "maybe"}, nil, 2, "", `--auth "maybe"`},
 		{"MissingCredentialsFile", []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--credentials", filepath.Join(t.TempDir(), "none.json")}, nil, 2, "", "--credentials"},
 	}

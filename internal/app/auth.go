@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
@@ -50,6 +51,11 @@ func (a *App) authenticator(ctx context.Context) (
 		}
 		a.log.Info("credentials loaded", "file", f, "accounts", keys.Accounts())
 	} else {
+		// The well-known key is for laptops and CI; on an address others can
+		// reach it would let anyone in, so it must be asked for explicitly.
+		if !loopback(a.cfg.Server.Listen) {
+			return nil, nil, nil, fmt.Errorf("--listen %s is reachable from other machines, and without --credentials anyone could use the well-known key test/test: give --credentials FILE (or --auth=none for a throwaway registry)", a.cfg.Server.Listen)
+		}
 		a.log.Warn("no --credentials file: serving account " + a.cfg.Identity.AccountID +
 			" with the well-known access key test / secret test; anyone who knows it gets in")
 	}
@@ -84,4 +90,17 @@ func (a *App) refused(r *http.Request, err error) *awsjson.WireError {
 	a.log.Warn("request refused", "access_key", ae.AccessKeyID, "reason", ae.Reason,
 		"error", ae.Type, "remote", r.RemoteAddr, "target", clipTarget(r.Header.Get("X-Amz-Target")))
 	return &awsjson.WireError{Type: ae.Type, Status: ae.Status, Message: ae.Message}
+}
+
+// loopback reports whether a listen address accepts only local clients.
+func loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

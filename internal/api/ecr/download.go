@@ -91,13 +91,17 @@ func (a *API) downloadHandler() http.Handler {
 			http.Error(w, "The download URL has expired; request a new one with GetDownloadUrlForLayer", http.StatusForbidden)
 			return
 		}
-		name, err := url.PathUnescape(repo)
-		if err != nil {
-			http.Error(w, "bad repository name", http.StatusBadRequest)
+		// The signature vouches for these, but they are parsed all the same:
+		// the core takes only parsed values.
+		unescaped, err := url.PathUnescape(repo)
+		name, nerr := registry.ParseRepositoryName(unescaped)
+		acct, aerr := registry.ParseRegistryID(account)
+		if err != nil || nerr != nil || aerr != nil {
+			http.Error(w, "The download URL does not name a repository", http.StatusBadRequest)
 			return
 		}
-		ctx := registry.WithCaller(r.Context(), registry.Principal{Account: registry.RegistryID(account)})
-		a.serveLayer(w, r, ctx, registry.RepoKey{Name: registry.RepositoryName(name)}, digest)
+		ctx := registry.WithCaller(r.Context(), registry.Principal{Account: acct})
+		a.serveLayer(w, r, ctx, registry.RepoKey{Name: name}, digest)
 	})
 }
 

@@ -98,7 +98,7 @@ func (a *API) deleteRepository(ctx context.Context, in *deleteRepositoryInput) (
 func (a *API) listTagsForResource(ctx context.Context, in *listTagsForResourceInput) (*listTagsForResourceOutput, error) {
 	// arn:aws:ecr:<region>:<account>:repository/<name>
 	parts := strings.SplitN(in.ResourceArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "ecr" || parts[3] != a.region || !strings.HasPrefix(parts[5], "repository/") {
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "ecr" || parts[3] != a.region || !strings.HasPrefix(parts[5], "repository/") {
 		return nil, registry.Errorf(registry.CodeInvalidParameter, "Invalid parameter at 'resourceArn': '%s' is not the ARN of a repository in %s", in.ResourceArn, a.region)
 	}
 	key, err := repoKey(parts[4], strings.TrimPrefix(parts[5], "repository/"))
