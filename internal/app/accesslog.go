@@ -1,6 +1,7 @@
 package app
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -62,6 +63,14 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(p []byte) (int, error) {
 	n, err := s.ResponseWriter.Write(p)
 	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom passes io.Copy through to the underlying writer, which for a
+// file sends it with sendfile (layer downloads).
+func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(s.ResponseWriter, r)
+	s.bytes += n
 	return n, err
 }
 
