@@ -66,7 +66,8 @@ type ImageTx interface {
 	// Image returns the image of the repository with digest d, or ErrNotFound.
 	Image(key RepoKey, d Digest) (Image, error)
 	// Images returns up to limit images of the repository with digests
-	// greater than after, in digest order.
+	// greater than after, in digest order, without their Manifest bytes
+	// (Image has them).
 	Images(key RepoKey, after Digest, limit int) ([]Image, error)
 	// PutImage stores img, replacing any image with the same digest (its
 	// tags stay). A repository that does not exist gives ErrNotFound.
@@ -87,7 +88,7 @@ type ImageTx interface {
 	// DeleteTag removes a tag, or returns ErrNotFound.
 	DeleteTag(key RepoKey, tag string) error
 	// UntaggedImages returns up to limit images without tags with digests
-	// greater than after, in digest order.
+	// greater than after, in digest order, without their Manifest bytes.
 	UntaggedImages(key RepoKey, after Digest, limit int) ([]Image, error)
 
 	// Parents returns the digests of the repository's images whose

@@ -13,6 +13,11 @@ import (
 const imageColumns = `digest, manifest, media_type, artifact_media_type, size, pushed_at,
 	last_pulled_at, status, last_archived_at, last_activated_at, active_at, subject`
 
+// listColumns is imageColumns without the manifest bytes, which listings
+// leave out: a page of 1,000 images of 4 MiB manifests would be 4 GiB.
+const listColumns = `digest, NULL, media_type, artifact_media_type, size, pushed_at,
+	last_pulled_at, status, last_archived_at, last_activated_at, active_at, subject`
+
 // Image returns the image of the repository with digest d, or
 // registry.ErrNotFound.
 func (t *tx) Image(key registry.RepoKey, d registry.Digest) (registry.Image, error) {
@@ -54,7 +59,7 @@ func (t *tx) listImages(key registry.RepoKey, cond string, after registry.Digest
 		return nil, nil
 	}
 	what := fmt.Sprintf("images of %s/%s", key.Registry, key.Name)
-	rows, err := t.query(`SELECT `+imageColumns+` FROM images
+	rows, err := t.query(`SELECT `+listColumns+` FROM images
 		WHERE registry_id = ? AND repo_name = ? AND digest > ? `+cond+`
 		ORDER BY digest LIMIT ?`, key.Registry, key.Name, after, limit)
 	if err != nil {

@@ -110,7 +110,7 @@ func testImageRoundTrip(t *testing.T, s registry.MetaStore) {
 			}
 			metaSame(t, "Image "+string(w.Digest), got, w, normImage)
 		}
-		// Every field comes back through the listings too.
+		// Every field but the manifest bytes comes back through the listings too.
 		listed, err := tx.Images(key, "", 10)
 		if err != nil {
 			return err
@@ -121,7 +121,12 @@ func testImageRoundTrip(t *testing.T, s registry.MetaStore) {
 				t.Errorf("Images listed %s, which was not put", got.Digest)
 				continue
 			}
-			metaSame(t, "listed image "+string(got.Digest), got, want[i], normImage)
+			if got.Manifest != nil {
+				t.Errorf("Images listed %s with its manifest bytes", got.Digest)
+			}
+			w := want[i]
+			w.Manifest = nil
+			metaSame(t, "listed image "+string(got.Digest), got, w, normImage)
 		}
 		if len(listed) != len(want) {
 			t.Errorf("Images listed %d images, want %d", len(listed), len(want))
