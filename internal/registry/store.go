@@ -110,6 +110,9 @@ type Tx interface {
 	CountLayers(key RepoKey) (int, error)
 	// AddLayer records that the repository holds l, or returns ErrExists.
 	AddLayer(key RepoKey, l Layer) error
+	// DeleteLayer removes the repository's layer record d, or returns
+	// ErrNotFound.
+	DeleteLayer(key RepoKey, d Digest) error
 
 	// Blob returns the blob record, or ErrNotFound.
 	Blob(d Digest) (Blob, error)

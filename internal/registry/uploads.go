@@ -52,9 +52,21 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 	if n > r.limits.MaxPartSize {
 		return 0, Errorf(CodeInvalidParameter, "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: 'must have length less than or equal to %d'", r.limits.MaxPartSize)
 	}
+	if _, err := r.writePart(ctx, key, id, first, n, body, func(u Upload) error {
+		return r.checkPart(u, first, last, n)
+	}); err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// writePart streams body (n bytes, or until EOF when n is -1) into the
+// upload at offset, under a lease, once check accepts the upload as it
+// stands; it hashes while streaming and returns the upload's new size.
+func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offset, n int64, body io.Reader, check func(Upload) error) (int64, error) {
 	lease := string(r.newID())
 	u, err := r.takeUpload(ctx, key, id, lease, func(_ Tx, u Upload) (bool, error) {
-		return true, r.checkPart(u, first, last, n)
+		return true, check(u)
 	})
 	if err != nil {
 		return 0, err
@@ -68,7 +80,12 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 	// The write must end well inside the lease: past it, another request
 	// may take the upload over and write the same bytes.
 	wctx, cancel := context.WithTimeout(ctx, r.limits.LeaseTimeout/2)
-	written, err := r.blobs.WriteUploadPart(wctx, id, u.Parts, first, io.TeeReader(io.LimitReader(body, n), h))
+	limit := n
+	if n < 0 {
+		// Streamed: one byte past the largest layer tells it is too large.
+		limit = r.limits.MaxLayerSize - u.Size + 1
+	}
+	written, err := r.blobs.WriteUploadPart(wctx, id, u.Parts, offset, io.TeeReader(io.LimitReader(body, limit), h))
 	cancel()
 	if errors.Is(err, ErrNotFound) {
 		// The upload's earlier bytes are gone (committed or reaped): it can
@@ -76,8 +93,12 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 		r.dropUpload(ctx, id)
 		return 0, uploadNotFound(key, id)
 	}
-	if err == nil && written != n {
+	if err == nil && n >= 0 && written != n {
 		err = fmt.Errorf("part of upload %s: wrote %d bytes, expected %d", id, written, n)
+	}
+	if err == nil && u.Size+written > r.limits.MaxLayerSize {
+		r.releaseLease(ctx, id, lease)
+		return 0, Errorf(CodeLimitExceeded, "A layer can be at most %d bytes", r.limits.MaxLayerSize)
 	}
 	if err != nil {
 		r.releaseLease(ctx, id, lease)
@@ -100,9 +121,9 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 		if cur.Parts > 0 && cur.LastPartSize < r.limits.MinPartSize {
 			cur.SmallPart = true
 		}
-		cur.Size += n
+		cur.Size += written
 		cur.Parts++
-		cur.LastPartSize = n
+		cur.LastPartSize = written
 		cur.HashState = state
 		cur.Lease = ""
 		cur.UpdatedAt = r.now().UTC()
@@ -111,7 +132,7 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 	if err != nil {
 		return 0, err
 	}
-	return last, nil
+	return u.Size + written, nil
 }
 
 // checkPart enforces ECR's rules for where a part may go.
@@ -150,14 +171,21 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
 		return "", err
 	}
+	return r.complete(ctx, key, id, digests, true)
+}
+
+// complete verifies and commits an upload; ecrRules adds ECR's rules on
+// parts (at least one; every part but the last at least the minimum
+// size), which the OCI API does not have.
+func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, digests []string, ecrRules bool) (Digest, error) {
 	lease := string(r.newID())
 	var digest Digest
 	var exists bool
 	u, err := r.takeUpload(ctx, key, id, lease, func(tx Tx, u Upload) (bool, error) {
 		switch {
-		case u.Parts == 0:
+		case ecrRules && u.Parts == 0:
 			return false, Errorf(CodeEmptyUpload, "The layer upload with id '%s' does not contain any layer parts", id)
-		case u.SmallPart:
+		case ecrRules && u.SmallPart:
 			return false, Errorf(CodeLayerPartTooSmall, "Layer parts must be at least %d bytes (%d MiB) in size, except the last", r.limits.MinPartSize, r.limits.MinPartSize/mib)
 		}
 		h, err := unmarshalHash(u.HashState)

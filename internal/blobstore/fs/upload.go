@@ -160,6 +160,14 @@ func (s *Store) commit(data, blob string, size int64) error {
 	// Missing, or of the wrong size (damaged): the verified upload takes
 	// its place.
 	f, err := os.OpenFile(data, os.O_WRONLY, 0)
+	if errors.Is(err, os.ErrNotExist) && size == 0 {
+		// An upload that received no bytes makes the empty blob, which
+		// OCI clients push (an empty config, for one).
+		if err := os.MkdirAll(filepath.Dir(data), 0o755); err != nil {
+			return err
+		}
+		f, err = os.OpenFile(data, os.O_CREATE|os.O_WRONLY, 0o644)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("upload data: %w", registry.ErrNotFound)
 	}

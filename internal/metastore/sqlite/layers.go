@@ -79,6 +79,16 @@ func (t *tx) AddLayer(key registry.RepoKey, l registry.Layer) error {
 	return nil
 }
 
+// DeleteLayer implements registry.Tx.
+func (t *tx) DeleteLayer(key registry.RepoKey, d registry.Digest) error {
+	what := fmt.Sprintf("delete layer %s of %s/%s", d, key.Registry, key.Name)
+	res, err := t.exec(`DELETE FROM layers WHERE registry_id = ? AND repo_name = ? AND digest = ?`, key.Registry, key.Name, d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return mustAffect(res, what)
+}
+
 // Blob returns the blob record, or registry.ErrNotFound.
 func (t *tx) Blob(d registry.Digest) (registry.Blob, error) {
 	var (

@@ -39,6 +39,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Layers/PerRepository", testLayersPerRepository},
 		{"Layers/AddExisting", testLayerAddExisting},
 		{"Layers/Count", testLayersCount},
+		{"Layers/Delete", testLayerDelete},
 		{"Blobs/RoundTripEveryField", testBlobRoundTrip},
 		{"Blobs/NotFound", testBlobNotFound},
 		{"Blobs/AddIsIdempotent", testBlobAddIdempotent},

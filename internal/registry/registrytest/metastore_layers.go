@@ -244,3 +244,28 @@ func testBlobAddIdempotent(t *testing.T, s registry.MetaStore) {
 		return nil
 	})
 }
+
+// testLayerDelete: DeleteLayer removes only that repository's record.
+func testLayerDelete(t *testing.T, s registry.MetaStore) {
+	a, b := metaKey(metaRegA, "del/a"), metaKey(metaRegA, "del/b")
+	metaCreateRepos(t, s, a, b)
+	l := metaLayer("deleted")
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.AddLayer(a, l); err != nil {
+			return err
+		}
+		return tx.AddLayer(b, l)
+	})
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DeleteLayer(a, l.Digest) })
+	var err error
+	metaUpdate(t, s, func(tx registry.Tx) error { err = tx.DeleteLayer(a, l.Digest); return nil })
+	metaWantErr(t, "DeleteLayer twice", err, registry.ErrNotFound)
+	metaView(t, s, func(tx registry.Tx) error {
+		inA, _ := tx.Layers(a, []registry.Digest{l.Digest})
+		inB, _ := tx.Layers(b, []registry.Digest{l.Digest})
+		if len(inA) != 0 || len(inB) != 1 {
+			t.Errorf("after deleting from a: a has %v, b has %v", inA, inB)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,280 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The operations below serve the OCI Distribution API (/v2/). They share
+// the rules and records of the ECR operations; what differs is what the
+// protocol allows: blobs are readable as soon as the repository holds them,
+// chunks have any size, an empty blob is valid, and pushing what exists
+// already is success.
+
+// StatBlob returns the repository's layer d as /v2/ serves it: held by
+// the repository, and not only archived or restoring (archived images
+// cannot be pulled).
+// Errors: RepositoryNotFound, InvalidParameter, LayersNotFound,
+// LayerInaccessible.
+func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (Layer, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Layer{}, err
+	}
+	checks, err := r.CheckLayers(ctx, key, []string{digest})
+	if err != nil {
+		return Layer{}, err
+	}
+	c := checks[0]
+	switch {
+	case c.FailureCode == FailureInvalidLayerDigest:
+		return Layer{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'digest': %s", c.FailureReason)
+	case c.FailureCode != "":
+		return Layer{}, Errorf(CodeLayersNotFound, "The blob '%s' is not in the repository with name '%s'", digest, key.Name)
+	case c.Availability != LayerAvailable:
+		return Layer{}, Errorf(CodeLayerInaccessible, "The blob '%s' is %s: every image that refers to it is archived or being restored", digest, c.Availability)
+	}
+	return c.Layer, nil
+}
+
+// OpenBlob is StatBlob and the blob's bytes from offset on.
+func (r *Registry) OpenBlob(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadCloser, error) {
+	l, err := r.StatBlob(ctx, key, digest)
+	if err != nil {
+		return l, nil, err
+	}
+	rc, err := r.blobs.Open(ctx, l.Digest, offset)
+	if errors.Is(err, ErrNotFound) {
+		return l, nil, Errorf(CodeLayerInaccessible, "The bytes of blob '%s' are missing from the blob store", l.Digest)
+	}
+	return l, rc, err
+}
+
+// AppendUpload writes body at offset, which must be the number of bytes
+// the upload holds; n is the body's length, or -1 when it is streamed. It
+// returns the upload's new size.
+// Errors: RepositoryNotFound, UploadNotFound, InvalidLayerPart (offset),
+// LimitExceeded, AccessDenied.
+func (r *Registry) AppendUpload(ctx context.Context, key RepoKey, id UploadID, offset, n int64, body io.Reader) (int64, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if err := r.authorizeWrite(ctx, "UploadLayerPart", key); err != nil {
+		return 0, err
+	}
+	return r.writePart(ctx, key, id, offset, n, body, func(u Upload) error {
+		switch {
+		case offset != u.Size:
+			return &Error{
+				Code:    CodeInvalidLayerPart,
+				Message: fmt.Sprintf("The chunk starts at byte %d, but the upload holds %d bytes: chunks must be sent in order", offset, u.Size),
+				Upload:  &UploadPosition{Registry: u.Repo.Registry, Name: u.Repo.Name, ID: u.ID, LastValidByte: u.Size - 1},
+			}
+		case u.Parts >= r.limits.MaxParts:
+			return Errorf(CodeLimitExceeded, "An upload can have at most %d parts", r.limits.MaxParts)
+		}
+		return nil
+	})
+}
+
+// UploadStatus returns the upload as it stands (Size is the bytes
+// received). Errors: RepositoryNotFound, UploadNotFound.
+func (r *Registry) UploadStatus(ctx context.Context, key RepoKey, id UploadID) (Upload, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Upload{}, err
+	}
+	var u Upload
+	err = r.meta.View(ctx, func(tx Tx) (err error) {
+		u, err = r.liveUpload(tx, key, id)
+		return err
+	})
+	return u, err
+}
+
+// FinishUpload verifies the upload's bytes against digest and makes the
+// layer available; a layer the repository already has is success, and so
+// is an empty upload (the empty blob).
+// Errors: RepositoryNotFound, UploadNotFound, InvalidLayer,
+// InvalidParameter, AccessDenied.
+func (r *Registry) FinishUpload(ctx context.Context, key RepoKey, id UploadID, digest string) (Digest, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
+		return "", err
+	}
+	d, err := ParseDigest(digest)
+	if err != nil {
+		return "", Errorf(CodeInvalidParameter, "Invalid parameter at 'digest': %v", err)
+	}
+	if d.Algorithm() != "sha256" {
+		return "", Errorf(CodeInvalidLayer, "ecrd verifies sha256 digests, as ECR does; '%s' cannot be verified", d)
+	}
+	got, err := r.complete(ctx, key, id, []string{string(d)}, false)
+	if ErrorCode(err) == CodeLayerAlreadyExists {
+		return d, nil
+	}
+	return got, err
+}
+
+// CancelUpload deletes an upload and its bytes.
+// Errors: RepositoryNotFound, UploadNotFound.
+func (r *Registry) CancelUpload(ctx context.Context, key RepoKey, id UploadID) error {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return err
+	}
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if _, err := r.liveUpload(tx, key, id); err != nil {
+			return err
+		}
+		return tx.DeleteUpload(id)
+	})
+	if err == nil {
+		r.discardUpload(ctx, id)
+	}
+	return err
+}
+
+// MountBlob makes the layer d of repository from, in the same registry, a
+// layer of key too, without moving bytes. Reading from needs no more than
+// the caller's account, which owns both.
+// Errors: RepositoryNotFound, LayersNotFound, InvalidParameter, AccessDenied.
+func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryName, digest string) (Layer, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Layer{}, err
+	}
+	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
+		return Layer{}, err
+	}
+	src, err := r.StatBlob(ctx, RepoKey{Registry: key.Registry, Name: from}, digest)
+	if ErrorCode(err) == CodeRepositoryNotFound || ErrorCode(err) == CodeLayerInaccessible {
+		err = Errorf(CodeLayersNotFound, "The blob '%s' cannot be mounted from the repository with name '%s'", digest, from)
+	}
+	if err != nil {
+		return Layer{}, err
+	}
+	l := Layer{Digest: src.Digest, Size: src.Size, CreatedAt: r.now().UTC()}
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		// The source still holds it (checked in this transaction), so a
+		// collection cannot have taken the bytes.
+		have, err := tx.Layers(RepoKey{Registry: key.Registry, Name: from}, []Digest{src.Digest})
+		if err != nil {
+			return err
+		}
+		if _, ok := have[src.Digest]; !ok {
+			return Errorf(CodeLayersNotFound, "The blob '%s' cannot be mounted from the repository with name '%s'", digest, from)
+		}
+		if err := tx.AddLayer(key, l); err != nil && !errors.Is(err, ErrExists) {
+			return err
+		}
+		return nil
+	})
+	return l, err
+}
+
+// ListTags returns up to n tags of the repository after last, in byte
+// order, and whether more follow. Errors: RepositoryNotFound.
+func (r *Registry) ListTags(ctx context.Context, key RepoKey, last string, n int) ([]string, bool, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	var tags []string
+	more := false
+	err = r.meta.View(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		refs, err := tx.Tags(key, last, n+1)
+		if err != nil {
+			return err
+		}
+		more = len(refs) > n
+		for i := 0; i < len(refs) && i < n; i++ {
+			tags = append(tags, refs[i].Tag)
+		}
+		return nil
+	})
+	return tags, more, err
+}
+
+// Referrers returns the repository's active images whose manifest names
+// subject as its subject. Errors: RepositoryNotFound.
+func (r *Registry) Referrers(ctx context.Context, key RepoKey, subject Digest) ([]Image, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []Image
+	err = r.meta.View(ctx, func(tx Tx) error {
+		out = nil
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		// A scan: referrers are looked up rarely, and a subject index can
+		// come when a repository's size makes it matter.
+		var after Digest
+		for {
+			batch, err := tx.Images(key, after, 500)
+			if err != nil || len(batch) == 0 {
+				return err
+			}
+			for _, img := range batch {
+				after = img.Digest
+				if img.Subject == subject && r.effectiveStatus(img) == ImageActive {
+					full, err := tx.Image(key, img.Digest)
+					if err != nil {
+						return err
+					}
+					out = append(out, full)
+				}
+			}
+		}
+	})
+	return out, err
+}
+
+// DeleteLayer removes the repository's layer record d; the bytes are
+// left for garbage collection. Errors: RepositoryNotFound, LayersNotFound,
+// InvalidParameter, AccessDenied.
+func (r *Registry) DeleteLayer(ctx context.Context, key RepoKey, digest string) error {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := r.authorizeWrite(ctx, "BatchDeleteImage", key); err != nil {
+		return err
+	}
+	d, err := ParseDigest(digest)
+	if err != nil {
+		return Errorf(CodeInvalidParameter, "Invalid parameter at 'digest': %v", err)
+	}
+	return r.meta.Update(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		refs, err := tx.LayerRefs(key, []Digest{d}, r.now())
+		if err != nil {
+			return err
+		}
+		if refs[d] != (LayerRefs{}) {
+			return Errorf(CodeInvalidParameter, "The blob '%s' is referred to by images of the repository; delete them first", d)
+		}
+		if err := tx.DeleteLayer(key, d); errors.Is(err, ErrNotFound) {
+			return Errorf(CodeLayersNotFound, "The blob '%s' is not in the repository with name '%s'", d, key.Name)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+}
