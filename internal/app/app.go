@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ecrd/ecrd/internal/api/ecr"
+	"github.com/ecrd/ecrd/internal/api/oci"
+	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/blobstore/fs"
 	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/metastore/sqlite"
@@ -28,6 +30,9 @@ type App struct {
 	reg     *registry.Registry
 	ln      net.Listener
 	handler http.Handler
+	// keys are the access keys of --credentials (nil with --auth=none);
+	// the /v2/ API checks that a token's key still exists.
+	keys *auth.Keyring
 }
 
 // StartupError is a problem with the configuration or environment that
@@ -94,17 +99,31 @@ func (a *App) open() error {
 	if err != nil {
 		return err
 	}
-	a.handler = a.routes(api)
+	ociOpts := oci.Options{Tokens: tokens, Realm: "http://" + host + "/", Logger: a.log}
+	if a.keys != nil {
+		ociOpts.Lookup = a.keys.Lookup
+	}
+	if a.cfg.Auth.Mode == "none" {
+		ociOpts.NoAuth = &registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
+	}
+	v2, err := oci.New(a.reg, ociOpts)
+	if err != nil {
+		return err
+	}
+	a.handler = a.routes(api, v2)
 	return nil
 }
 
 // routes mounts the front ends. The ECR API is POST / with X-Amz-Target;
-// its layer download URLs live under ecr.DownloadPath; /healthz answers
+// its layer download URLs live under ecr.DownloadPath; the OCI
+// Distribution API (docker push and pull) under /v2/; /healthz answers
 // load balancers.
-func (a *App) routes(api ecr.Handlers) http.Handler {
+func (a *App) routes(api ecr.Handlers, v2 http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle(ecr.DownloadPath, api.Downloads)
+	mux.Handle("/v2/", v2)
+	mux.Handle("/v2", v2)
 	mux.Handle("/", api.API)
 	return accessLog(a.log, mux)
 }

@@ -59,6 +59,7 @@ func (a *App) authenticator(ctx context.Context) (
 		a.log.Warn("no --credentials file: serving account " + a.cfg.Identity.AccountID +
 			" with the well-known access key test / secret test; anyone who knows it gets in")
 	}
+	a.keys = keys
 	v := &auth.Verifier{Region: a.cfg.Identity.Region, Service: "ecr", Lookup: keys.Lookup}
 	precheck = func(r *http.Request) *awsjson.WireError {
 		if err := v.Precheck(r); err != nil {

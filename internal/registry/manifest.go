@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Manifest media types ecrd accepts.
@@ -21,10 +22,19 @@ func isIndex(mediaType string) bool {
 
 // descriptor is the part of an OCI/Docker descriptor the registry reads.
 type descriptor struct {
-	MediaType    string `json:"mediaType"`
-	Digest       string `json:"digest"`
-	Size         int64  `json:"size"`
-	ArtifactType string `json:"artifactType"`
+	MediaType    string   `json:"mediaType"`
+	Digest       string   `json:"digest"`
+	Size         int64    `json:"size"`
+	ArtifactType string   `json:"artifactType"`
+	URLs         []string `json:"urls"`
+}
+
+// foreign reports a non-distributable layer that lives at its URLs, not in
+// the registry (Windows base layers): a manifest may name it without the
+// repository holding it, as ECR and the OCI spec allow.
+func (d descriptor) foreign() bool {
+	return len(d.URLs) > 0 && (strings.HasPrefix(d.MediaType, "application/vnd.oci.image.layer.nondistributable.") ||
+		d.MediaType == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip")
 }
 
 // manifestDoc is the part of a manifest or index the registry reads. The
@@ -114,6 +124,9 @@ func parseManifest(raw []byte, mediaType string) (parsedManifest, error) {
 	}
 	all := append([]descriptor{*doc.Config}, doc.Layers...)
 	for i, l := range all {
+		if i > 0 && l.foreign() {
+			continue
+		}
 		d, err := ParseDigest(l.Digest)
 		if err != nil {
 			what := "config"

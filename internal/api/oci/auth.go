@@ -1,0 +1,58 @@
+package oci
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// ecrService is the service ECR names in its Basic challenge.
+const ecrService = "ecr.amazonaws.com"
+
+// authenticate returns the principal a request acts for. As ECR, /v2/
+// takes HTTP Basic with user "AWS" and a GetAuthorizationToken password;
+// the token's account is the registry served.
+func (h *Handler) authenticate(r *http.Request) (registry.Principal, error) {
+	if h.o.NoAuth != nil {
+		return *h.o.NoAuth, nil
+	}
+	scheme, encoded, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return registry.Principal{}, h.challenge()
+	}
+	user, password, err := auth.DecodeAuthorizationToken(strings.TrimSpace(encoded))
+	if err != nil || user != "AWS" {
+		return registry.Principal{}, h.challenge()
+	}
+	c, err := h.o.Tokens.Parse(password)
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		// ECR's answer, word for word: the client must log in again.
+		return registry.Principal{}, newError(denied, "Your authorization token has expired. Reauthenticate and try again.")
+	case err != nil:
+		return registry.Principal{}, h.challenge()
+	}
+	// A token outlives neither its access key nor the key's account.
+	cred, ok := h.o.Lookup(c.AccessKeyID)
+	account, aerr := registry.ParseRegistryID(c.Account)
+	if !ok || cred.AccountID != c.Account || aerr != nil {
+		return registry.Principal{}, h.challenge()
+	}
+	return registry.Principal{
+		Account:     account,
+		AccessKeyID: c.AccessKeyID,
+		// A key made read-only since the token was issued is read-only now.
+		ReadOnly: c.ReadOnly || cred.ReadOnly,
+	}, nil
+}
+
+// challenge is ECR's answer to a request without valid credentials.
+func (h *Handler) challenge() *wireError {
+	e := newError(unauthorized, "Not Authorized")
+	e.Header = http.Header{}
+	e.Header.Set("WWW-Authenticate", `Basic realm="`+h.o.Realm+`",service="`+ecrService+`"`)
+	return e
+}

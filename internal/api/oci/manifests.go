@@ -1,0 +1,178 @@
+package oci
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// tagPattern is the distribution spec's tag grammar. Tags pushed through
+// /v2/ must match it; pulls pass any tag to the core, which finds none
+// that is malformed.
+var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+
+// manifestTypes are the manifest media types a client may ask for.
+var manifestTypes = []string{
+	registry.MediaTypeDockerManifest, registry.MediaTypeDockerManifestList,
+	registry.MediaTypeOCIManifest, registry.MediaTypeOCIIndex,
+}
+
+// isDigestRef reports whether a manifest reference is a digest: tags
+// cannot contain ':'.
+func isDigestRef(ref string) bool { return strings.Contains(ref, ":") }
+
+// manifestPath is where a manifest of the repository is served.
+func manifestPath(name string, d registry.Digest) string {
+	return "/v2/" + name + "/manifests/" + string(d)
+}
+
+// acceptedTypes reads the Accept headers: the manifest media types the
+// client takes, or nil for any. Types that are not manifest types
+// (application/json from curl) say nothing about manifests and are
+// ignored; */* accepts anything.
+func acceptedTypes(r *http.Request) []string {
+	var out []string
+	for _, v := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			mt, _, _ := strings.Cut(part, ";")
+			mt = strings.ToLower(strings.TrimSpace(mt))
+			if mt == "*/*" {
+				return nil
+			}
+			for _, known := range manifestTypes {
+				if mt == known {
+					out = append(out, mt)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// getManifest answers GET and HEAD of a manifest. By tag, a manifest of a
+// type the client does not accept is converted between Docker and OCI
+// when it can be, as ECR does; by digest, it never is (the digest names
+// those exact bytes).
+func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route, key registry.RepoKey) error {
+	id := registry.ImageID{Tag: rt.ref}
+	accepted := acceptedTypes(r)
+	if isDigestRef(rt.ref) {
+		id, accepted = registry.ImageID{Digest: rt.ref}, nil
+	}
+	found, failures, err := h.reg.BatchGetImage(r.Context(), key, []registry.ImageID{id}, accepted)
+	if err != nil {
+		return err
+	}
+	if len(failures) > 0 || len(found) == 0 {
+		msg := "Requested image not found"
+		if len(failures) > 0 {
+			msg = failures[0].Reason
+		}
+		return newError(manifestUnknown, "%s", msg)
+	}
+	img := found[0].Image
+	w.Header().Set("Content-Type", img.MediaType)
+	w.Header().Set("Docker-Content-Digest", string(img.Digest))
+	w.Header().Set("ETag", `"`+string(img.Digest)+`"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(img.Manifest)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(img.Manifest)
+	}
+	return nil
+}
+
+// subjectOf returns the digest of a manifest's subject ("" for none).
+func subjectOf(manifest []byte) string {
+	var doc struct {
+		Subject *struct {
+			Digest string `json:"digest"`
+		} `json:"subject"`
+	}
+	if json.Unmarshal(manifest, &doc) != nil || doc.Subject == nil {
+		return ""
+	}
+	return doc.Subject.Digest
+}
+
+// putManifest stores a manifest under a tag or its digest. Putting a
+// manifest the repository already has is success, as the spec wants.
+func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route, key registry.RepoKey) error {
+	in := registry.NewImage{Key: key}
+	if isDigestRef(rt.ref) {
+		d, err := parseDigest(rt.ref)
+		if err != nil {
+			return err
+		}
+		in.Digest = string(d)
+	} else {
+		if !tagPattern.MatchString(rt.ref) {
+			return newError(tagInvalid, "Invalid tag '%s': a tag must match %s", rt.ref, tagPattern)
+		}
+		in.Tag = rt.ref
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxManifestSize))
+	if err != nil {
+		return err
+	}
+	in.Manifest = body
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := strings.Cut(ct, ";")
+		in.MediaType = strings.ToLower(strings.TrimSpace(mt))
+	}
+	// The digest of a manifest is the sha256 of its bytes, whether this
+	// put stored them or an earlier one did.
+	digest := registry.Digest(fmt.Sprintf("sha256:%x", sha256.Sum256(body)))
+	_, err = h.reg.PutImage(r.Context(), in)
+	if err != nil && registry.ErrorCode(err) != registry.CodeImageAlreadyExists {
+		return err
+	}
+	if s := subjectOf(body); s != "" {
+		w.Header().Set("OCI-Subject", s)
+	}
+	w.Header().Set("Location", manifestPath(rt.name, digest))
+	w.Header().Set("Docker-Content-Digest", string(digest))
+	noContent(w, http.StatusCreated)
+	return nil
+}
+
+// deleteManifest deletes an image by digest (with all its tags) or one
+// tag (the image stays while other tags or an index hold it).
+func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt route, key registry.RepoKey) error {
+	id := registry.ImageID{Tag: rt.ref}
+	if isDigestRef(rt.ref) {
+		d, err := parseDigest(rt.ref)
+		if err != nil {
+			return err
+		}
+		id = registry.ImageID{Digest: string(d)}
+	}
+	_, failures, err := h.reg.BatchDeleteImage(r.Context(), key, []registry.ImageID{id})
+	if err != nil {
+		return err
+	}
+	if len(failures) > 0 {
+		return failureError(failures[0])
+	}
+	noContent(w, http.StatusAccepted)
+	return nil
+}
+
+// annotationsOf returns a manifest's annotations (nil for none).
+func annotationsOf(manifest []byte) map[string]string {
+	var doc struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if json.NewDecoder(bytes.NewReader(manifest)).Decode(&doc) != nil {
+		return nil
+	}
+	return doc.Annotations
+}
