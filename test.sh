@@ -25,4 +25,6 @@ echo "== aws CLI end-to-end"
 bash e2e/cli/aws_cli_test.sh
 echo "== boto3 end-to-end"
 bash e2e/cli/boto3_test.sh
+echo "== /v2/: crane, regctl, skopeo and the OCI conformance suite"
+bash e2e/cli/oci_clients_test.sh
 echo "test.sh: all passed"
