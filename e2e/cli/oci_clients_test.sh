@@ -20,10 +20,10 @@ for r in crane/app regctl/app skopeo/app multi/app conformance/repo1 conformance
 done
 
 # Log in as docker does: the password comes from the ECR API.
-pw=$(ecr get-login-password) || fail get-login-password
-crane auth login "$host" -u AWS -p "$pw" >/dev/null 2>&1 || fail "crane auth login"
+ecr get-login-password | crane auth login "$host" -u AWS --password-stdin >/dev/null 2>&1 || fail "crane auth login"
 regctl registry set --tls disabled "$host" >/dev/null || fail "regctl registry set"
-echo "$pw" | regctl registry login "$host" -u AWS --pass-stdin >/dev/null 2>&1 || fail "regctl registry login"
+ecr get-login-password | regctl registry login "$host" -u AWS --pass-stdin >/dev/null 2>&1 || fail "regctl registry login"
+pw=$(ecr get-login-password) || fail get-login-password
 ok "crane and regctl log in with aws ecr get-login-password"
 
 # crane: a 3-layer image, pushed and pulled back byte-identical.
@@ -69,6 +69,7 @@ ok "skopeo copy between an OCI layout and ecrd"
 crane manifest "$host/crane/app:v1" >"$WORK/put.json"
 ecr put-image --repository-name crane/app --image-tag via-api --image-manifest "file://$WORK/put.json" >/dev/null || fail "aws ecr put-image"
 [ "$(crane digest "$host/crane/app:via-api")" = "$digest" ] || fail "crane does not see the tag put with aws ecr put-image"
+crane pull "$host/crane/app:via-api" "$WORK/via-api.tar" >/dev/null || fail "crane pull of the tag put with aws ecr put-image"
 ok "aws ecr put-image, then crane pull"
 
 # Without credentials: ECR's Basic challenge.

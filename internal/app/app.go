@@ -99,7 +99,7 @@ func (a *App) open() error {
 	if err != nil {
 		return err
 	}
-	ociOpts := oci.Options{Tokens: tokens, Realm: "http://" + host + "/", Logger: a.log}
+	ociOpts := oci.Options{Tokens: tokens, Realm: "http://" + host + "/", CreateOnPush: a.cfg.Images.CreateOnPush, Logger: a.log}
 	if a.keys != nil {
 		ociOpts.Lookup = a.keys.Lookup
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,6 +34,9 @@ type Images struct {
 	GCInterval time.Duration
 	// GCGrace is how old an unused layer or blob must be to be collected.
 	GCGrace time.Duration
+	// CreateOnPush makes a /v2/ push to a missing repository create it
+	// with default settings (ECR refuses such pushes).
+	CreateOnPush bool
 }
 
 // Server configures the HTTP listener.
@@ -133,6 +137,14 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	errs = append(errs, dur(&c.Images.GCInterval, "gc-interval", "ECRD_GC_INTERVAL", "how often unused layers and blobs are collected in the background (0 turns it off)"))
 	errs = append(errs, dur(&c.Images.GCGrace, "gc-grace", "ECRD_GC_GRACE", "how long an unused layer or blob is kept before it is collected"))
 	errs = append(errs, dur(&c.Auth.TokenTTL, "token-ttl", "ECRD_TOKEN_TTL", "how long GetAuthorizationToken's tokens (docker login passwords) are valid"))
+	if v := getenv("ECRD_CREATE_ON_PUSH"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ECRD_CREATE_ON_PUSH: %q is not true or false", v))
+		}
+		c.Images.CreateOnPush = b
+	}
+	fs.BoolVar(&c.Images.CreateOnPush, "create-on-push", c.Images.CreateOnPush, "create a missing repository when a /v2/ push names it, instead of refusing as ECR does (env ECRD_CREATE_ON_PUSH)")
 	errs = append(errs, dur(&c.Uploads.Expiry, "upload-expiry", "ECRD_UPLOAD_EXPIRY", "how long an idle layer upload lives before its bytes are reclaimed"))
 	errs = append(errs, dur(&c.Server.ShutdownTimeout, "shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "how long in-flight requests may drain on SIGINT/SIGTERM"))
 	if err := fs.Parse(args); err != nil {

@@ -30,8 +30,11 @@ func (h *Handler) authenticate(r *http.Request) (registry.Principal, error) {
 	c, err := h.o.Tokens.Parse(password)
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
-		// ECR's answer, word for word: the client must log in again.
-		return registry.Principal{}, newError(denied, "Your authorization token has expired. Reauthenticate and try again.")
+		// ECR's message, word for word; a 401 with the challenge, so that
+		// clients log in again rather than give up.
+		e := h.challenge()
+		e.Message = "Your authorization token has expired. Reauthenticate and try again."
+		return registry.Principal{}, e
 	case err != nil:
 		return registry.Principal{}, h.challenge()
 	}

@@ -31,7 +31,7 @@ func TestAuth(t *testing.T) {
 		{"Forged", basic("AWS", forged), 401, "UNAUTHORIZED"},
 		{"UnknownKey", basic("AWS", otherKey), 401, "UNAUTHORIZED"},
 		{"KeyOfAnotherAccount", basic("AWS", otherAccount), 401, "UNAUTHORIZED"},
-		{"Expired", basic("AWS", expired), 403, "DENIED"},
+		{"Expired", basic("AWS", expired), 401, "UNAUTHORIZED"},
 		{"Valid", basic("AWS", valid), 200, ""},
 	}
 	for _, c := range cases {
@@ -44,12 +44,13 @@ func TestAuth(t *testing.T) {
 				if got := r.Header.Get("WWW-Authenticate"); got != challenge {
 					t.Errorf("WWW-Authenticate %q, want %q", got, challenge)
 				}
-				if string(r.body) != `{"errors":[{"code":"UNAUTHORIZED","message":"Not Authorized"}]}` {
-					t.Errorf("body %s", r.body)
+				want := `{"errors":[{"code":"UNAUTHORIZED","message":"Not Authorized"}]}`
+				if c.name == "Expired" {
+					// ECR's words, so the user knows to log in again.
+					want = `{"errors":[{"code":"UNAUTHORIZED","message":"Your authorization token has expired. Reauthenticate and try again."}]}`
 				}
-			case 403:
-				if !contains(string(r.body), "Your authorization token has expired. Reauthenticate and try again.") {
-					t.Errorf("body %s", r.body)
+				if string(r.body) != want {
+					t.Errorf("body %s, want %s", r.body, want)
 				}
 			case 200:
 				if string(r.body) != "{}" || r.Header.Get("Content-Type") != "application/json" {

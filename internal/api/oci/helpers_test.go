@@ -41,7 +41,7 @@ type env struct {
 	auth string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*oci.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
@@ -61,7 +61,11 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	tokens := &auth.Tokens{Key: tokenKey, TTL: 12 * time.Hour}
-	h, err := oci.New(reg, oci.Options{Tokens: tokens, Lookup: auth.DefaultKeyring(account).Lookup, Realm: realm})
+	o := oci.Options{Tokens: tokens, Lookup: auth.DefaultKeyring(account).Lookup, Realm: realm}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, err := oci.New(reg, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -27,6 +28,10 @@ type Options struct {
 	// NoAuth, when set, is the principal every request acts as
 	// (--auth=none); Tokens and Lookup are then unused.
 	NoAuth *registry.Principal
+	// CreateOnPush creates, with default settings, a repository a push
+	// names that does not exist; ECR refuses such pushes, and so does
+	// ecrd unless this is set.
+	CreateOnPush bool
 	// Logger receives the detail of unexpected errors; discarded when nil.
 	Logger *slog.Logger
 }
@@ -166,4 +171,18 @@ func messageOf(err error) string {
 		return de.Message
 	}
 	return err.Error()
+}
+
+// pushing runs a push step, creating the repository first when it is
+// missing and CreateOnPush is set.
+func (h *Handler) pushing(ctx context.Context, key registry.RepoKey, step func() error) error {
+	err := step()
+	if !h.o.CreateOnPush || registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+		return err
+	}
+	_, cerr := h.reg.CreateRepository(ctx, registry.NewRepository{Key: key})
+	if cerr != nil && registry.ErrorCode(cerr) != registry.CodeRepositoryAlreadyExists {
+		return cerr
+	}
+	return step()
 }

@@ -66,7 +66,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route, 
 		// A source that is malformed or lacks the blob is no error: the
 		// spec has the client upload the blob instead.
 		if from, ferr := registry.ParseRepositoryName(q.Get("from")); ferr == nil {
-			l, err := h.reg.MountBlob(ctx, key, from, string(d))
+			var l registry.Layer
+			err := h.pushing(ctx, key, func() (err error) {
+				l, err = h.reg.MountBlob(ctx, key, from, string(d))
+				return err
+			})
 			switch registry.ErrorCode(err) {
 			case "":
 				writeBlobCreated(w, rt.name, l.Digest)
@@ -85,7 +89,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route, 
 		}
 		want = d
 	}
-	u, err := h.reg.InitiateLayerUpload(ctx, key)
+	var u registry.Upload
+	err := h.pushing(ctx, key, func() (err error) {
+		u, err = h.reg.InitiateLayerUpload(ctx, key)
+		return err
+	})
 	if err != nil {
 		return err
 	}
