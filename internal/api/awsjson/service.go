@@ -1,7 +1,6 @@
 package awsjson
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -249,130 +247,6 @@ func (s *Service) unimplemented(op string) *WireError {
 	}
 	return &WireError{Type: typeUnknownOperation,
 		Message: "Operation " + op + " is not supported by this server"}
-}
-
-// bodyLimit picks the body cap for target: its operation's entry in
-// BodyLimits, else MaxBody (also for a target that names no operation,
-// which is answered only after authentication, as AWS does).
-func (s *Service) bodyLimit(target string) int64 {
-	if name, ok := strings.CutPrefix(target, s.Model.TargetPrefix+"."); ok {
-		if n, ok := s.BodyLimits[name]; ok && n > 0 {
-			return n
-		}
-	}
-	if s.MaxBody > 0 {
-		return s.MaxBody
-	}
-	return DefaultMaxBody
-}
-
-// readBody reads the whole body once, within limit bytes and BodyTimeout.
-// A JSON body must be held whole to be validated, so limit is what bounds
-// memory per request; the buffer grows as bytes arrive rather than to the
-// declared Content-Length, so a declared size costs nothing until sent.
-func (s *Service) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *WireError) {
-	tooLarge := &WireError{Type: typeTooLarge, Status: http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("Request body is larger than the limit of %d bytes", limit)}
-	if r.ContentLength > limit {
-		return nil, tooLarge
-	}
-	timeout := s.BodyTimeout
-	if timeout <= 0 {
-		timeout = DefaultBodyTimeout
-	}
-	// Errors mean the writer has no deadlines (a ResponseRecorder, a
-	// wrapper without Unwrap): the body is then bounded by size only.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(timeout))
-	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
-
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(min(r.ContentLength, maxPrealloc)) + bytes.MinRead)
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return nil, tooLarge
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, &WireError{Type: typeSerialization,
-			Message: fmt.Sprintf("Request body was not received within %s", timeout)}
-	case err != nil:
-		return nil, &WireError{Type: typeSerialization, Message: "Request body could not be read"}
-	}
-	return buf.Bytes(), nil
-}
-
-// checkBody parses body, which must be one JSON object, and validates it
-// against op's input shape. It returns the body to decode: body itself, or
-// a re-encoding when validation dropped case-folded duplicate keys.
-func (s *Service) checkBody(ctx context.Context, info *RequestInfo, op Operation, body []byte) ([]byte, *WireError) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, &WireError{Type: typeSerialization,
-			Message: "Request body is empty; it must be a JSON object (at least {})"}
-	}
-	// Numbers decode as float64 rather than json.Number: json.Decoder
-	// would copy the whole body into its own buffer first. Validate
-	// handles float64, and decoding into the input struct is exact.
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return nil, bodyError(err)
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, &WireError{Type: typeSerialization,
-			Message: "Request body must be a JSON object, not " + jsonKind(v)}
-	}
-	in, ok := s.Model.shapes[op.Input]
-	if !ok {
-		return body, nil
-	}
-	stripped, err := s.Model.validateInput(in, obj, "")
-	var serr *SerializationError
-	var cerr *ConstraintError
-	switch {
-	case errors.As(err, &serr):
-		return nil, &WireError{Type: typeSerialization, Message: serr.Error()}
-	case errors.As(err, &cerr):
-		return nil, &WireError{Type: typeInvalidParameter, Message: cerr.Error()}
-	case err != nil:
-		s.logger().ErrorContext(ctx, "awsjson: validate",
-			"operation", op.Name, "request_id", info.RequestID, "error", err)
-		return nil, s.serverError(info.RequestID)
-	}
-	if stripped {
-		if body, err = json.Marshal(obj); err != nil {
-			s.logger().ErrorContext(ctx, "awsjson: re-encode body",
-				"operation", op.Name, "request_id", info.RequestID, "error", err)
-			return nil, s.serverError(info.RequestID)
-		}
-	}
-	return body, nil
-}
-
-// bodyError explains why a body is not JSON.
-func bodyError(err error) *WireError {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	msg := "Request body is not valid JSON"
-	switch {
-	case errors.As(err, &syn):
-		msg = fmt.Sprintf("Request body is not valid JSON: %s (at byte %d)", syn.Error(), syn.Offset)
-	case errors.As(err, &typ): // decoding into any, only a number can fail
-		msg = "Request body holds a value out of range: " + typ.Value
-	}
-	return &WireError{Type: typeSerialization, Message: msg}
-}
-
-// decodeError explains why a validated body did not decode.
-func decodeError(err error) *WireError {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) && typ.Field != "" {
-		return &WireError{Type: typeSerialization,
-			Message: fmt.Sprintf("Value at '%s' cannot be decoded from %s", typ.Field, typ.Value)}
-	}
-	return &WireError{Type: typeSerialization, Message: "Request body could not be decoded"}
 }
 
 // call runs the operation, turning a panic into an error response.
