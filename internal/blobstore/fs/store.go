@@ -43,6 +43,9 @@ type Store struct {
 	// bufs holds *[]byte of copyBufferSize, reused across part writes so
 	// that a busy registry does not allocate a megabyte per request.
 	bufs sync.Pool
+	// durable records directories whose entry in their parent this
+	// process has fsynced (see mkdirSynced).
+	durable sync.Map
 }
 
 var _ registry.BlobStore = (*Store)(nil)
@@ -124,27 +127,36 @@ func syncDir(dir string) error {
 	return errors.Join(d.Sync(), d.Close())
 }
 
-// mkdirSynced creates dir and any missing parents up to (not including)
-// stop, fsyncing the parent of each directory it creates: MkdirAll alone
-// could leave a blob's new fan-out directory unrecorded after a power loss,
+// mkdirSynced makes dir and any missing parents up to (not including)
+// stop exist durably, fsyncing the parent of each: MkdirAll alone could
+// leave a blob's new fan-out directory unrecorded after a power loss,
 // taking the blob with it.
-func mkdirSynced(dir, stop string) error {
+func (s *Store) mkdirSynced(dir, stop string) error {
 	if dir == stop {
 		return nil
 	}
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory", dir)
-		}
+	if _, ok := s.durable.Load(dir); ok {
 		return nil
 	}
 	parent := filepath.Dir(dir)
-	if err := mkdirSynced(parent, stop); err != nil {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	} else if err != nil {
+		if err := s.mkdirSynced(parent, stop); err != nil {
+			return err
+		}
+		// Another commit may create the same fan-out directory concurrently.
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
+		}
+	}
+	// Synced even when the directory already existed: a concurrent commit
+	// may have created it without having synced its entry yet, and this
+	// caller is about to acknowledge a blob inside it. Once per directory
+	// per process.
+	if err := syncDir(parent); err != nil {
 		return err
 	}
-	// Another commit may create the same fan-out directory concurrently.
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	return syncDir(parent)
+	s.durable.Store(dir, true)
+	return nil
 }

@@ -190,7 +190,7 @@ func (s *Store) commit(data, blob string, size int64) error {
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err := mkdirSynced(parent, s.blobs); err != nil {
+	if err := s.mkdirSynced(parent, s.blobs); err != nil {
 		return err
 	}
 	// A concurrent commit of the same digest may rename over ours or we
