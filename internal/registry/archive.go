@@ -35,16 +35,9 @@ func (r *Registry) UpdateImageStorageClass(ctx context.Context, key RepoKey, id 
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}
-		var f *ImageFailure
 		var err error
-		if img, f, err = lookup(tx, key, id); err != nil {
+		if img, err = lookupStrict(tx, key, id, "imageId"); err != nil {
 			return err
-		}
-		if f != nil {
-			if f.Code == FailureImageNotFound {
-				return Errorf(CodeImageNotFound, "The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
-			}
-			return Errorf(CodeInvalidParameter, "Invalid parameter at 'imageId': %s", f.Reason)
 		}
 		now := r.now().UTC()
 		status := r.effectiveStatus(img)

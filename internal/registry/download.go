@@ -52,6 +52,13 @@ func (r *Registry) DownloadableLayer(ctx context.Context, key RepoKey, digest st
 // from offset on.
 func (r *Registry) OpenLayer(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadCloser, error) {
 	l, err := r.DownloadableLayer(ctx, key, digest)
+	return r.openChecked(ctx, l, offset, err)
+}
+
+// openChecked opens the bytes of a layer a check has passed (err is the
+// check's result); bytes missing from the blob store make the layer
+// inaccessible, not a server error.
+func (r *Registry) openChecked(ctx context.Context, l Layer, offset int64, err error) (Layer, io.ReadCloser, error) {
 	if err != nil {
 		return l, nil, err
 	}

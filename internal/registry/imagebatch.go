@@ -74,6 +74,23 @@ func lookup(tx Tx, key RepoKey, id ImageID) (Image, *ImageFailure, error) {
 	return img, nil, err
 }
 
+// lookupStrict is lookup for operations where an ID that names no image
+// fails the whole call (DescribeImages with imageIds,
+// UpdateImageStorageClass) instead of giving a per-image failure; field
+// names the request member in other errors.
+func lookupStrict(tx Tx, key RepoKey, id ImageID, field string) (Image, error) {
+	img, f, err := lookup(tx, key, id)
+	switch {
+	case err != nil:
+		return Image{}, err
+	case f == nil:
+		return img, nil
+	case f.Code == FailureImageNotFound:
+		return Image{}, Errorf(CodeImageNotFound, "The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
+	}
+	return Image{}, Errorf(CodeInvalidParameter, "Invalid parameter at '%s': %s", field, f.Reason)
+}
+
 // BatchGetImage returns the manifests of the images asked for. With
 // accepted media types, an image asked for by tag whose stored type is not
 // accepted is converted between Docker schema 2 and OCI when possible, as

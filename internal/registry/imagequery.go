@@ -129,15 +129,9 @@ func (r *Registry) anyMatchAfter(tx Tx, key RepoKey, cursor Digest, filter Image
 func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, out *[]ImageDetail) error {
 	seen := map[Digest]bool{}
 	for _, id := range ids {
-		img, f, err := lookup(tx, key, id)
+		img, err := lookupStrict(tx, key, id, "imageIds")
 		if err != nil {
 			return err
-		}
-		if f != nil {
-			if f.Code == FailureImageNotFound {
-				return Errorf(CodeImageNotFound, "The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
-			}
-			return Errorf(CodeInvalidParameter, "Invalid parameter at 'imageIds': %s", f.Reason)
 		}
 		if seen[img.Digest] {
 			continue

@@ -42,14 +42,7 @@ func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (La
 // OpenBlob is StatBlob and the blob's bytes from offset on.
 func (r *Registry) OpenBlob(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadCloser, error) {
 	l, err := r.StatBlob(ctx, key, digest)
-	if err != nil {
-		return l, nil, err
-	}
-	rc, err := r.blobs.Open(ctx, l.Digest, offset)
-	if errors.Is(err, ErrNotFound) {
-		return l, nil, Errorf(CodeLayerInaccessible, "The bytes of blob '%s' are missing from the blob store", l.Digest)
-	}
-	return l, rc, err
+	return r.openChecked(ctx, l, offset, err)
 }
 
 // AppendUpload writes body at offset, which must be the number of bytes
