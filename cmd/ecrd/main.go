@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/ecrd/ecrd/internal/app"
@@ -89,7 +90,10 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 // while a server runs on the same data dir: both go through the store's
 // transactions.
 func gc(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(append([]string{"--listen", "127.0.0.1:0"}, args...), getenv, stderr)
+	// It serves nothing: whatever listeners the flags name (a server may
+	// hold them), it binds a throwaway port and no public listener.
+	args = append(slices.Clip(args), "--listen", "127.0.0.1:0", "--public-listen", config.PublicOff)
+	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

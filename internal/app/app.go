@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/api/ecr"
+	"github.com/ecrd/ecrd/internal/api/ecrpublic"
 	"github.com/ecrd/ecrd/internal/api/oci"
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/blobstore/fs"
@@ -33,6 +35,12 @@ type App struct {
 	// keys are the access keys of --credentials (nil with --auth=none);
 	// the /v2/ API checks that a token's key still exists.
 	keys *auth.Keyring
+	// accounts are the accounts served, each with a public registry.
+	accounts []string
+	// publicLn and publicHandler serve the ECR Public /v2/ namespace (nil
+	// when ECR Public is off).
+	publicLn      net.Listener
+	publicHandler http.Handler
 }
 
 // StartupError is a problem with the configuration or environment that
@@ -79,11 +87,17 @@ func (a *App) open() error {
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("--listen %s: %w", a.cfg.Server.Listen, err)
 	}
+	publicListen, publicOn := a.cfg.PublicListen()
+	if publicOn {
+		if a.publicLn, err = net.Listen("tcp", publicListen); err != nil {
+			return fmt.Errorf("--public-listen %s (ECR Public's /v2/ listener; off turns it off): %w", publicListen, err)
+		}
+	}
 	host := a.cfg.Server.Hostname
 	if host == "" {
 		host = a.ln.Addr().String()
 	}
-	precheck, authenticate, tokens, err := a.authenticator(context.Background())
+	forService, tokens, err := a.authenticator(context.Background())
 	if err != nil {
 		return err
 	}
@@ -91,40 +105,102 @@ func (a *App) open() error {
 	if err != nil {
 		return fmt.Errorf("loading the download URL key: %w", err)
 	}
+	private := forService(a.cfg.Identity.Region, "ecr")
 	api, err := ecr.New(a.reg, ecr.Options{
 		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: "http://" + host,
 		Tokens: tokens, DownloadKey: downloadKey,
-		Precheck: precheck, Authenticate: authenticate, Logger: a.log,
+		Precheck: private.precheck, Authenticate: private.authenticate, Logger: a.log,
 	})
 	if err != nil {
 		return err
 	}
-	ociOpts := oci.Options{Tokens: tokens, Realm: "http://" + host + "/", CreateOnPush: a.cfg.Images.CreateOnPush, Logger: a.log}
-	if a.keys != nil {
-		ociOpts.Lookup = a.keys.Lookup
-	}
-	if a.cfg.Auth.Mode == "none" {
-		ociOpts.NoAuth = &registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
-	}
-	v2, err := oci.New(a.reg, ociOpts)
+	v2, err := oci.New(a.reg, a.ociOptions(tokens, "http://"+host+"/", false))
 	if err != nil {
 		return err
 	}
-	a.handler = a.routes(api, v2)
+	publicHost, err := a.openPublic()
+	if err != nil {
+		return err
+	}
+	public := forService(ecrpublic.Region, "ecr-public")
+	papi, err := ecrpublic.New(a.reg, ecrpublic.Options{
+		Off: !publicOn, Hostname: publicHost, Tokens: tokens,
+		Precheck: public.precheck, Authenticate: public.authenticate, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.handler = a.routes(api, papi.API, v2)
+	if publicOn {
+		pv2, err := oci.New(a.reg, a.ociOptions(tokens, "http://"+publicHost+"/", true))
+		if err != nil {
+			return err
+		}
+		a.publicHandler = a.publicRoutes(pv2, papi.Logos)
+	}
 	return nil
+}
+
+// ociOptions configures a /v2/ front end: the private namespace, or the
+// public one.
+func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Options {
+	o := oci.Options{Tokens: tokens, Realm: realm, CreateOnPush: a.cfg.Images.CreateOnPush, Public: public, Logger: a.log}
+	if a.keys != nil {
+		o.Lookup = a.keys.Lookup
+	}
+	if a.cfg.Auth.Mode == "none" {
+		o.NoAuth = &registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
+	}
+	return o
+}
+
+// openPublic gives every account served its public registry, with its
+// configured alias, and returns the host public repository URIs name.
+func (a *App) openPublic() (string, error) {
+	if a.publicLn == nil {
+		return "", nil
+	}
+	for _, account := range a.accounts {
+		alias := a.cfg.PublicAlias(account)
+		if _, err := a.reg.EnsurePublicRegistry(context.Background(), registry.RegistryID(account), alias); err != nil {
+			return "", fmt.Errorf("the public registry of account %s: %w", account, err)
+		}
+	}
+	if h := a.cfg.Public.Hostname; h != "" {
+		return h, nil
+	}
+	return a.publicLn.Addr().String(), nil
 }
 
 // routes mounts the front ends. The ECR API is POST / with X-Amz-Target;
 // its layer download URLs live under ecr.DownloadPath; the OCI
 // Distribution API (docker push and pull) under /v2/; /healthz answers
 // load balancers.
-func (a *App) routes(api ecr.Handlers, v2 http.Handler) http.Handler {
+// ECR Public's API shares POST / with ECR's, told apart by X-Amz-Target.
+func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle(ecr.DownloadPath, api.Downloads)
 	mux.Handle("/v2/", v2)
 	mux.Handle("/v2", v2)
-	mux.Handle("/", api.API)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecrpublic.TargetPrefix) {
+			publicAPI.ServeHTTP(w, r)
+			return
+		}
+		api.API.ServeHTTP(w, r)
+	}))
+	return accessLog(a.log, mux)
+}
+
+// publicRoutes mounts what the public listener serves: the public /v2/
+// namespace (anonymous pulls) and the repository logos of catalog data.
+func (a *App) publicRoutes(v2, logos http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle(ecrpublic.LogoPath, logos)
+	mux.Handle("/v2/", v2)
+	mux.Handle("/v2", v2)
 	return accessLog(a.log, mux)
 }
 
@@ -142,6 +218,15 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// PublicAddr is the address of the ECR Public /v2/ listener, nil when ECR
+// Public is off.
+func (a *App) PublicAddr() net.Addr {
+	if a.publicLn == nil {
+		return nil
+	}
+	return a.publicLn.Addr()
+}
 
 // Handler is the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
@@ -161,8 +246,15 @@ func (a *App) Run(ctx context.Context) error {
 	gcDone := make(chan struct{})
 	go func() { defer close(gcDone); a.collectGarbage(reaperCtx) }()
 
-	served := make(chan error, 1)
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(a.ln) }()
+	if a.publicLn != nil {
+		psrv := &http.Server{Handler: a.publicHandler, ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog}
+		servers = append(servers, psrv)
+		go func() { served <- psrv.Serve(a.publicLn) }()
+		a.log.Info("ECR Public /v2/ serving (anonymous pulls)", "addr", a.publicLn.Addr().String())
+	}
 	a.log.Info("ecrd serving", "addr", a.ln.Addr().String(), "data_dir", a.cfg.Store.DataDir,
 		"region", a.cfg.Identity.Region, "account", a.cfg.Identity.AccountID)
 
@@ -170,11 +262,16 @@ func (a *App) Run(ctx context.Context) error {
 	select {
 	case err = <-served:
 	case <-ctx.Done():
-		a.log.Info("shutting down: draining in-flight requests", "timeout", a.cfg.Server.ShutdownTimeout.String())
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
-		err = srv.Shutdown(sctx)
-		cancel()
 	}
+	// Whichever way serving ended, every listener stops and drains.
+	a.log.Info("shutting down: draining in-flight requests", "timeout", a.cfg.Server.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
+	for _, s := range servers {
+		if serr := s.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	cancel()
 	stopReaper()
 	<-reaperDone
 	<-gcDone
@@ -244,6 +341,9 @@ func (a *App) close() error {
 	var err error
 	if a.ln != nil {
 		a.ln.Close() // already closed by Shutdown on the normal path
+	}
+	if a.publicLn != nil {
+		a.publicLn.Close()
 	}
 	if a.meta != nil {
 		err = a.meta.Close()

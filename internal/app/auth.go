@@ -20,18 +20,22 @@ const tokenKeyName = "docker-login-token-key"
 // shared by replicas for the same reason.
 const downloadKeyName = "layer-download-url-key"
 
-// authenticator builds the checks every ECR API request goes through
-// (precheck, on the headers before the body is read, then authenticate,
-// on the whole request) and the token issuer GetAuthorizationToken uses.
-// With --auth=none precheck is nil.
-func (a *App) authenticator(ctx context.Context) (
-	precheck func(*http.Request) *awsjson.WireError,
-	authenticate func(*http.Request, []byte) (context.Context, *awsjson.WireError),
-	tokens *auth.Tokens, err error,
-) {
+// checks are what every AWS API request goes through: precheck, on the
+// headers before the body is read, then authenticate, on the whole
+// request. With --auth=none precheck is nil.
+type checks struct {
+	precheck     func(*http.Request) *awsjson.WireError
+	authenticate func(*http.Request, []byte) (context.Context, *awsjson.WireError)
+}
+
+// authenticator loads the keys and returns the checks of an API signed for
+// a region and service (ECR: the configured region and "ecr"; ECR Public:
+// us-east-1 and "ecr-public"), and the token issuer GetAuthorizationToken
+// uses.
+func (a *App) authenticator(ctx context.Context) (forService func(region, service string) checks, tokens *auth.Tokens, err error) {
 	key, err := a.reg.Secret(ctx, tokenKeyName, 32)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("loading the token signing key: %w", err)
+		return nil, nil, fmt.Errorf("loading the token signing key: %w", err)
 	}
 	tokens = &auth.Tokens{Key: key, TTL: a.cfg.Auth.TokenTTL}
 
@@ -39,44 +43,51 @@ func (a *App) authenticator(ctx context.Context) (
 		a.log.Warn("AUTHENTICATION IS OFF (--auth=none): anyone who can reach this port acts as account " +
 			a.cfg.Identity.AccountID + " with full access; use this only for throwaway local work")
 		p := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
-		return nil, func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
-			return registry.WithCaller(r.Context(), p), nil
+		a.accounts = []string{a.cfg.Identity.AccountID}
+		return func(string, string) checks {
+			return checks{authenticate: func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
+				return registry.WithCaller(r.Context(), p), nil
+			}}
 		}, tokens, nil
 	}
 
 	keys := auth.DefaultKeyring(a.cfg.Identity.AccountID)
 	if f := a.cfg.Auth.CredentialsFile; f != "" {
 		if keys, err = auth.LoadKeyring(f); err != nil {
-			return nil, nil, nil, fmt.Errorf("--credentials: %w", err)
+			return nil, nil, fmt.Errorf("--credentials: %w", err)
 		}
 		a.log.Info("credentials loaded", "file", f, "accounts", keys.Accounts())
 	} else {
 		// The well-known key is for laptops and CI; on an address others can
 		// reach it would let anyone in, so it must be asked for explicitly.
 		if !loopback(a.cfg.Server.Listen) {
-			return nil, nil, nil, fmt.Errorf("--listen %s is reachable from other machines, and without --credentials anyone could use the well-known key test/test: give --credentials FILE (or --auth=none for a throwaway registry)", a.cfg.Server.Listen)
+			return nil, nil, fmt.Errorf("--listen %s is reachable from other machines, and without --credentials anyone could use the well-known key test/test: give --credentials FILE (or --auth=none for a throwaway registry)", a.cfg.Server.Listen)
 		}
 		a.log.Warn("no --credentials file: serving account " + a.cfg.Identity.AccountID +
 			" with the well-known access key test / secret test; anyone who knows it gets in")
 	}
 	a.keys = keys
-	v := &auth.Verifier{Region: a.cfg.Identity.Region, Service: "ecr", Lookup: keys.Lookup}
-	precheck = func(r *http.Request) *awsjson.WireError {
-		if err := v.Precheck(r); err != nil {
-			return a.refused(r, err)
+	a.accounts = keys.AccountIDs()
+	return func(region, service string) checks {
+		v := &auth.Verifier{Region: region, Service: service, Lookup: keys.Lookup}
+		return checks{
+			precheck: func(r *http.Request) *awsjson.WireError {
+				if err := v.Precheck(r); err != nil {
+					return a.refused(r, err)
+				}
+				return nil
+			},
+			authenticate: func(r *http.Request, body []byte) (context.Context, *awsjson.WireError) {
+				c, err := v.Verify(r, body)
+				if err != nil {
+					return nil, a.refused(r, err)
+				}
+				return registry.WithCaller(r.Context(), registry.Principal{
+					Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID, ReadOnly: c.ReadOnly,
+				}), nil
+			},
 		}
-		return nil
-	}
-	authenticate = func(r *http.Request, body []byte) (context.Context, *awsjson.WireError) {
-		c, err := v.Verify(r, body)
-		if err != nil {
-			return nil, a.refused(r, err)
-		}
-		return registry.WithCaller(r.Context(), registry.Principal{
-			Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID, ReadOnly: c.ReadOnly,
-		}), nil
-	}
-	return precheck, authenticate, tokens, nil
+	}, tokens, nil
 }
 
 // refused logs a refused request and returns its answer.

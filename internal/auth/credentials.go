@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 )
 
 // Keyring holds the access keys ecrd accepts, by access key ID.
@@ -27,6 +28,20 @@ func (k *Keyring) Accounts() int {
 		seen[c.AccountID] = true
 	}
 	return len(seen)
+}
+
+// AccountIDs returns the accounts the keyring serves, in ascending order.
+func (k *Keyring) AccountIDs() []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, c := range k.keys {
+		if !seen[c.AccountID] {
+			seen[c.AccountID] = true
+			ids = append(ids, c.AccountID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // DefaultAccessKey and DefaultSecretKey are the key ecrd accepts when no

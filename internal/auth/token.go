@@ -41,11 +41,14 @@ type Tokens struct {
 
 // Claims are what a token asserts.
 type Claims struct {
-	Account     string    `json:"a"`
-	AccessKeyID string    `json:"k"`
-	ReadOnly    bool      `json:"ro,omitempty"`
-	ExpiresAt   time.Time `json:"-"`
-	Expires     int64     `json:"e"`
+	Account     string `json:"a"`
+	AccessKeyID string `json:"k"`
+	ReadOnly    bool   `json:"ro,omitempty"`
+	// Public marks a token of ECR Public's GetAuthorizationToken: it logs
+	// in to the public /v2/ listener, and only there.
+	Public    bool      `json:"p,omitempty"`
+	ExpiresAt time.Time `json:"-"`
+	Expires   int64     `json:"e"`
 }
 
 func (t *Tokens) now() time.Time {
@@ -58,8 +61,18 @@ func (t *Tokens) now() time.Time {
 // Issue returns a password asserting the account, access key and read-only
 // flag, valid for TTL, and when it expires.
 func (t *Tokens) Issue(account, accessKeyID string, readOnly bool) (string, time.Time) {
+	return t.issue(Claims{Account: account, AccessKeyID: accessKeyID, ReadOnly: readOnly})
+}
+
+// IssuePublic is Issue for ECR Public: the token logs in to the public
+// registries' /v2/ listener instead of the private one.
+func (t *Tokens) IssuePublic(account, accessKeyID string, readOnly bool) (string, time.Time) {
+	return t.issue(Claims{Account: account, AccessKeyID: accessKeyID, ReadOnly: readOnly, Public: true})
+}
+
+func (t *Tokens) issue(claims Claims) (string, time.Time) {
 	exp := t.now().Add(t.TTL).Truncate(time.Second)
-	claims := Claims{Account: account, AccessKeyID: accessKeyID, ReadOnly: readOnly, Expires: exp.Unix()}
+	claims.Expires = exp.Unix()
 	payload, _ := json.Marshal(claims) // a struct of strings, bool and int cannot fail
 	body := tokenPrefix + base64.RawURLEncoding.EncodeToString(payload)
 	return body + "." + base64.RawURLEncoding.EncodeToString(t.mac(body)), exp

@@ -23,6 +23,56 @@ type Config struct {
 	Uploads  Uploads
 	Images   Images
 	Auth     Auth
+	Public   Public
+}
+
+// Public configures ECR Public: the public registries and the listener
+// that serves their /v2/ namespace, where anyone may pull.
+type Public struct {
+	// Listen is the host:port of the public /v2/ listener; empty means
+	// the --listen host with the next port (port 0 stays 0), and "off"
+	// turns ECR Public off.
+	Listen string
+	// Hostname is the host[:port] in public repository URIs; empty means
+	// the public listener's address.
+	Hostname string
+	// Alias is the registry alias of the --account-id account's public
+	// registry; other accounts get ecrd-<account ID>.
+	Alias string
+}
+
+// PublicOff is the --public-listen value that turns ECR Public off.
+const PublicOff = "off"
+
+// PublicListen returns the address of the public /v2/ listener, and false
+// when ECR Public is off.
+func (c Config) PublicListen() (string, bool) {
+	switch c.Public.Listen {
+	case PublicOff:
+		return "", false
+	case "":
+		host, port, err := net.SplitHostPort(c.Server.Listen)
+		if err != nil {
+			return "", false
+		}
+		n, err := strconv.Atoi(port)
+		if err != nil {
+			return "", false
+		}
+		if n != 0 {
+			n++
+		}
+		return net.JoinHostPort(host, strconv.Itoa(n)), true
+	}
+	return c.Public.Listen, true
+}
+
+// PublicAlias returns the alias of an account's public registry.
+func (c Config) PublicAlias(account string) string {
+	if account == c.Identity.AccountID {
+		return c.Public.Alias
+	}
+	return "ecrd-" + account
 }
 
 // Images configures the image lifecycle.
@@ -89,6 +139,7 @@ func Default() Config {
 		Uploads:  Uploads{Expiry: 24 * time.Hour},
 		Images:   Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
 		Auth:     Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
+		Public:   Public{Alias: "ecrd"},
 	}
 }
 
@@ -132,6 +183,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	str(&c.Identity.AccountID, "account-id", "ECRD_ACCOUNT_ID", "12-digit AWS account ID of the registry")
 	str(&c.Auth.CredentialsFile, "credentials", "ECRD_CREDENTIALS", "JSON file of accounts and access keys (default: account --account-id with key test/test)")
 	str(&c.Auth.Mode, "auth", "ECRD_AUTH", "sigv4, or none to accept unsigned requests as the configured account (local use only)")
+	str(&c.Public.Listen, "public-listen", "ECRD_PUBLIC_LISTEN", "host:port of the ECR Public /v2/ listener, where anyone may pull public repositories; off turns ECR Public off (default: the --listen host, next port)")
+	str(&c.Public.Hostname, "public-hostname", "ECRD_PUBLIC_HOSTNAME", "host[:port] clients use to reach the public listener, shown in public repositoryUri (default: its listen address)")
+	str(&c.Public.Alias, "public-alias", "ECRD_PUBLIC_ALIAS", "registry alias of the --account-id account's public registry (others get ecrd-<account>)")
 	var errs []error
 	errs = append(errs, dur(&c.Images.RestoreDelay, "restore-delay", "ECRD_RESTORE_DELAY", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)"))
 	errs = append(errs, dur(&c.Images.GCInterval, "gc-interval", "ECRD_GC_INTERVAL", "how often unused layers and blobs are collected in the background (0 turns it off)"))
@@ -160,6 +214,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 var (
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	aliasPattern   = regexp.MustCompile(`^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 )
 
 // Validate returns every problem with c, joined, or nil.
@@ -194,6 +249,17 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.TokenTTL < time.Minute || c.Auth.TokenTTL > 7*24*time.Hour {
 		errs = append(errs, fmt.Errorf("--token-ttl %s: must be between 1m and 168h", c.Auth.TokenTTL))
+	}
+	if l := c.Public.Listen; l != "" && l != PublicOff {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			errs = append(errs, fmt.Errorf("--public-listen %q: want host:port, or off", l))
+		}
+	}
+	if h := c.Public.Hostname; h != "" && strings.ContainsAny(h, "/ ") {
+		errs = append(errs, fmt.Errorf("--public-hostname %q: want host or host:port, without scheme or path", h))
+	}
+	if a := c.Public.Alias; len(a) < 2 || len(a) > 50 || !aliasPattern.MatchString(a) {
+		errs = append(errs, fmt.Errorf("--public-alias %q: want 2 to 50 characters matching [a-z][a-z0-9]+([._-][a-z0-9]+)*", a))
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.Server.ShutdownTimeout))

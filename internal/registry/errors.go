@@ -34,6 +34,9 @@ const (
 	CodeReferencedImagesNotFound            Code = "ReferencedImagesNotFound"
 	CodeImageStorageClassUpdateNotSupported Code = "ImageStorageClassUpdateNotSupported"
 	CodeLayerInaccessible                   Code = "LayerInaccessible"
+	CodeRegistryNotFound                    Code = "RegistryNotFound"
+	CodeRepositoryPolicyNotFound            Code = "RepositoryPolicyNotFound"
+	CodeRepositoryCatalogDataNotFound       Code = "RepositoryCatalogDataNotFound"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -45,6 +48,7 @@ var Codes = []Code{
 	CodeAccessDenied, CodeImageNotFound, CodeImageAlreadyExists, CodeImageTagAlreadyExists,
 	CodeImageDigestDoesNotMatch, CodeLayersNotFound, CodeReferencedImagesNotFound,
 	CodeImageStorageClassUpdateNotSupported, CodeLayerInaccessible,
+	CodeRegistryNotFound, CodeRepositoryPolicyNotFound, CodeRepositoryCatalogDataNotFound,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

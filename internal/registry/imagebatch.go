@@ -86,7 +86,7 @@ func lookupStrict(tx Tx, key RepoKey, id ImageID, field string) (Image, error) {
 	case f == nil:
 		return img, nil
 	case f.Code == FailureImageNotFound:
-		return Image{}, Errorf(CodeImageNotFound, "The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
+		return Image{}, Errorf(CodeImageNotFound, "The image with imageId %s does not exist within the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry.Account())
 	}
 	return Image{}, Errorf(CodeInvalidParameter, "Invalid parameter at '%s': %s", field, f.Reason)
 }
@@ -97,7 +97,7 @@ func lookupStrict(tx Tx, key RepoKey, id ImageID, field string) (Image, error) {
 // ECR does; an image asked for by digest never is. Pulls are recorded.
 // Errors: RepositoryNotFound.
 func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID, accepted []string) ([]FoundImage, []ImageFailure, error) {
-	key, err := r.resolve(ctx, key)
+	key, err := r.resolveRead(ctx, key)
 	if err != nil {
 		return nil, nil, err
 	}

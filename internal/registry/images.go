@@ -100,7 +100,7 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 				return err
 			}
 			if !restored && (in.Tag == "" || tagged == digest) {
-				return Errorf(CodeImageAlreadyExists, "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, in.Tag, key.Name, key.Registry)
+				return Errorf(CodeImageAlreadyExists, "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, in.Tag, key.Name, key.Registry.Account())
 			}
 		}
 		if exists {
@@ -114,7 +114,7 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 			}
 		}
 		if in.Tag != "" {
-			return tx.SetTag(key, in.Tag, digest)
+			return tx.SetTag(key, in.Tag, digest, r.now().UTC())
 		}
 		return nil
 	})

@@ -51,6 +51,9 @@ type ImageBlob struct {
 type TagRef struct {
 	Tag    string
 	Digest Digest
+	// CreatedAt is when the tag was set to Digest (zero for tags set before
+	// ecrd recorded it).
+	CreatedAt time.Time
 }
 
 // LayerRefs counts, by status, the images of a repository that refer to a
@@ -84,7 +87,7 @@ type ImageTx interface {
 	Tags(key RepoKey, after string, limit int) ([]TagRef, error)
 	// SetTag points tag at digest d (an image of the repository), creating
 	// or moving it.
-	SetTag(key RepoKey, tag string, d Digest) error
+	SetTag(key RepoKey, tag string, d Digest, at time.Time) error
 	// DeleteTag removes a tag, or returns ErrNotFound.
 	DeleteTag(key RepoKey, tag string) error
 	// UntaggedImages returns up to limit images without tags with digests

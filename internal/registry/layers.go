@@ -40,6 +40,11 @@ func (r *Registry) CheckLayers(ctx context.Context, key RepoKey, digests []strin
 	if err != nil {
 		return nil, err
 	}
+	return r.checkLayers(ctx, key, digests)
+}
+
+// checkLayers is CheckLayers for a resolved key.
+func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []string) ([]LayerCheck, error) {
 	out := make([]LayerCheck, len(digests))
 	valid := make([]Digest, 0, len(digests))
 	for i, s := range digests {
@@ -54,7 +59,7 @@ func (r *Registry) CheckLayers(ctx context.Context, key RepoKey, digests []strin
 	}
 	var have map[Digest]Layer
 	var refs map[Digest]LayerRefs
-	err = r.meta.View(ctx, func(tx Tx) error {
+	err := r.meta.View(ctx, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}

@@ -7,9 +7,28 @@ import (
 	"strings"
 )
 
-// RegistryID is a 12-digit AWS account ID; in ECR an account has exactly one
-// private registry, so the two are the same thing.
+// RegistryID names a registry. An account's private registry is named by
+// the 12-digit account ID itself (in ECR the two are the same thing); its
+// ECR Public registry by PublicRegistryOf(account), an ID no wire value can
+// spell, so that the two namespaces never meet in the stores.
 type RegistryID string
+
+// publicPrefix marks the ID of a public registry.
+const publicPrefix = "public:"
+
+// PublicRegistryOf returns the ID of the account's public registry.
+func PublicRegistryOf(account RegistryID) RegistryID {
+	return RegistryID(publicPrefix) + account.Account()
+}
+
+// IsPublic reports whether id names a public registry.
+func (id RegistryID) IsPublic() bool { return strings.HasPrefix(string(id), publicPrefix) }
+
+// Account returns the account that owns the registry: what the wire calls
+// its registryId.
+func (id RegistryID) Account() RegistryID {
+	return RegistryID(strings.TrimPrefix(string(id), publicPrefix))
+}
 
 var registryIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 

@@ -19,11 +19,11 @@ import (
 // Errors: RepositoryNotFound, InvalidParameter, LayersNotFound,
 // LayerInaccessible.
 func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (Layer, error) {
-	key, err := r.resolve(ctx, key)
+	key, err := r.resolveRead(ctx, key)
 	if err != nil {
 		return Layer{}, err
 	}
-	checks, err := r.CheckLayers(ctx, key, []string{digest})
+	checks, err := r.checkLayers(ctx, key, []string{digest})
 	if err != nil {
 		return Layer{}, err
 	}
@@ -66,8 +66,8 @@ func (r *Registry) AppendUpload(ctx context.Context, key RepoKey, id UploadID, o
 				Message: fmt.Sprintf("The chunk starts at byte %d, but the upload holds %d bytes: chunks must be sent in order", offset, u.Size),
 				Upload:  &UploadPosition{Registry: u.Repo.Registry, Name: u.Repo.Name, ID: u.ID, LastValidByte: u.Size - 1},
 			}
-		case u.Parts >= r.limits.MaxParts:
-			return Errorf(CodeLimitExceeded, "An upload can have at most %d parts", r.limits.MaxParts)
+		case u.Parts >= r.limitsFor(u.Repo.Registry).MaxParts:
+			return Errorf(CodeLimitExceeded, "An upload can have at most %d parts", r.limitsFor(u.Repo.Registry).MaxParts)
 		}
 		return nil
 	})
@@ -178,7 +178,7 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 // ListTags returns up to n tags of the repository after last, in byte
 // order, and whether more follow. Errors: RepositoryNotFound.
 func (r *Registry) ListTags(ctx context.Context, key RepoKey, last string, n int) ([]string, bool, error) {
-	key, err := r.resolve(ctx, key)
+	key, err := r.resolveRead(ctx, key)
 	if err != nil {
 		return nil, false, err
 	}
@@ -204,7 +204,7 @@ func (r *Registry) ListTags(ctx context.Context, key RepoKey, last string, n int
 // Referrers returns the repository's active images whose manifest names
 // subject as its subject. Errors: RepositoryNotFound.
 func (r *Registry) Referrers(ctx context.Context, key RepoKey, subject Digest) ([]Image, error) {
-	key, err := r.resolve(ctx, key)
+	key, err := r.resolveRead(ctx, key)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,10 @@ type Limits struct {
 	// RestoreDelay is how long a restored image stays ACTIVATING before it
 	// is ACTIVE again (ECR: up to 20 minutes).
 	RestoreDelay time.Duration
+	// PublicMaxParts and PublicMaxLayerSize replace MaxParts and
+	// MaxLayerSize in public registries (ECR Public's quotas are lower).
+	PublicMaxParts     int
+	PublicMaxLayerSize int64
 }
 
 const mib = 1 << 20
@@ -47,7 +51,22 @@ func DefaultLimits() Limits {
 		UploadExpiry: 24 * time.Hour,
 		LeaseTimeout: 15 * time.Minute,
 		RestoreDelay: 5 * time.Second,
+		// ECR Public: 1,000 parts, layers up to 10,000 MiB.
+		PublicMaxParts:     1000,
+		PublicMaxLayerSize: 10000 * mib,
 	}
+}
+
+// limitsFor returns the limits of uploads into the registry.
+func (r *Registry) limitsFor(reg RegistryID) Limits {
+	l := r.limits
+	if reg.IsPublic() && l.PublicMaxParts > 0 {
+		l.MaxParts = l.PublicMaxParts
+	}
+	if reg.IsPublic() && l.PublicMaxLayerSize > 0 {
+		l.MaxLayerSize = l.PublicMaxLayerSize
+	}
+	return l
 }
 
 // Options configure a Registry.
@@ -140,9 +159,10 @@ func Caller(ctx context.Context) Principal {
 	return p
 }
 
-// resolve fills in the caller's registry and hides every other one: a key
-// naming another account's registry gets the same answer as a repository
-// that does not exist, so nothing reveals that the account exists.
+// resolve fills in the caller's private registry and hides every registry
+// but the caller's two (private and public): a key naming another
+// account's registry gets the same answer as a repository that does not
+// exist, so nothing reveals that the account exists.
 func (r *Registry) resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
 	caller := Caller(ctx).Account
 	if caller == "" {
@@ -151,14 +171,23 @@ func (r *Registry) resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
 	if key.Registry == "" {
 		key.Registry = caller
 	}
-	if key.Registry != caller {
+	if key.Registry != caller && key.Registry != PublicRegistryOf(caller) {
 		return key, repositoryNotFound(key)
 	}
 	return key, nil
 }
 
+// resolveRead is resolve for pulls, which anyone may make from a public
+// registry: with or without credentials, of any account.
+func (r *Registry) resolveRead(ctx context.Context, key RepoKey) (RepoKey, error) {
+	if key.Registry.IsPublic() {
+		return key, nil
+	}
+	return r.resolve(ctx, key)
+}
+
 func repositoryNotFound(key RepoKey) *Error {
-	return Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", key.Name, key.Registry)
+	return Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", key.Name, key.Registry.Account())
 }
 
 // authorizeWrite refuses writes by read-only principals, with AWS's
@@ -168,6 +197,9 @@ func (r *Registry) authorizeWrite(ctx context.Context, action string, key RepoKe
 	if !p.ReadOnly {
 		return nil
 	}
-	resource := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
-	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: ecr:%s on resource: %s because no identity-based policy allows the ecr:%s action", p.ARN(), action, resource, action)
+	service, resource := "ecr", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
+	if key.Registry.IsPublic() {
+		service, resource = "ecr-public", PublicRepositoryARN(key)
+	}
+	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action", p.ARN(), service, action, resource, service, action)
 }

@@ -42,6 +42,8 @@ type NewRepository struct {
 	EncryptionType       string
 	KMSKey               string
 	Tags                 []ResourceTag
+	// Catalog is a public repository's catalog data (nil: none).
+	Catalog *Catalog
 }
 
 // CreateRepository creates a repository in the caller's registry.
@@ -74,9 +76,21 @@ func (r *Registry) CreateRepository(ctx context.Context, in NewRepository) (Repo
 	if err := checkResourceTags(in.Tags); err != nil {
 		return Repository{}, err
 	}
-	err = r.meta.Update(ctx, func(tx Tx) error { return tx.CreateRepository(repo) })
+	var catalog Catalog
+	if in.Catalog != nil {
+		catalog = *in.Catalog
+		if err := checkCatalog(&catalog); err != nil {
+			return Repository{}, err
+		}
+	}
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if err := tx.CreateRepository(repo); err != nil || in.Catalog == nil {
+			return err
+		}
+		return tx.PutRepositoryCatalog(key, catalog)
+	})
 	if errors.Is(err, ErrExists) {
-		return Repository{}, Errorf(CodeRepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", key.Name, key.Registry)
+		return Repository{}, Errorf(CodeRepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", key.Name, key.Registry.Account())
 	}
 	return repo, err
 }
@@ -264,7 +278,7 @@ func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool
 			}
 			// Archived images count as content too.
 			if layers+images > 0 {
-				return Errorf(CodeRepositoryNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", key.Name, key.Registry)
+				return Errorf(CodeRepositoryNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", key.Name, key.Registry.Account())
 			}
 		}
 		if uploads, err = tx.RepositoryUploads(key); err != nil {

@@ -91,6 +91,7 @@ type MetaStore interface {
 type Tx interface {
 	ImageTx
 	GCTx
+	PublicTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

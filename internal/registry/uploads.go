@@ -83,7 +83,7 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 	limit := n
 	if n < 0 {
 		// Streamed: one byte past the largest layer tells it is too large.
-		limit = r.limits.MaxLayerSize - u.Size + 1
+		limit = r.limitsFor(key.Registry).MaxLayerSize - u.Size + 1
 	}
 	written, err := r.blobs.WriteUploadPart(wctx, id, u.Parts, offset, io.TeeReader(io.LimitReader(body, limit), h))
 	cancel()
@@ -96,9 +96,9 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 	if err == nil && n >= 0 && written != n {
 		err = fmt.Errorf("part of upload %s: wrote %d bytes, expected %d", id, written, n)
 	}
-	if err == nil && u.Size+written > r.limits.MaxLayerSize {
+	if err == nil && u.Size+written > r.limitsFor(key.Registry).MaxLayerSize {
 		r.releaseLease(ctx, id, lease)
-		return 0, Errorf(CodeLimitExceeded, "A layer can be at most %d bytes", r.limits.MaxLayerSize)
+		return 0, Errorf(CodeLimitExceeded, "A layer can be at most %d bytes", r.limitsFor(key.Registry).MaxLayerSize)
 	}
 	if err != nil {
 		r.releaseLease(ctx, id, lease)
@@ -151,10 +151,10 @@ func (r *Registry) checkPart(u Upload, first, last, n int64) error {
 		return bad("The part's last byte %d is before its first byte %d", last, first)
 	case last-first+1 != n:
 		return bad("The part spans bytes %d to %d (%d bytes) but carries %d bytes", first, last, last-first+1, n)
-	case u.Parts >= r.limits.MaxParts:
-		return Errorf(CodeLimitExceeded, "An upload can have at most %d parts", r.limits.MaxParts)
-	case u.Size+n > r.limits.MaxLayerSize:
-		return Errorf(CodeLimitExceeded, "A layer can be at most %d bytes; this part would make it %d", r.limits.MaxLayerSize, u.Size+n)
+	case u.Parts >= r.limitsFor(u.Repo.Registry).MaxParts:
+		return Errorf(CodeLimitExceeded, "An upload can have at most %d parts", r.limitsFor(u.Repo.Registry).MaxParts)
+	case u.Size+n > r.limitsFor(u.Repo.Registry).MaxLayerSize:
+		return Errorf(CodeLimitExceeded, "A layer can be at most %d bytes; this part would make it %d", r.limitsFor(u.Repo.Registry).MaxLayerSize, u.Size+n)
 	}
 	return nil
 }
@@ -212,7 +212,7 @@ func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, diges
 	}
 	if exists {
 		r.discardUpload(ctx, id)
-		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry)
+		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry.Account())
 	}
 
 	// Pinned, the blob is safe from a collection for the lease timeout.
@@ -258,7 +258,7 @@ func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, diges
 	})
 	switch {
 	case errors.Is(err, ErrExists):
-		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry)
+		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry.Account())
 	case errors.Is(err, ErrNotFound):
 		return "", repositoryNotFound(key)
 	case err != nil:
@@ -334,7 +334,7 @@ func (r *Registry) checkRepository(tx Tx, key RepoKey) error {
 }
 
 func uploadNotFound(key RepoKey, id UploadID) *Error {
-	return Errorf(CodeUploadNotFound, "The upload with id '%s' does not exist in the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry)
+	return Errorf(CodeUploadNotFound, "The upload with id '%s' does not exist in the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry.Account())
 }
 
 // releaseLease gives the upload back after a failed write, so the client can

@@ -39,25 +39,30 @@ func botocoreDir(t *testing.T) string {
 	return dir
 }
 
-func TestTrimModel_CommittedECRModelIsCurrent(t *testing.T) {
-	raw, err := botocore.ReadModel(botocoreDir(t), "ecr/2015-09-21")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := awsjson.TrimModel(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(ecrModelFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the installed botocore model; run go generate ./internal/api/ecr", ecrModelFile)
-	}
-	again, err := awsjson.TrimModel(raw)
-	if err != nil || !bytes.Equal(again, want) {
-		t.Fatal("TrimModel is not deterministic")
+func TestTrimModel_CommittedModelsAreCurrent(t *testing.T) {
+	for _, c := range []struct{ file, model string }{
+		{ecrModelFile, "ecr/2015-09-21"},
+		{"../ecrpublic/model.json", "ecr-public/2020-10-30"},
+	} {
+		raw, err := botocore.ReadModel(botocoreDir(t), c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := awsjson.TrimModel(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s differs from the installed botocore model %s; run go generate ./internal/api/...", c.file, c.model)
+		}
+		again, err := awsjson.TrimModel(raw)
+		if err != nil || !bytes.Equal(again, want) {
+			t.Fatal("TrimModel is not deterministic")
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -65,6 +66,8 @@ type API struct {
 	proxyEndpoint string
 	tokens        *auth.Tokens
 	downloadKey   []byte
+	// shared serves the operations whose shapes ECR Public shares.
+	shared *ecrshared.Ops
 }
 
 // Handlers are what the ECR front end serves: the API (POST / with
@@ -82,6 +85,7 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 		return Handlers{}, fmt.Errorf("loading the ECR model: %w", err)
 	}
 	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey}
+	a.shared = a.sharedOps()
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {
 		limits[name] = maxSmallBody
@@ -110,20 +114,28 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"DescribeRepositories":        awsjson.Op(a.describeRepositories),
 		"DeleteRepository":            awsjson.Op(a.deleteRepository),
 		"ListTagsForResource":         awsjson.Op(a.listTagsForResource),
-		"BatchCheckLayerAvailability": awsjson.Op(a.batchCheckLayerAvailability),
-		"InitiateLayerUpload":         awsjson.Op(a.initiateLayerUpload),
-		"UploadLayerPart":             awsjson.Op(a.uploadLayerPart),
-		"CompleteLayerUpload":         awsjson.Op(a.completeLayerUpload),
+		"BatchCheckLayerAvailability": awsjson.Op(a.shared.BatchCheckLayerAvailability),
+		"InitiateLayerUpload":         awsjson.Op(a.shared.InitiateLayerUpload),
+		"UploadLayerPart":             awsjson.Op(a.shared.UploadLayerPart),
+		"CompleteLayerUpload":         awsjson.Op(a.shared.CompleteLayerUpload),
 		"GetAuthorizationToken":       awsjson.Op(a.getAuthorizationToken),
 		"GetDownloadUrlForLayer":      awsjson.Op(a.getDownloadURLForLayer),
 		"UpdateImageStorageClass":     awsjson.Op(a.updateImageStorageClass),
 		"PutImageTagMutability":       awsjson.Op(a.putImageTagMutability),
-		"PutImage":                    awsjson.Op(a.putImage),
+		"PutImage":                    awsjson.Op(a.shared.PutImage),
 		"BatchGetImage":               awsjson.Op(a.batchGetImage),
-		"BatchDeleteImage":            awsjson.Op(a.batchDeleteImage),
+		"BatchDeleteImage":            awsjson.Op(a.shared.BatchDeleteImage),
 		"DescribeImages":              awsjson.Op(a.describeImages),
 		"ListImages":                  awsjson.Op(a.listImages),
 	}
+}
+
+// sharedOps serves ECR's layer and image operations: registryId, when
+// given, is an account ID.
+func (a *API) sharedOps() *ecrshared.Ops {
+	return &ecrshared.Ops{Reg: a.reg, Key: func(_ context.Context, registryID, name string) (registry.RepoKey, error) {
+		return repoKey(registryID, name)
+	}}
 }
 
 // repoKey parses the registryId and repositoryName every repository

@@ -1,14 +1,14 @@
 package ecr
 
 import (
-	"errors"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/api/awsjson/awsjsontest"
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -25,23 +25,8 @@ func loadModel(t *testing.T) *awsjson.Model {
 // exception the ECR model declares, as a client error.
 func TestErrorTable(t *testing.T) {
 	m := loadModel(t)
+	awsjsontest.CheckErrorTable(t, m, mapError, commonErrors)
 	exceptions := m.Exceptions()
-	for _, code := range registry.Codes {
-		we := mapError(&registry.Error{Code: code, Message: "m"})
-		if we == nil {
-			t.Errorf("code %s has no ECR exception", code)
-			continue
-		}
-		if !slices.Contains(exceptions, we.Type) && !slices.Contains(commonErrors, we.Type) {
-			t.Errorf("code %s maps to %s, which is neither in the model nor a common AWS error", code, we.Type)
-		}
-		if we.Status != http.StatusBadRequest || we.Message != "m" {
-			t.Errorf("code %s: status %d message %q", code, we.Status, we.Message)
-		}
-	}
-	if we := mapError(errors.New("disk on fire")); we != nil {
-		t.Errorf("a non-domain error mapped to %+v, want nil (ServerException)", we)
-	}
 	if se := serverError("id"); !slices.Contains(exceptions, se.Type) || se.Status != 500 || strings.Contains(se.Message, "disk") {
 		t.Errorf("server error %+v", se)
 	}
@@ -86,8 +71,8 @@ func TestShapesMatchModel(t *testing.T) {
 			t.Errorf("no signature recorded for %s", name)
 			continue
 		}
-		checkStruct(t, m, op.Input, sig[0], true)
-		checkStruct(t, m, op.Output, sig[1], false)
+		awsjsontest.CheckStruct(t, m, op.Input, sig[0], true)
+		awsjsontest.CheckStruct(t, m, op.Output, sig[1], false)
 	}
 }
 
@@ -98,57 +83,17 @@ var opSignatures = map[string][2]reflect.Type{
 	"DescribeRepositories":        {reflect.TypeFor[describeRepositoriesInput](), reflect.TypeFor[describeRepositoriesOutput]()},
 	"DeleteRepository":            {reflect.TypeFor[deleteRepositoryInput](), reflect.TypeFor[deleteRepositoryOutput]()},
 	"ListTagsForResource":         {reflect.TypeFor[listTagsForResourceInput](), reflect.TypeFor[listTagsForResourceOutput]()},
-	"BatchCheckLayerAvailability": {reflect.TypeFor[batchCheckLayerAvailabilityInput](), reflect.TypeFor[batchCheckLayerAvailabilityOutput]()},
-	"InitiateLayerUpload":         {reflect.TypeFor[initiateLayerUploadInput](), reflect.TypeFor[initiateLayerUploadOutput]()},
-	"UploadLayerPart":             {reflect.TypeFor[uploadLayerPartInput](), reflect.TypeFor[uploadLayerPartOutput]()},
-	"CompleteLayerUpload":         {reflect.TypeFor[completeLayerUploadInput](), reflect.TypeFor[completeLayerUploadOutput]()},
+	"BatchCheckLayerAvailability": {reflect.TypeFor[ecrshared.BatchCheckLayerAvailabilityInput](), reflect.TypeFor[ecrshared.BatchCheckLayerAvailabilityOutput]()},
+	"InitiateLayerUpload":         {reflect.TypeFor[ecrshared.InitiateLayerUploadInput](), reflect.TypeFor[ecrshared.InitiateLayerUploadOutput]()},
+	"UploadLayerPart":             {reflect.TypeFor[ecrshared.UploadLayerPartInput](), reflect.TypeFor[ecrshared.UploadLayerPartOutput]()},
+	"CompleteLayerUpload":         {reflect.TypeFor[ecrshared.CompleteLayerUploadInput](), reflect.TypeFor[ecrshared.CompleteLayerUploadOutput]()},
 	"GetAuthorizationToken":       {reflect.TypeFor[getAuthorizationTokenInput](), reflect.TypeFor[getAuthorizationTokenOutput]()},
 	"GetDownloadUrlForLayer":      {reflect.TypeFor[getDownloadURLForLayerInput](), reflect.TypeFor[getDownloadURLForLayerOutput]()},
 	"UpdateImageStorageClass":     {reflect.TypeFor[updateImageStorageClassInput](), reflect.TypeFor[updateImageStorageClassOutput]()},
 	"PutImageTagMutability":       {reflect.TypeFor[putImageTagMutabilityInput](), reflect.TypeFor[putImageTagMutabilityOutput]()},
-	"PutImage":                    {reflect.TypeFor[putImageInput](), reflect.TypeFor[putImageOutput]()},
+	"PutImage":                    {reflect.TypeFor[ecrshared.PutImageInput](), reflect.TypeFor[ecrshared.PutImageOutput]()},
 	"BatchGetImage":               {reflect.TypeFor[batchGetImageInput](), reflect.TypeFor[batchGetImageOutput]()},
-	"BatchDeleteImage":            {reflect.TypeFor[batchDeleteImageInput](), reflect.TypeFor[batchDeleteImageOutput]()},
+	"BatchDeleteImage":            {reflect.TypeFor[ecrshared.BatchDeleteImageInput](), reflect.TypeFor[ecrshared.BatchDeleteImageOutput]()},
 	"DescribeImages":              {reflect.TypeFor[describeImagesInput](), reflect.TypeFor[describeImagesOutput]()},
 	"ListImages":                  {reflect.TypeFor[listImagesInput](), reflect.TypeFor[listImagesOutput]()},
-}
-
-func checkStruct(t *testing.T, m *awsjson.Model, shapeName string, typ reflect.Type, complete bool) {
-	t.Helper()
-	shape, ok := m.Shape(shapeName)
-	if !ok {
-		t.Fatalf("no shape %s", shapeName)
-	}
-	seen := map[string]bool{}
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		seen[name] = true
-		member, ok := shape.Members[name]
-		if !ok {
-			t.Errorf("%s.%s (json %q) is not a member of %s", typ.Name(), f.Name, name, shapeName)
-			continue
-		}
-		// Recurse into nested structures.
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
-			ft = ft.Elem()
-		}
-		ms, _ := m.Shape(member)
-		if ft.Kind() == reflect.Struct && ms != nil && ms.Type == awsjson.TypeStructure && ft != reflect.TypeFor[awsjson.Time]() {
-			checkStruct(t, m, member, ft, complete)
-		}
-		if ms != nil && ms.Type == awsjson.TypeList {
-			if es, _ := m.Shape(ms.Member); es != nil && es.Type == awsjson.TypeStructure {
-				checkStruct(t, m, ms.Member, ft, complete)
-			}
-		}
-	}
-	if complete {
-		for member := range shape.Members {
-			if !seen[member] {
-				t.Errorf("%s has no field for member %s of %s", typ.Name(), member, shapeName)
-			}
-		}
-	}
 }

@@ -1,11 +1,11 @@
 package ecr
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -36,6 +36,11 @@ var exceptions = map[registry.Code]string{
 	registry.CodeReferencedImagesNotFound:            "ReferencedImagesNotFoundException",
 	registry.CodeImageStorageClassUpdateNotSupported: "ImageStorageClassUpdateNotSupportedException",
 	registry.CodeLayerInaccessible:                   "LayerInaccessibleException",
+	registry.CodeRepositoryPolicyNotFound:            "RepositoryPolicyNotFoundException",
+	// ECR has no public registries or catalog data; no ECR operation
+	// reaches these, but every code needs an answer.
+	registry.CodeRegistryNotFound:              "InvalidParameterException",
+	registry.CodeRepositoryCatalogDataNotFound: "InvalidParameterException",
 }
 
 // commonErrors are AWS errors every service may answer that the ECR model
@@ -44,40 +49,10 @@ var commonErrors = []string{"AccessDeniedException"}
 
 // mapError turns a domain error into its ECR exception; anything else is
 // unexpected and becomes a ServerException (nil here).
-func mapError(err error) *awsjson.WireError {
-	var de *registry.Error
-	if !errors.As(err, &de) {
-		return nil
-	}
-	typ, ok := exceptions[de.Code]
-	if !ok {
-		return nil
-	}
-	we := &awsjson.WireError{Type: typ, Status: http.StatusBadRequest, Message: de.Message}
-	if p := de.Upload; p != nil && de.Code == registry.CodeInvalidLayerPart {
-		we.Fields = map[string]any{
-			"registryId":     string(p.Registry),
-			"repositoryName": string(p.Name),
-			"uploadId":       string(p.ID),
-		}
-		// The model's PartSize is never negative: an upload that has
-		// received nothing has no last valid byte to report.
-		if p.LastValidByte >= 0 {
-			we.Fields["lastValidByteReceived"] = p.LastValidByte
-		}
-	}
-	return we
-}
+func mapError(err error) *awsjson.WireError { return ecrshared.MapError(exceptions, err) }
 
-// serverError is the answer to anything unexpected; the detail is logged,
-// not sent.
-func serverError(requestID string) *awsjson.WireError {
-	return &awsjson.WireError{
-		Type:    "ServerException",
-		Status:  http.StatusInternalServerError,
-		Message: fmt.Sprintf("An internal error occurred; request %s has the details in the server log", requestID),
-	}
-}
+// serverError is the answer to anything unexpected.
+var serverError = ecrshared.ServerError
 
 // unimplemented answers operations of the model that ecrd does not serve
 // yet, naming them, so that nothing is silently accepted.

@@ -1,21 +1,18 @@
 package ecr
 
-import "github.com/ecrd/ecrd/internal/api/awsjson"
+import (
+	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
+)
 
 // The request and response shapes of the image operations; see shapes.go.
+// The shapes ECR Public shares are ecrshared's.
 
-type putImageInput struct {
-	RegistryID             string `json:"registryId"`
-	RepositoryName         string `json:"repositoryName"`
-	ImageManifest          string `json:"imageManifest"`
-	ImageManifestMediaType string `json:"imageManifestMediaType"`
-	ImageTag               string `json:"imageTag"`
-	ImageDigest            string `json:"imageDigest"`
-}
-
-type putImageOutput struct {
-	Image image `json:"image"`
-}
+type (
+	imageIdentifier = ecrshared.ImageIdentifier
+	image           = ecrshared.Image
+	imageFailure    = ecrshared.ImageFailure
+)
 
 type batchGetImageInput struct {
 	RegistryID         string            `json:"registryId"`
@@ -28,18 +25,6 @@ type batchGetImageInput struct {
 type batchGetImageOutput struct {
 	Images   []image        `json:"images"`
 	Failures []imageFailure `json:"failures"`
-}
-
-type batchDeleteImageInput struct {
-	RegistryID     string            `json:"registryId"`
-	RepositoryName string            `json:"repositoryName"`
-	ImageIDs       []imageIdentifier `json:"imageIds"`
-}
-
-// batchDeleteImageOutput always carries both lists, as ECR does.
-type batchDeleteImageOutput struct {
-	ImageIDs []imageIdentifier `json:"imageIds"`
-	Failures []imageFailure    `json:"failures"`
 }
 
 type describeImagesInput struct {
@@ -74,27 +59,6 @@ type listImagesOutput struct {
 type imageFilter struct {
 	TagStatus   string `json:"tagStatus"`
 	ImageStatus string `json:"imageStatus"`
-}
-
-// imageIdentifier leaves out what is absent: an untagged image has no
-// imageTag, and a failure echoes only what the client sent.
-type imageIdentifier struct {
-	ImageDigest string `json:"imageDigest,omitempty"`
-	ImageTag    string `json:"imageTag,omitempty"`
-}
-
-type image struct {
-	RegistryID             string          `json:"registryId"`
-	RepositoryName         string          `json:"repositoryName"`
-	ImageID                imageIdentifier `json:"imageId"`
-	ImageManifest          string          `json:"imageManifest"`
-	ImageManifestMediaType string          `json:"imageManifestMediaType"`
-}
-
-type imageFailure struct {
-	ImageID       imageIdentifier `json:"imageId"`
-	FailureCode   string          `json:"failureCode"`
-	FailureReason string          `json:"failureReason"`
 }
 
 // imageDetail leaves out what an image does not have rather than sending

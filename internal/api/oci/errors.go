@@ -85,6 +85,11 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeReferencedImagesNotFound:            {any: manifestBlobUnknown},
 	registry.CodeImageStorageClassUpdateNotSupported: {any: unsupported},
 	registry.CodeLayerInaccessible:                   {any: blobUnknown},
+	// /v2/ answers an unknown public registry alias itself (NAME_UNKNOWN);
+	// policies and catalog data are not part of the OCI API.
+	registry.CodeRegistryNotFound:              {any: nameUnknown},
+	registry.CodeRepositoryPolicyNotFound:      {any: unsupported},
+	registry.CodeRepositoryCatalogDataNotFound: {any: unsupported},
 }
 
 // failureTable maps the per-image failures of BatchGetImage and

@@ -32,6 +32,10 @@ type Options struct {
 	// names that does not exist; ECR refuses such pushes, and so does
 	// ecrd unless this is set.
 	CreateOnPush bool
+	// Public serves the ECR Public namespace instead of the private one: a
+	// path's name is <registry alias>/<repository>, anyone may pull, and
+	// pushes log in with ECR Public's tokens.
+	Public bool
 	// Logger receives the detail of unexpected errors; discarded when nil.
 	Logger *slog.Logger
 }
@@ -107,13 +111,37 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed
 	}
 	var key registry.RepoKey
 	if rt.endpoint != endpointBase {
-		name, err := registry.ParseRepositoryName(rt.name)
-		if err != nil {
-			return newError(nameInvalid, "Invalid repository name '%s': %s", rt.name, messageOf(err))
+		if key, err = h.repoKey(r.Context(), rt.name); err != nil {
+			return err
 		}
-		key = registry.RepoKey{Name: name}
 	}
 	return fn(w, r, rt, key)
+}
+
+// repoKey parses the repository name of a path. In the private namespace
+// it is the caller's repository; in the public one, <alias>/<repository>
+// names a repository of the public registry with that alias.
+func (h *Handler) repoKey(ctx context.Context, name string) (registry.RepoKey, error) {
+	var key registry.RepoKey
+	if h.o.Public {
+		alias, rest, ok := strings.Cut(name, "/")
+		if !ok {
+			return key, newError(nameUnknown, "The repository '%s' is not in a public registry: public repositories are named <registry alias>/<repository>", name)
+		}
+		p, err := h.reg.FindPublicRegistry(ctx, alias)
+		if registry.ErrorCode(err) == registry.CodeRegistryNotFound {
+			return key, newError(nameUnknown, "No public registry has the alias '%s'", alias)
+		} else if err != nil {
+			return key, err
+		}
+		key.Registry, name = p.ID(), rest
+	}
+	n, err := registry.ParseRepositoryName(name)
+	if err != nil {
+		return key, newError(nameInvalid, "Invalid repository name '%s': %s", name, messageOf(err))
+	}
+	key.Name = n
+	return key, nil
 }
 
 // methods maps HTTP methods to the operations of one endpoint.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -53,11 +54,15 @@ func (t *tx) Tags(key registry.RepoKey, after string, limit int) ([]registry.Tag
 		return nil, nil
 	}
 	var refs []registry.TagRef
-	err := t.each(`SELECT tag, digest FROM tags WHERE registry_id = ? AND repo_name = ? AND tag > ?
+	err := t.each(`SELECT tag, digest, created_at FROM tags WHERE registry_id = ? AND repo_name = ? AND tag > ?
 		ORDER BY tag LIMIT ?`, []any{key.Registry, key.Name, after, limit}, func(scan func(...any) error) error {
 		var r registry.TagRef
-		if err := scan(&r.Tag, &r.Digest); err != nil {
+		var created sql.NullInt64
+		if err := scan(&r.Tag, &r.Digest, &created); err != nil {
 			return err
+		}
+		if created.Valid {
+			r.CreatedAt = fromMicros(created.Int64)
 		}
 		refs = append(refs, r)
 		return nil
@@ -70,10 +75,13 @@ func (t *tx) Tags(key registry.RepoKey, after string, limit int) ([]registry.Tag
 
 // SetTag points tag at d, creating the tag or moving it. An image the
 // repository does not hold (the foreign key) gives registry.ErrNotFound.
-func (t *tx) SetTag(key registry.RepoKey, tag string, d registry.Digest) error {
-	_, err := t.exec(`INSERT INTO tags (registry_id, repo_name, tag, digest) VALUES (?, ?, ?, ?)
-		ON CONFLICT (registry_id, repo_name, tag) DO UPDATE SET digest = excluded.digest`,
-		key.Registry, key.Name, tag, d)
+// Setting a tag to the image it already names keeps its creation time.
+func (t *tx) SetTag(key registry.RepoKey, tag string, d registry.Digest, at time.Time) error {
+	_, err := t.exec(`INSERT INTO tags (registry_id, repo_name, tag, digest, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (registry_id, repo_name, tag) DO UPDATE SET digest = excluded.digest,
+			created_at = CASE WHEN tags.digest = excluded.digest AND tags.created_at IS NOT NULL
+				THEN tags.created_at ELSE excluded.created_at END`,
+		key.Registry, key.Name, tag, d, micros(at))
 	if err != nil {
 		return refError(err, fmt.Sprintf("set tag %q to %s in %s/%s", tag, d, key.Registry, key.Name), "image")
 	}

@@ -82,6 +82,16 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"GC/ReleasedLayersWaitAgain", testGCReleasedLayers},
 		{"Layers/SetMediaType", testSetLayerMediaType},
 		{"Repositories/DeleteCascadesImagesAndTags", testRepositoryDeleteCascadesImages},
+		{"Public/RegistryRoundTripEveryField", testPublicRegistryRoundTrip},
+		{"Public/RegistryNotFound", testPublicRegistryNotFound},
+		{"Public/RegistryPutReplaces", testPublicRegistryPutReplaces},
+		{"Public/RegistryAliasTaken", testPublicRegistryAliasTaken},
+		{"Public/CatalogRoundTripEveryField", testCatalogRoundTrip},
+		{"Public/CatalogReplaceWithoutLogo", testCatalogReplaceWithoutLogo},
+		{"Public/CatalogNotFound", testCatalogNotFound},
+		{"Public/Policy", testPolicy},
+		{"Public/PerRepository", testPublicPerRepository},
+		{"Repositories/DeleteCascadesCatalogAndPolicy", testRepositoryDeleteCascadesCatalogAndPolicy},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

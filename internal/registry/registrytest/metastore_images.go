@@ -141,10 +141,10 @@ func testImagePutReplaces(t *testing.T, s registry.MetaStore) {
 	first := metaImage("img")
 	metaPutImages(t, s, key, first)
 	metaUpdate(t, s, func(tx registry.Tx) error {
-		if err := tx.SetTag(key, "latest", first.Digest); err != nil {
+		if err := tx.SetTag(key, "latest", first.Digest, metaTime(0)); err != nil {
 			return err
 		}
-		return tx.SetTag(key, "v1", first.Digest)
+		return tx.SetTag(key, "v1", first.Digest, metaTime(0))
 	})
 	// Same digest, every other field changed, fewer blobs and no children.
 	second := metaImage("other")
@@ -208,7 +208,7 @@ func testImageDeleteRemovesTags(t *testing.T, s registry.MetaStore) {
 	metaPutImages(t, s, key, gone, kept)
 	metaUpdate(t, s, func(tx registry.Tx) error {
 		for tag, d := range map[string]registry.Digest{"a": gone.Digest, "b": gone.Digest, "c": kept.Digest} {
-			if err := tx.SetTag(key, tag, d); err != nil {
+			if err := tx.SetTag(key, tag, d, metaTime(0)); err != nil {
 				return err
 			}
 		}
@@ -225,7 +225,7 @@ func testImageDeleteRemovesTags(t *testing.T, s registry.MetaStore) {
 		if tags, err := tx.ImageTags(key, gone.Digest); err != nil || len(tags) != 0 {
 			t.Errorf("ImageTags of the deleted image = %q, %v; want none", tags, err)
 		}
-		if refs, err := tx.Tags(key, "", 10); err != nil || !slices.Equal(refs, []registry.TagRef{{Tag: "c", Digest: kept.Digest}}) {
+		if refs, err := tx.Tags(key, "", 10); err != nil || !slices.Equal(refs, []registry.TagRef{{Tag: "c", Digest: kept.Digest, CreatedAt: metaMicro(metaTime(0))}}) {
 			t.Errorf("Tags after delete = %v, %v; want only the other image's", refs, err)
 		}
 		if ps, err := tx.Parents(key, gone.Children[0]); err != nil || len(ps) != 0 {
@@ -266,7 +266,7 @@ func testImagesPagination(t *testing.T, s registry.MetaStore) {
 				untagged = append(untagged, d)
 				continue
 			}
-			if err := tx.SetTag(key, fmt.Sprint("t", i), d); err != nil {
+			if err := tx.SetTag(key, fmt.Sprint("t", i), d, metaTime(0)); err != nil {
 				return err
 			}
 		}

@@ -14,7 +14,7 @@ func testImagesPerRepository(t *testing.T, s registry.MetaStore) {
 	metaCreateRepos(t, s, a, b, twin)
 	img := metaImage("img")
 	metaPutImages(t, s, a, img)
-	metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(a, "latest", img.Digest) })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(a, "latest", img.Digest, metaTime(0)) })
 	metaView(t, s, func(tx registry.Tx) error {
 		for _, k := range []registry.RepoKey{b, twin} {
 			where := " in " + string(k.Registry) + "/" + string(k.Name)
@@ -53,7 +53,7 @@ func testImagesPerRepository(t *testing.T, s registry.MetaStore) {
 	twinImg.Digest = img.Digest
 	metaPutImages(t, s, twin, twinImg)
 	metaUpdate(t, s, func(tx registry.Tx) error {
-		if err := tx.SetTag(twin, "latest", img.Digest); err != nil {
+		if err := tx.SetTag(twin, "latest", img.Digest, metaTime(0)); err != nil {
 			return err
 		}
 		if err := tx.DeleteTag(twin, "latest"); err != nil {
@@ -74,7 +74,7 @@ func testImagesPerRepository(t *testing.T, s registry.MetaStore) {
 	})
 
 	// A tag cannot name an image of another repository.
-	err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.SetTag(b, "latest", img.Digest) })
+	err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.SetTag(b, "latest", img.Digest, metaTime(0)) })
 	if err == nil {
 		t.Errorf("SetTag in %s/%s to an image of %s/%s succeeded", b.Registry, b.Name, a.Registry, a.Name)
 	}
@@ -88,7 +88,7 @@ func testRepositoryDeleteCascadesImages(t *testing.T, s registry.MetaStore) {
 	img := metaImage("img")
 	for _, k := range []registry.RepoKey{gone, kept} {
 		metaPutImages(t, s, k, img, metaBareImage("untagged"))
-		metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(k, "latest", img.Digest) })
+		metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(k, "latest", img.Digest, metaTime(0)) })
 	}
 	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DeleteRepository(gone) })
 

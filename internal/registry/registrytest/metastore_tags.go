@@ -3,6 +3,7 @@ package registrytest
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -12,7 +13,7 @@ func testTagNotFound(t *testing.T, s registry.MetaStore) {
 	metaCreateRepos(t, s, key)
 	img := metaImage("img")
 	metaPutImages(t, s, key, img)
-	metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(key, "latest", img.Digest) })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(key, "latest", img.Digest, metaTime(0)) })
 	metaView(t, s, func(tx registry.Tx) error {
 		for _, tag := range []string{"absent", "Latest", "latest "} {
 			_, err := tx.Tag(key, tag)
@@ -42,14 +43,15 @@ func testTagSetCreatesAndMoves(t *testing.T, s registry.MetaStore) {
 	one, two := metaImage("one"), metaImage("two")
 	metaPutImages(t, s, key, one, two)
 	metaUpdate(t, s, func(tx registry.Tx) error {
-		if err := tx.SetTag(key, "latest", one.Digest); err != nil {
+		if err := tx.SetTag(key, "latest", one.Digest, metaTime(0)); err != nil {
 			return err
 		}
-		if err := tx.SetTag(key, "v1", one.Digest); err != nil {
+		if err := tx.SetTag(key, "v1", one.Digest, metaTime(0)); err != nil {
 			return err
 		}
-		// Setting a tag to the image it already names changes nothing.
-		return tx.SetTag(key, "v1", one.Digest)
+		// Setting a tag to the image it already names changes nothing,
+		// not even when it was set.
+		return tx.SetTag(key, "v1", one.Digest, metaTime(time.Hour))
 	})
 	metaView(t, s, func(tx registry.Tx) error {
 		if d, err := tx.Tag(key, "latest"); err != nil || d != one.Digest {
@@ -57,8 +59,16 @@ func testTagSetCreatesAndMoves(t *testing.T, s registry.MetaStore) {
 		}
 		return nil
 	})
-	metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(key, "latest", two.Digest) })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.SetTag(key, "latest", two.Digest, metaTime(2*time.Hour)) })
 	metaView(t, s, func(tx registry.Tx) error {
+		// A moved tag was set when it moved.
+		want := []registry.TagRef{
+			{Tag: "latest", Digest: two.Digest, CreatedAt: metaMicro(metaTime(2 * time.Hour))},
+			{Tag: "v1", Digest: one.Digest, CreatedAt: metaMicro(metaTime(0))},
+		}
+		if refs, err := tx.Tags(key, "", 10); err != nil || !slices.EqualFunc(refs, want, sameTagRef) {
+			t.Errorf("Tags = %v, %v; want %v", refs, err, want)
+		}
 		if d, err := tx.Tag(key, "latest"); err != nil || d != two.Digest {
 			t.Errorf("Tag(latest) after moving = %s, %v; want %s", d, err, two.Digest)
 		}
@@ -83,11 +93,11 @@ func testImageTagsSorted(t *testing.T, s registry.MetaStore) {
 	metaPutImages(t, s, key, img, other)
 	metaUpdate(t, s, func(tx registry.Tx) error {
 		for _, tag := range metaTagNames {
-			if err := tx.SetTag(key, tag, img.Digest); err != nil {
+			if err := tx.SetTag(key, tag, img.Digest, metaTime(0)); err != nil {
 				return err
 			}
 		}
-		return tx.SetTag(key, "other", other.Digest)
+		return tx.SetTag(key, "other", other.Digest, metaTime(0))
 	})
 	metaView(t, s, func(tx registry.Tx) error {
 		want := slices.Sorted(slices.Values(metaTagNames))
@@ -116,13 +126,13 @@ func testTagsPagination(t *testing.T, s registry.MetaStore) {
 	}
 	metaUpdate(t, s, func(tx registry.Tx) error {
 		for _, tag := range names {
-			if err := tx.SetTag(key, tag, digestOf(tag)); err != nil {
+			if err := tx.SetTag(key, tag, digestOf(tag), metaTime(0)); err != nil {
 				return err
 			}
 		}
 		// Tags of another repository must never show up.
 		for _, tag := range []string{"0", "a-a", "zz"} {
-			if err := tx.SetTag(metaKey(metaRegA, "other"), tag, one.Digest); err != nil {
+			if err := tx.SetTag(metaKey(metaRegA, "other"), tag, one.Digest, metaTime(0)); err != nil {
 				return err
 			}
 		}
@@ -163,4 +173,8 @@ func testTagsPagination(t *testing.T, s registry.MetaStore) {
 		}
 		return nil
 	})
+}
+
+func sameTagRef(a, b registry.TagRef) bool {
+	return a.Tag == b.Tag && a.Digest == b.Digest && a.CreatedAt.Equal(b.CreatedAt)
 }

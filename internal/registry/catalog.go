@@ -1,0 +1,311 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// ECR Public's catalog data limits (RepositoryCatalogDataInput).
+const (
+	maxDescription   = 1024
+	maxCatalogText   = 25600
+	maxCatalogList   = 50
+	maxCatalogItem   = 50
+	maxLogoSize      = 512000
+	maxPolicyTextLen = 10240
+)
+
+// checkCatalog enforces the model's limits on catalog data, which arrive
+// through CreateRepository and PutRepositoryCatalogData alike, and sets
+// the logo's digest.
+func checkCatalog(c *Catalog) error {
+	tooLong := func(field string, max int) error {
+		return Errorf(CodeInvalidParameter, "Invalid parameter at 'catalogData.%s' failed to satisfy constraint: 'must have length less than or equal to %d'", field, max)
+	}
+	switch {
+	case len([]rune(c.Description)) > maxDescription:
+		return tooLong("description", maxDescription)
+	case len([]rune(c.AboutText)) > maxCatalogText:
+		return tooLong("aboutText", maxCatalogText)
+	case len([]rune(c.UsageText)) > maxCatalogText:
+		return tooLong("usageText", maxCatalogText)
+	case len(c.Architectures) > maxCatalogList:
+		return tooLong("architectures", maxCatalogList)
+	case len(c.OperatingSystems) > maxCatalogList:
+		return tooLong("operatingSystems", maxCatalogList)
+	case len(c.Logo) > maxLogoSize:
+		return tooLong("logoImageBlob", maxLogoSize)
+	}
+	for field, items := range map[string][]string{"architectures": c.Architectures, "operatingSystems": c.OperatingSystems} {
+		for _, it := range items {
+			if n := len([]rune(it)); n < 1 || n > maxCatalogItem {
+				return Errorf(CodeInvalidParameter, "Invalid parameter at 'catalogData.%s' failed to satisfy constraint: 'Member must have length between 1 and %d'", field, maxCatalogItem)
+			}
+		}
+	}
+	c.LogoDigest = ""
+	if len(c.Logo) > 0 {
+		sum := sha256.Sum256(c.Logo)
+		c.LogoDigest = Digest("sha256:" + hex.EncodeToString(sum[:]))
+	}
+	return nil
+}
+
+// RepositoryCatalog returns a public repository's catalog data.
+// Errors: RepositoryNotFound, RepositoryCatalogDataNotFound.
+func (r *Registry) RepositoryCatalog(ctx context.Context, key RepoKey) (Catalog, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Catalog{}, err
+	}
+	var c Catalog
+	err = r.meta.View(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		c, err = tx.RepositoryCatalog(key)
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(CodeRepositoryCatalogDataNotFound, "The repository with name '%s' in registry with id '%s' has no catalog data", key.Name, key.Registry.Account())
+		}
+		return err
+	})
+	return c, err
+}
+
+// PutRepositoryCatalog replaces a public repository's catalog data, logo
+// included, and returns it as stored. Errors: RepositoryNotFound,
+// InvalidParameter, AccessDenied.
+func (r *Registry) PutRepositoryCatalog(ctx context.Context, key RepoKey, c Catalog) (Catalog, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return Catalog{}, err
+	}
+	if err := r.authorizeWrite(ctx, "PutRepositoryCatalogData", key); err != nil {
+		return Catalog{}, err
+	}
+	if err := checkCatalog(&c); err != nil {
+		return Catalog{}, err
+	}
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		return tx.PutRepositoryCatalog(key, c)
+	})
+	c.Logo = nil
+	return c, err
+}
+
+// RepositoryLogo returns a public repository's logo, which anyone may
+// fetch, as the gallery shows it to anyone. Errors: RepositoryNotFound
+// (also when the repository has no logo).
+func (r *Registry) RepositoryLogo(ctx context.Context, key RepoKey) ([]byte, error) {
+	key, err := r.resolveRead(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !key.Registry.IsPublic() {
+		return nil, repositoryNotFound(key)
+	}
+	var logo []byte
+	err = r.meta.View(ctx, func(tx Tx) error {
+		logo, err = tx.RepositoryLogo(key)
+		if errors.Is(err, ErrNotFound) {
+			return repositoryNotFound(key)
+		}
+		return err
+	})
+	return logo, err
+}
+
+// RepositoryPolicy returns a repository's policy text.
+// Errors: RepositoryNotFound, RepositoryPolicyNotFound.
+func (r *Registry) RepositoryPolicy(ctx context.Context, key RepoKey) (RepoKey, string, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return key, "", err
+	}
+	var text string
+	err = r.meta.View(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		text, err = tx.RepositoryPolicy(key)
+		if errors.Is(err, ErrNotFound) {
+			return policyNotFound(key)
+		}
+		return err
+	})
+	return key, text, err
+}
+
+func policyNotFound(key RepoKey) *Error {
+	return Errorf(CodeRepositoryPolicyNotFound, "Repository policy does not exist for the repository with name '%s' in the registry with id '%s'", key.Name, key.Registry.Account())
+}
+
+// SetRepositoryPolicy stores a repository's policy after checking that it
+// is an IAM policy document. ecrd does not evaluate policies (access is by
+// account), so it cannot tell whether a policy locks its owner out, and
+// force changes nothing. Errors: RepositoryNotFound, InvalidParameter,
+// AccessDenied.
+func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text string) (RepoKey, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return key, err
+	}
+	if err := r.authorizeWrite(ctx, "SetRepositoryPolicy", key); err != nil {
+		return key, err
+	}
+	if err := checkPolicy(text); err != nil {
+		return key, err
+	}
+	return key, r.meta.Update(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		return tx.PutRepositoryPolicy(key, text)
+	})
+}
+
+// DeleteRepositoryPolicy removes a repository's policy and returns it.
+// Errors: RepositoryNotFound, RepositoryPolicyNotFound, AccessDenied.
+func (r *Registry) DeleteRepositoryPolicy(ctx context.Context, key RepoKey) (RepoKey, string, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return key, "", err
+	}
+	if err := r.authorizeWrite(ctx, "DeleteRepositoryPolicy", key); err != nil {
+		return key, "", err
+	}
+	var text string
+	err = r.meta.Update(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
+		text, err = tx.RepositoryPolicy(key)
+		if errors.Is(err, ErrNotFound) {
+			return policyNotFound(key)
+		} else if err != nil {
+			return err
+		}
+		return tx.DeleteRepositoryPolicy(key)
+	})
+	return key, text, err
+}
+
+// checkPolicy accepts an IAM policy document: a JSON object whose
+// Statement is a statement or a non-empty list of them, each with an
+// Effect of Allow or Deny.
+func checkPolicy(text string) error {
+	invalid := Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'")
+	if len(text) > maxPolicyTextLen {
+		return Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'must have length less than or equal to %d'", maxPolicyTextLen)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(text), &doc); err != nil || doc == nil {
+		return invalid
+	}
+	raw := doc["Statement"]
+	var stmts []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &stmts); err != nil {
+		var one map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &one); err != nil || one == nil {
+			return invalid
+		}
+		stmts = append(stmts, one)
+	}
+	if len(stmts) == 0 {
+		return invalid
+	}
+	for _, s := range stmts {
+		var effect string
+		if err := json.Unmarshal(s["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
+			return invalid
+		}
+	}
+	return nil
+}
+
+// TagRepository adds tags to a repository, replacing the values of keys it
+// has. Errors: RepositoryNotFound, TooManyTags, InvalidTagParameter,
+// AccessDenied.
+func (r *Registry) TagRepository(ctx context.Context, key RepoKey, tags []ResourceTag) error {
+	return r.retag(ctx, key, "TagResource", func(have []ResourceTag) ([]ResourceTag, error) {
+		if err := checkResourceTags(tags); err != nil {
+			return nil, err
+		}
+		for _, t := range tags {
+			i := indexOfTag(have, t.Key)
+			if i < 0 {
+				have = append(have, t)
+			} else {
+				have[i] = t
+			}
+		}
+		return have, checkResourceTags(have)
+	})
+}
+
+// UntagRepository removes the tags with the keys from a repository; keys
+// it does not have are ignored, as in AWS. Errors: RepositoryNotFound,
+// InvalidTagParameter, AccessDenied.
+func (r *Registry) UntagRepository(ctx context.Context, key RepoKey, keys []string) error {
+	return r.retag(ctx, key, "UntagResource", func(have []ResourceTag) ([]ResourceTag, error) {
+		for _, k := range keys {
+			if k == "" || len([]rune(k)) > maxTagKeyLen || strings.HasPrefix(strings.ToLower(k), "aws:") {
+				return nil, Errorf(CodeInvalidTagParameter, "The tag key '%s' cannot be removed: keys have 1 to %d characters and the 'aws:' prefix is reserved", k, maxTagKeyLen)
+			}
+		}
+		kept := have[:0]
+		for _, t := range have {
+			if !containsString(keys, t.Key) {
+				kept = append(kept, t)
+			}
+		}
+		return kept, nil
+	})
+}
+
+func (r *Registry) retag(ctx context.Context, key RepoKey, action string, change func([]ResourceTag) ([]ResourceTag, error)) error {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := r.authorizeWrite(ctx, action, key); err != nil {
+		return err
+	}
+	return r.meta.Update(ctx, func(tx Tx) error {
+		repo, err := tx.Repository(key)
+		if errors.Is(err, ErrNotFound) {
+			return repositoryNotFound(key)
+		} else if err != nil {
+			return err
+		}
+		if repo.Tags, err = change(append([]ResourceTag(nil), repo.Tags...)); err != nil {
+			return err
+		}
+		return tx.UpdateRepository(repo)
+	})
+}
+
+func indexOfTag(tags []ResourceTag, key string) int {
+	for i, t := range tags {
+		if t.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
