@@ -25,6 +25,8 @@ echo "== aws CLI end-to-end"
 bash e2e/cli/aws_cli_test.sh
 echo "== boto3 end-to-end"
 bash e2e/cli/boto3_test.sh
+echo "== ECR Public: aws ecr-public, and crane's anonymous pull"
+bash e2e/cli/aws_ecr_public_test.sh
 echo "== /v2/: crane, regctl, skopeo and the OCI conformance suite"
 bash e2e/cli/oci_clients_test.sh
 echo "test.sh: all passed"

@@ -8,9 +8,9 @@ SHARED=${SHARED:-$ROOT/../shared}
 export TOOLS_BIN=$ROOT/.tools/bin
 "$SHARED/tools/install-clients.sh" crane regctl skopeo >/dev/null || fail "installing crane, regctl and skopeo"
 export PATH=$TOOLS_BIN:$PATH
+start_ecrd # before HOME moves: the build uses the real module cache
 export HOME=$WORK/home DOCKER_CONFIG=$WORK/home/.docker
 mkdir -p "$DOCKER_CONFIG"
-start_ecrd
 host=${ECRD_URL#http://}
 ecr() { aws ecr --endpoint-url "$ECRD_URL" --output json "$@"; }
 passed=0
