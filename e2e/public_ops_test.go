@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,7 +62,7 @@ func TestPublicCreateRepository(t *testing.T) {
 	})
 
 	t.Run("CatalogDataAndLogo", func(t *testing.T) {
-		logo := layerBytes(3000, 5)
+		logo := pngLogo(t)
 		out, err := c.CreateRepository(ctx(t), &ecrpublic.CreateRepositoryInput{
 			RepositoryName: aws.String("team/logo"),
 			CatalogData: &types.RepositoryCatalogDataInput{
@@ -82,6 +86,24 @@ func TestPublicCreateRepository(t *testing.T) {
 		resp, body := v2Do(t, http.MethodGet, u, "", "", nil)
 		if resp.StatusCode != 200 || !bytes.Equal(body, logo) {
 			t.Fatalf("GET logoUrl without credentials: %d, %d bytes; want 200 and the logo's %d", resp.StatusCode, len(body), len(logo))
+		}
+		if ct, csp := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"); ct != "image/png" || !strings.Contains(csp, "sandbox") {
+			t.Errorf("logo served as %q with CSP %q; want image/png, sandboxed", ct, csp)
+		}
+	})
+
+	t.Run("LogoMustBeAnImage", func(t *testing.T) {
+		// Served from the public listener, an HTML "logo" would put script
+		// on the origin every public registry is pulled from.
+		for name, logo := range map[string][]byte{
+			"HTML":   []byte("<html><script>alert(document.domain)</script></html>"),
+			"Random": layerBytes(3000, 5),
+		} {
+			_, err := c.CreateRepository(ctx(t), &ecrpublic.CreateRepositoryInput{RepositoryName: aws.String("team/badlogo"),
+				CatalogData: &types.RepositoryCatalogDataInput{LogoImageBlob: logo}})
+			if _, ok := errors.AsType[*types.InvalidParameterException](err); !ok {
+				t.Errorf("%s logo: got %v, want InvalidParameterException", name, err)
+			}
 		}
 	})
 
@@ -268,7 +290,7 @@ func TestPublicRepositoryCatalogData(t *testing.T) {
 
 	_, err := c.GetRepositoryCatalogData(ctx(t), &ecrpublic.GetRepositoryCatalogDataInput{RepositoryName: repo})
 	wantAPIError[*types.RepositoryCatalogDataNotFoundException](t, err, "")
-	first := &types.RepositoryCatalogDataInput{Description: aws.String("first"), Architectures: []string{"ARM"}, UsageText: aws.String("use"), LogoImageBlob: []byte("logo")}
+	first := &types.RepositoryCatalogDataInput{Description: aws.String("first"), Architectures: []string{"ARM"}, UsageText: aws.String("use"), LogoImageBlob: jpegLogo(t)}
 	put, err := c.PutRepositoryCatalogData(ctx(t), &ecrpublic.PutRepositoryCatalogDataInput{RepositoryName: repo, CatalogData: first})
 	if err != nil || aws.ToString(put.CatalogData.Description) != "first" || put.CatalogData.LogoUrl == nil {
 		t.Fatalf("PutRepositoryCatalogData: %+v, %v; want the data with a logoUrl", put, err)
@@ -390,4 +412,31 @@ func TestPublicTags(t *testing.T) {
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
 	_, err = c.ListTagsForResource(ctx(t), &ecrpublic.ListTagsForResourceInput{ResourceArn: aws.String("not-an-arn")})
 	wantAPIError[*types.InvalidParameterException](t, err, "")
+}
+
+// pngLogo and jpegLogo are small real images, as logos must be.
+func pngLogo(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, logoImage()); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func jpegLogo(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, logoImage(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func logoImage() image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for x := range 16 {
+		img.Set(x, x, color.RGBA{R: 200, A: 255})
+	}
+	return img
 }

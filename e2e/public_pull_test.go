@@ -117,8 +117,34 @@ func TestPublicV2PushAnonymousPull(t *testing.T) {
 
 	t.Run("BaseAsksForCredentials", func(t *testing.T) {
 		resp, body := v2Do(t, http.MethodGet, base+"/v2/", "", "", nil)
-		if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
-			t.Errorf("anonymous GET /v2/: %d, WWW-Authenticate %q, %s; want 401 Basic", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+		want := `Bearer realm="` + base + `/token",service="public.ecr.aws",scope="aws"`
+		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != want {
+			t.Errorf("anonymous GET /v2/: %d, WWW-Authenticate %q, %s; want 401 %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body, want)
+		}
+	})
+
+	// Docker, podman and skopeo pull anonymously by the token flow of
+	// public.ecr.aws: a token from the realm with no credentials pulls and
+	// does nothing else; one got with the ECR Public password pushes.
+	t.Run("BearerTokenFlow", func(t *testing.T) {
+		anon := bearerToken(t, base, "")
+		resp, body := v2Do(t, http.MethodGet, base+"/v2/"+name+"/manifests/v1", "Bearer "+anon, "", nil)
+		if resp.StatusCode != 200 || string(body) != m {
+			t.Errorf("GET manifest with an anonymous bearer token: %d %s", resp.StatusCode, body)
+		}
+		resp, _ = v2Do(t, http.MethodGet, base+"/v2/"+name+"/manifests/v1", "Basic "+base64.StdEncoding.EncodeToString([]byte(":")), "", nil)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET manifest with empty Basic credentials: %d, want 200 (anonymous)", resp.StatusCode)
+		}
+		resp, _ = v2Do(t, http.MethodPut, base+"/v2/"+name+"/manifests/anon", "Bearer "+anon, ociManifestType, []byte(m))
+		if resp.StatusCode != 401 {
+			t.Errorf("PUT manifest with an anonymous bearer token: %d, want 401", resp.StatusCode)
+		}
+		pushToken := bearerToken(t, base, auth)
+		v2PutManifest(t, base, "Bearer "+pushToken, name, "bearer", ociManifestType, m)
+		resp, _ = v2Do(t, http.MethodGet, base+"/token", "Basic "+base64.StdEncoding.EncodeToString([]byte("AWS:forged")), "", nil)
+		if resp.StatusCode != 401 {
+			t.Errorf("token for a forged password: %d, want 401", resp.StatusCode)
 		}
 	})
 
@@ -171,4 +197,20 @@ func TestPublicAPIPushAnonymousPull(t *testing.T) {
 	putPublicImage(t, c, "api/pushed", m, "latest")
 
 	wantAnonymousPull(t, "http://"+host, name, "latest", m, dockerManifestType, map[string][]byte{cfg.Digest: cfgData, l.Digest: layer})
+}
+
+// bearerToken gets a token from the public listener's realm, with the
+// Authorization header given ("" for none).
+func bearerToken(t *testing.T, base, authorization string) string {
+	t.Helper()
+	resp, body := v2Do(t, http.MethodGet, base+"/token?service=public.ecr.aws&scope=aws", authorization, "", nil)
+	var tok struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &tok) != nil || tok.Token == "" || tok.AccessToken != tok.Token || tok.ExpiresIn <= 0 {
+		t.Fatalf("GET /token: %d %s", resp.StatusCode, body)
+	}
+	return tok.Token
 }

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 SHARED=${SHARED:-$ROOT/../shared}
 export TOOLS_BIN=$ROOT/.tools/bin
-"$SHARED/tools/install-clients.sh" crane >/dev/null || fail "installing crane"
+"$SHARED/tools/install-clients.sh" crane skopeo >/dev/null || fail "installing crane and skopeo"
 export PATH=$TOOLS_BIN:$PATH
 start_ecrd # before HOME moves: the build uses the real module cache
 export HOME=$WORK/home DOCKER_CONFIG=$WORK/home/.docker
@@ -110,6 +110,14 @@ crane ls "$uri" | grep -qx v1 || fail "anonymous crane ls"
 if crane copy "$uri:v1" "$uri:stolen" >/dev/null 2>&1; then fail "an anonymous push succeeded"; fi
 ok "crane pulls $uri:v1 with no credentials; an anonymous push is refused"
 
+# skopeo (as podman and buildah) pulls anonymously through the Bearer token
+# flow of public.ecr.aws.
+export REGISTRY_AUTH_FILE=$WORK/anonymous/auth.json
+skopeo inspect --tls-verify=false --raw "docker://$uri:v1" >"$WORK/sm.json" || fail "anonymous skopeo inspect"
+cmp -s "$WORK/sm.json" "$WORK/m.json" || fail "skopeo's manifest differs from crane's"
+skopeo copy --src-tls-verify=false "docker://$uri:v1" "oci:$WORK/skopeo:v1" >/dev/null || fail "anonymous skopeo copy"
+ok "skopeo pulls $uri:v1 with no credentials"
+
 # The API sees what crane pushed: the tag, the image, its layers AVAILABLE.
 pub describe-image-tags --repository-name project-a/nginx-web-app >"$WORK/tags.json"
 python3 - "$WORK/tags.json" "$pushed" <<'PY' || fail "describe-image-tags output"
@@ -132,4 +140,4 @@ assert all(l["layerAvailability"] == "AVAILABLE" and l["mediaType"] == "applicat
 PY
 ok "describe-image-tags and batch-check-layer-availability see the crane push"
 
-echo "PASS: $passed aws ecr-public + crane checks"
+echo "PASS: $passed aws ecr-public, crane and skopeo checks"

@@ -132,7 +132,7 @@ func (a *App) open() error {
 	}
 	a.handler = a.routes(api, papi.API, v2)
 	if publicOn {
-		pv2, err := oci.New(a.reg, a.ociOptions(tokens, "http://"+publicHost+"/", true))
+		pv2, err := oci.New(a.reg, a.ociOptions(tokens, "http://"+publicHost+tokenPath, true))
 		if err != nil {
 			return err
 		}
@@ -193,11 +193,18 @@ func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler 
 	return accessLog(a.log, mux)
 }
 
+// tokenPath is the public listener's token endpoint, the realm of its
+// Bearer challenge (public.ecr.aws has /token/).
+const tokenPath = "/token"
+
 // publicRoutes mounts what the public listener serves: the public /v2/
-// namespace (anonymous pulls) and the repository logos of catalog data.
-func (a *App) publicRoutes(v2, logos http.Handler) http.Handler {
+// namespace (anonymous pulls) with its token endpoint, and the repository
+// logos of catalog data.
+func (a *App) publicRoutes(v2 *oci.Handler, logos http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle(tokenPath, v2.TokenHandler())
+	mux.Handle(tokenPath+"/", v2.TokenHandler())
 	mux.Handle(ecrpublic.LogoPath, logos)
 	mux.Handle("/v2/", v2)
 	mux.Handle("/v2", v2)

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
 )
 
 // Config is everything `ecrd serve` needs.
@@ -214,7 +216,6 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 var (
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	aliasPattern   = regexp.MustCompile(`^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 )
 
 // Validate returns every problem with c, joined, or nil.
@@ -258,8 +259,8 @@ func (c Config) Validate() error {
 	if h := c.Public.Hostname; h != "" && strings.ContainsAny(h, "/ ") {
 		errs = append(errs, fmt.Errorf("--public-hostname %q: want host or host:port, without scheme or path", h))
 	}
-	if a := c.Public.Alias; len(a) < 2 || len(a) > 50 || !aliasPattern.MatchString(a) {
-		errs = append(errs, fmt.Errorf("--public-alias %q: want 2 to 50 characters matching [a-z][a-z0-9]+([._-][a-z0-9]+)*", a))
+	if _, err := registry.ParseRegistryAlias(c.Public.Alias); err != nil {
+		errs = append(errs, fmt.Errorf("--public-alias %q: want 2 to 50 characters matching [a-z][a-z0-9]+([._-][a-z0-9]+)*", c.Public.Alias))
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.Server.ShutdownTimeout))

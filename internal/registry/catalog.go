@@ -1,11 +1,13 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -40,19 +42,39 @@ func checkCatalog(c *Catalog) error {
 	case len(c.Logo) > maxLogoSize:
 		return tooLong("logoImageBlob", maxLogoSize)
 	}
-	for field, items := range map[string][]string{"architectures": c.Architectures, "operatingSystems": c.OperatingSystems} {
-		for _, it := range items {
+	for _, list := range []struct {
+		field string
+		items []string
+	}{{"architectures", c.Architectures}, {"operatingSystems", c.OperatingSystems}} {
+		for _, it := range list.items {
 			if n := len([]rune(it)); n < 1 || n > maxCatalogItem {
-				return Errorf(CodeInvalidParameter, "Invalid parameter at 'catalogData.%s' failed to satisfy constraint: 'Member must have length between 1 and %d'", field, maxCatalogItem)
+				return Errorf(CodeInvalidParameter, "Invalid parameter at 'catalogData.%s' failed to satisfy constraint: 'Member must have length between 1 and %d'", list.field, maxCatalogItem)
 			}
 		}
 	}
 	c.LogoDigest = ""
+	if len(c.Logo) > 0 && LogoType(c.Logo) == "" {
+		// AWS takes .png and .jpg logos; anything else served from the
+		// public listener could be a page with script on its origin.
+		return Errorf(CodeInvalidParameter, "Invalid parameter at 'catalogData.logoImageBlob': the logo must be a PNG or JPEG image")
+	}
 	if len(c.Logo) > 0 {
 		sum := sha256.Sum256(c.Logo)
 		c.LogoDigest = Digest("sha256:" + hex.EncodeToString(sum[:]))
 	}
 	return nil
+}
+
+// LogoType is the media type of a logo, image/png or image/jpeg by its
+// signature, or "" for anything else.
+func LogoType(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
+		return "image/jpeg"
+	}
+	return ""
 }
 
 // RepositoryCatalog returns a public repository's catalog data.
@@ -201,7 +223,7 @@ func (r *Registry) DeleteRepositoryPolicy(ctx context.Context, key RepoKey) (Rep
 // Statement is a statement or a non-empty list of them, each with an
 // Effect of Allow or Deny.
 func checkPolicy(text string) error {
-	invalid := Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'")
+	invalid := Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'Invalid repository policy provided'")
 	if len(text) > maxPolicyTextLen {
 		return Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'must have length less than or equal to %d'", maxPolicyTextLen)
 	}
@@ -239,7 +261,7 @@ func (r *Registry) TagRepository(ctx context.Context, key RepoKey, tags []Resour
 			return nil, err
 		}
 		for _, t := range tags {
-			i := indexOfTag(have, t.Key)
+			i := slices.IndexFunc(have, func(h ResourceTag) bool { return h.Key == t.Key })
 			if i < 0 {
 				have = append(have, t)
 			} else {
@@ -262,7 +284,7 @@ func (r *Registry) UntagRepository(ctx context.Context, key RepoKey, keys []stri
 		}
 		kept := have[:0]
 		for _, t := range have {
-			if !containsString(keys, t.Key) {
+			if !slices.Contains(keys, t.Key) {
 				kept = append(kept, t)
 			}
 		}
@@ -290,22 +312,4 @@ func (r *Registry) retag(ctx context.Context, key RepoKey, action string, change
 		}
 		return tx.UpdateRepository(repo)
 	})
-}
-
-func indexOfTag(tags []ResourceTag, key string) int {
-	for i, t := range tags {
-		if t.Key == key {
-			return i
-		}
-	}
-	return -1
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

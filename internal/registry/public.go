@@ -67,9 +67,8 @@ func (r *Registry) CallerPublicRegistry(ctx context.Context) (PublicRegistry, er
 }
 
 // FindPublicRegistry returns the public registry that idOrAlias names, an
-// account ID or a registry alias; the caller's when it is empty. Anyone may
-// look a public registry up: its alias is in every one of its URIs.
-// Errors: RegistryNotFound.
+// account ID or a registry alias (as the ECR Public API's registryId does);
+// the caller's when it is empty. Errors: RegistryNotFound.
 func (r *Registry) FindPublicRegistry(ctx context.Context, idOrAlias string) (PublicRegistry, error) {
 	var p PublicRegistry
 	err := r.meta.View(ctx, func(tx Tx) error {
@@ -94,6 +93,21 @@ func (r *Registry) FindPublicRegistry(ctx context.Context, idOrAlias string) (Pu
 			name = string(Caller(ctx).Account)
 		}
 		return PublicRegistry{}, Errorf(CodeRegistryNotFound, "The registry with id or alias '%s' does not exist", name)
+	}
+	return p, err
+}
+
+// PublicRegistryByAlias returns the public registry with the alias, as
+// public repository URIs name it; anyone may look it up, as the alias is
+// in every one of its URIs. Errors: RegistryNotFound.
+func (r *Registry) PublicRegistryByAlias(ctx context.Context, alias string) (PublicRegistry, error) {
+	var p PublicRegistry
+	err := r.meta.View(ctx, func(tx Tx) (err error) {
+		p, err = tx.PublicRegistryByAlias(alias)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return p, Errorf(CodeRegistryNotFound, "No public registry has the alias '%s'", alias)
 	}
 	return p, err
 }

@@ -54,7 +54,7 @@ func (r *Registry) CreateRepository(ctx context.Context, in NewRepository) (Repo
 	if err != nil {
 		// Creating in another account's registry is refused outright;
 		// there is nothing to hide about a registry one may not write to.
-		return Repository{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'registryId': the registry with id '%s' is not the caller's registry", in.Key.Registry)
+		return Repository{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'registryId': the registry with id '%s' is not the caller's registry", in.Key.Registry.Account())
 	}
 	if err := r.authorizeWrite(ctx, "CreateRepository", key); err != nil {
 		return Repository{}, err

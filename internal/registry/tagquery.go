@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -46,10 +45,10 @@ func (r *Registry) DescribeImageTags(ctx context.Context, key RepoKey, p Page) (
 			next = encodeToken("tags", refs[len(refs)-1].Tag)
 		}
 		for _, ref := range refs {
+			// A tag's image exists in the same snapshot (deleting an image
+			// deletes its tags).
 			img, err := tx.Image(key, ref.Digest)
-			if errors.Is(err, ErrNotFound) {
-				continue // deleted under the tag in this snapshot: not listed
-			} else if err != nil {
+			if err != nil {
 				return err
 			}
 			img.Status = r.effectiveStatus(img)

@@ -176,7 +176,7 @@ func (a *API) logoHandler() http.Handler {
 			return
 		}
 		alias, name, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, LogoPath), "/")
-		p, err := a.reg.FindPublicRegistry(r.Context(), alias)
+		p, err := a.reg.PublicRegistryByAlias(r.Context(), alias)
 		var logo []byte
 		if err == nil {
 			n, nerr := registry.ParseRepositoryName(name)
@@ -195,8 +195,15 @@ func (a *API) logoHandler() http.Handler {
 			http.Error(w, "could not read the logo", http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", http.DetectContentType(logo))
+		// Only images were accepted; whatever else is served as bytes,
+		// never as a page.
+		typ := registry.LogoType(logo)
+		if typ == "" {
+			typ = "application/octet-stream"
+		}
+		w.Header().Set("Content-Type", typ)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		_, _ = w.Write(logo)
 	})

@@ -72,6 +72,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	we, ok := mapError(err, rt)
+	if ok && h.o.Public && registry.ErrorCode(err) == registry.CodeRepositoryNotFound {
+		// The core's message names the registry by account ID; anonymous
+		// callers of an alias need not learn whose it is.
+		we.Message = "The repository '" + rt.name + "' does not exist"
+	}
 	if !ok {
 		h.log.Error("/v2/ request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		we = serverError()
@@ -128,7 +133,7 @@ func (h *Handler) repoKey(ctx context.Context, name string) (registry.RepoKey, e
 		if !ok {
 			return key, newError(nameUnknown, "The repository '%s' is not in a public registry: public repositories are named <registry alias>/<repository>", name)
 		}
-		p, err := h.reg.FindPublicRegistry(ctx, alias)
+		p, err := h.reg.PublicRegistryByAlias(ctx, alias)
 		if registry.ErrorCode(err) == registry.CodeRegistryNotFound {
 			return key, newError(nameUnknown, "No public registry has the alias '%s'", alias)
 		} else if err != nil {
