@@ -29,4 +29,8 @@ echo "== ECR Public: aws ecr-public, and crane's anonymous pull"
 bash e2e/cli/aws_ecr_public_test.sh
 echo "== /v2/: crane, regctl, skopeo and the OCI conformance suite"
 bash e2e/cli/oci_clients_test.sh
+echo "== benchmarks, once each at small sizes, so that they cannot rot (no timings asserted)"
+go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/
+go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
+go run ./bench -short -out "$(mktemp -d)"
 echo "test.sh: all passed"

@@ -92,7 +92,7 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 func gc(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	// It serves nothing: whatever listeners the flags name (a server may
 	// hold them), it binds a throwaway port and no public listener.
-	args = append(slices.Clip(args), "--listen", "127.0.0.1:0", "--public-listen", config.PublicOff)
+	args = append(slices.Clip(args), "--listen", "127.0.0.1:0", "--public-listen", config.PublicOff, "--debug-listen=")
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

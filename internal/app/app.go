@@ -41,6 +41,8 @@ type App struct {
 	// when ECR Public is off).
 	publicLn      net.Listener
 	publicHandler http.Handler
+	// debugLn serves Go's profiles (--debug-listen; nil when not asked).
+	debugLn net.Listener
 }
 
 // StartupError is a problem with the configuration or environment that
@@ -86,6 +88,11 @@ func (a *App) open() error {
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("--listen %s: %w", a.cfg.Server.Listen, err)
+	}
+	if l := a.cfg.Server.DebugListen; l != "" {
+		if a.debugLn, err = net.Listen("tcp", l); err != nil {
+			return fmt.Errorf("--debug-listen %s: %w", l, err)
+		}
 	}
 	publicListen, publicOn := a.cfg.PublicListen()
 	if publicOn {
@@ -254,13 +261,19 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { defer close(gcDone); a.collectGarbage(reaperCtx) }()
 
 	servers := []*http.Server{srv}
-	served := make(chan error, 2)
+	served := make(chan error, 3)
 	go func() { served <- srv.Serve(a.ln) }()
 	if a.publicLn != nil {
 		psrv := &http.Server{Handler: a.publicHandler, ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog}
 		servers = append(servers, psrv)
 		go func() { served <- psrv.Serve(a.publicLn) }()
 		a.log.Info("ECR Public /v2/ serving (anonymous pulls)", "addr", a.publicLn.Addr().String())
+	}
+	if a.debugLn != nil {
+		dsrv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
+		servers = append(servers, dsrv)
+		go func() { served <- dsrv.Serve(a.debugLn) }()
+		a.log.Warn("serving Go profiles: keep --debug-listen on a trusted address", "addr", a.debugLn.Addr().String())
 	}
 	a.log.Info("ecrd serving", "addr", a.ln.Addr().String(), "data_dir", a.cfg.Store.DataDir,
 		"region", a.cfg.Identity.Region, "account", a.cfg.Identity.AccountID)
@@ -351,6 +364,9 @@ func (a *App) close() error {
 	}
 	if a.publicLn != nil {
 		a.publicLn.Close()
+	}
+	if a.debugLn != nil {
+		a.debugLn.Close()
 	}
 	if a.meta != nil {
 		err = a.meta.Close()

@@ -100,6 +100,9 @@ type Server struct {
 	Hostname string
 	// ShutdownTimeout bounds how long in-flight requests may drain.
 	ShutdownTimeout time.Duration
+	// DebugListen, when set, is a host:port serving Go's profiles
+	// (/debug/pprof/) for diagnosing performance; off by default.
+	DebugListen string
 }
 
 // Store configures where state is kept.
@@ -185,6 +188,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	str(&c.Identity.AccountID, "account-id", "ECRD_ACCOUNT_ID", "12-digit AWS account ID of the registry")
 	str(&c.Auth.CredentialsFile, "credentials", "ECRD_CREDENTIALS", "JSON file of accounts and access keys (default: account --account-id with key test/test)")
 	str(&c.Auth.Mode, "auth", "ECRD_AUTH", "sigv4, or none to accept unsigned requests as the configured account (local use only)")
+	str(&c.Server.DebugListen, "debug-listen", "ECRD_DEBUG_LISTEN", "host:port serving Go profiles under /debug/pprof/ and /debug/cpuprofile (default: none; keep it on loopback)")
 	str(&c.Public.Listen, "public-listen", "ECRD_PUBLIC_LISTEN", "host:port of the ECR Public /v2/ listener, where anyone may pull public repositories; off turns ECR Public off (default: the --listen host, next port)")
 	str(&c.Public.Hostname, "public-hostname", "ECRD_PUBLIC_HOSTNAME", "host[:port] clients use to reach the public listener, shown in public repositoryUri (default: its listen address)")
 	str(&c.Public.Alias, "public-alias", "ECRD_PUBLIC_ALIAS", "registry alias of the --account-id account's public registry (others get ecrd-<account>)")
@@ -223,6 +227,11 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: want host:port, such as 127.0.0.1:5000", c.Server.Listen))
+	}
+	if l := c.Server.DebugListen; l != "" {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			errs = append(errs, fmt.Errorf("--debug-listen %q: want host:port, such as 127.0.0.1:6060", l))
+		}
 	}
 	if h := c.Server.Hostname; h != "" && strings.ContainsAny(h, "/ ") {
 		errs = append(errs, fmt.Errorf("--hostname %q: want host or host:port, without scheme or path", h))

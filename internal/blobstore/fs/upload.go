@@ -101,9 +101,31 @@ func (s *Store) openData(dir string) (f *os.File, created bool, err error) {
 func (s *Store) copyAt(ctx context.Context, f *os.File, offset int64, r io.Reader) (int64, error) {
 	buf := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(buf)
-	// Neither ctxReader nor OffsetWriter implements WriterTo or ReaderFrom,
+	// Neither ctxReader nor writeBehind implements WriterTo or ReaderFrom,
 	// so CopyBuffer really uses buf and never reads a whole part at once.
-	return io.CopyBuffer(io.NewOffsetWriter(f, offset), ctxReader{ctx, r}, *buf)
+	w := &writeBehind{f: f, off: offset, flushed: offset}
+	return io.CopyBuffer(w, ctxReader{ctx, r}, *buf)
+}
+
+// writeBehindChunk is how many written bytes start their writeback at once.
+const writeBehindChunk = 8 << 20
+
+// writeBehind writes at increasing offsets of f and starts the disk
+// writing each chunk as soon as it is complete (startWriteback).
+type writeBehind struct {
+	f       *os.File
+	off     int64 // where the next write goes
+	flushed int64 // the offset up to which writeback has been started
+}
+
+func (w *writeBehind) Write(p []byte) (int, error) {
+	n, err := w.f.WriteAt(p, w.off)
+	w.off += int64(n)
+	if w.off-w.flushed >= writeBehindChunk {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, err
 }
 
 // ctxReader fails reads once its context is done.

@@ -1,0 +1,202 @@
+// Command bench runs ecrd and CNCF distribution (Debian's docker-registry
+// 2.8) side by side on this machine, drives both with the same client code
+// through each workload in alternation, repeats it, and prints one table:
+// workload, ecrd, distribution, ratio. It writes the table as Markdown and
+// JSON too, and with -profile ecrd's CPU and heap profiles per workload.
+//
+//	go run ./bench              # the sizes, 5 runs (about 15 minutes)
+//	go run ./bench -short       # small sizes, 1 run: what CI runs
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	short := flag.Bool("short", false, "small sizes and one run (CI): the figures mean nothing, the run proves the benchmark works")
+	runs := flag.Int("runs", 0, "runs of each workload (default 5, or 1 with -short)")
+	out := flag.String("out", "bench/results", "directory for results.md, results.json and profiles/")
+	profile := flag.Bool("profile", false, "write ecrd's CPU and heap profile of each workload (first run) to OUT/profiles")
+	only := flag.String("run", "", "run only the workloads whose name matches this regexp")
+	shared := flag.String("shared", "", "the shared/ directory with tools/ (default: ../shared next to the repository)")
+	work := flag.String("work", "", "directory for the servers' data (default: a temporary directory on the same disk as the repository)")
+	flag.Parse()
+
+	sz, n := fullSizes(), 5
+	if *short {
+		sz, n = shortSizes(), 1
+	}
+	if *runs > 0 {
+		n = *runs
+	}
+	filter, err := regexp.Compile(*only)
+	if err != nil {
+		return fmt.Errorf("-run: %w", err)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if *shared == "" {
+		*shared = filepath.Join(root, "..", "shared")
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	profDir := ""
+	if *profile {
+		profDir = filepath.Join(*out, "profiles")
+		if err := os.MkdirAll(profDir, 0o755); err != nil {
+			return err
+		}
+	}
+	if *work == "" {
+		// On the repository's disk, not a tmpfs: both servers write where
+		// a user's data would be.
+		if *work, err = os.MkdirTemp(root, ".bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(*work)
+	}
+
+	step("installing the peer registry (docker-registry)")
+	if err := runScript(filepath.Join(*shared, "tools", "install-peer-registry.sh")); err != nil {
+		return err
+	}
+	step("building ecrd")
+	bin := filepath.Join(*work, "ecrd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ecrd")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building ecrd: %w", err)
+	}
+
+	rep := newReport(*short, n)
+	step("measuring the physical limits")
+	rep.Limits.SHA256OneCore = sha256Limit(sz.limitBytes)
+	if rep.Limits.Loopback, err = loopbackLimit(sz.limitBytes); err != nil {
+		return err
+	}
+	if rep.Limits.Disk, err = diskLimit(*work, sz.limitBytes); err != nil {
+		return err
+	}
+	step("generating the images and their digests")
+	wb := newWorkbench(sz)
+
+	ctx := context.Background()
+	var ecrdRuns, distRuns []measures
+	for r := range n {
+		em, dm := measures{}, measures{}
+		for _, wl := range workloads {
+			if !filter.MatchString(wl.name) {
+				continue
+			}
+			// Alternate which server goes first, so that neither always
+			// meets a warm or a cold page cache.
+			order := []string{"ecrd", "distribution"}
+			if r%2 == 1 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, name := range order {
+				step(fmt.Sprintf("run %d/%d: %s on %s", r+1, n, wl.name, name))
+				m, err := runOne(ctx, wb, wl, name, bin, *shared, *work, profDir, r == 0)
+				if err != nil {
+					return fmt.Errorf("%s on %s: %w", wl.name, name, err)
+				}
+				target := dm
+				if name == "ecrd" {
+					target = em
+				}
+				for k, v := range m {
+					target[k] = v
+				}
+			}
+		}
+		ecrdRuns, distRuns = append(ecrdRuns, em), append(distRuns, dm)
+	}
+	rep.fill(ecrdRuns, distRuns)
+
+	var md bytes.Buffer
+	rep.markdown(&md)
+	fmt.Print("\n" + md.String())
+	if err := os.WriteFile(filepath.Join(*out, "results.md"), md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := rep.writeJSON(filepath.Join(*out, "results.json")); err != nil {
+		return err
+	}
+	fmt.Printf("\nwritten: %s, %s\n", filepath.Join(*out, "results.md"), filepath.Join(*out, "results.json"))
+	return nil
+}
+
+// runOne runs one workload against a freshly started server over an empty
+// data dir, and removes the data afterwards.
+func runOne(ctx context.Context, wb *workbench, wl workload, name, bin, shared, work, profDir string, profileThisRun bool) (measures, error) {
+	dir, err := os.MkdirTemp(work, name+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var s *server
+	if name == "ecrd" {
+		s, err = startEcrd(bin, filepath.Join(dir, "data"))
+	} else {
+		s, err = startDistribution(shared, filepath.Join(dir, "data"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := profiler{s: s}
+	if profileThisRun {
+		p.dir = profDir
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	m, err := wl.run(wb, wctx, s, p)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s's log ends:\n%s\n", name, s.logTail())
+	}
+	if serr := s.stop(); err == nil && serr != nil {
+		err = fmt.Errorf("stopping: %w", serr)
+	}
+	return m, err
+}
+
+func step(msg string) { fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), msg) }
+
+func runScript(path string, args ...string) error {
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// repoRoot is the module root: bench runs from anywhere inside the clone.
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := string(bytes.TrimSpace(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("run bench from inside the ecrd repository")
+	}
+	return filepath.Dir(mod), nil
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// row is one line of the table: a workload's figure on each server.
+// ecrdKey and distKey name the measures compared (they differ where ecrd
+// answers with another operation, BatchCheckLayerAvailability against
+// distribution's HEAD); distKey "" means ecrd only.
+type row struct {
+	Workload     string `json:"workload"`
+	Unit         string `json:"unit"`
+	HigherBetter bool   `json:"higher_is_better"`
+	Client       string `json:"client"`
+	ecrdKey      string
+	distKey      string
+	Ecrd         *stats  `json:"ecrd,omitempty"`
+	Distribution *stats  `json:"distribution,omitempty"`
+	Ratio        float64 `json:"ratio,omitempty"` // > 1: ecrd does better
+}
+
+var rows = []row{
+	{Workload: "push 8×64 MiB image, 1 client", Unit: "MB/s", HigherBetter: true, Client: "Go OCI client", ecrdKey: "push-1", distKey: "push-1"},
+	{Workload: "pull 8×64 MiB image, 1 client", Unit: "MB/s", HigherBetter: true, Client: "Go OCI client", ecrdKey: "pull-1", distKey: "pull-1"},
+	{Workload: "push 16 images, 16 clients", Unit: "MB/s", HigherBetter: true, Client: "Go OCI client", ecrdKey: "push-n", distKey: "push-n"},
+	{Workload: "pull 16 images, 16 clients", Unit: "MB/s", HigherBetter: true, Client: "Go OCI client", ecrdKey: "pull-n", distKey: "pull-n"},
+	{Workload: "small images (3×4 KiB) push, 1 client", Unit: "images/s", HigherBetter: true, Client: "Go OCI client", ecrdKey: "small-push", distKey: "small-push"},
+	{Workload: "small images (3×4 KiB) pull, 1 client", Unit: "images/s", HigherBetter: true, Client: "Go OCI client", ecrdKey: "small-pull", distKey: "small-pull"},
+	{Workload: "existence, 1 client: ecrd BatchCheckLayerAvailability ×100 vs HEAD", Unit: "digests/s", HigherBetter: true, Client: "AWS SDK Go v2 / Go HTTP", ecrdKey: "bcla-1", distKey: "head-1"},
+	{Workload: "existence, 32 clients: ecrd BatchCheckLayerAvailability ×100 vs HEAD", Unit: "digests/s", HigherBetter: true, Client: "AWS SDK Go v2 / Go HTTP", ecrdKey: "bcla-32", distKey: "head-32"},
+	{Workload: "existence, 1 client: HEAD vs HEAD", Unit: "digests/s", HigherBetter: true, Client: "Go HTTP", ecrdKey: "head-1", distKey: "head-1"},
+	{Workload: "existence, 32 clients: HEAD vs HEAD", Unit: "digests/s", HigherBetter: true, Client: "Go HTTP", ecrdKey: "head-32", distKey: "head-32"},
+	{Workload: "BatchCheckLayerAvailability p99 of a 100-digest call, 1 client", Unit: "ms", Client: "AWS SDK Go v2", ecrdKey: "bcla-p99-1"},
+	{Workload: "BatchCheckLayerAvailability p99 of a 100-digest call, 32 clients", Unit: "ms", Client: "AWS SDK Go v2", ecrdKey: "bcla-p99-32"},
+	{Workload: "manifest GET by tag, 32 connections", Unit: "req/s", HigherBetter: true, Client: "Go HTTP", ecrdKey: "manifest-rps", distKey: "manifest-rps"},
+	{Workload: "manifest GET p50, 32 connections", Unit: "ms", Client: "Go HTTP", ecrdKey: "manifest-p50", distKey: "manifest-p50"},
+	{Workload: "manifest GET p99, 32 connections", Unit: "ms", Client: "Go HTTP", ecrdKey: "manifest-p99", distKey: "manifest-p99"},
+	{Workload: "peak RSS, 2 GiB single-layer push", Unit: "MiB", Client: "Go OCI client", ecrdKey: "rss-push", distKey: "rss-push"},
+	{Workload: "peak RSS, 2 GiB single-layer pull", Unit: "MiB", Client: "Go OCI client", ecrdKey: "rss-pull", distKey: "rss-pull"},
+}
+
+// stats summarise one figure over the runs.
+type stats struct {
+	Median float64   `json:"median"`
+	Min    float64   `json:"min"`
+	Max    float64   `json:"max"`
+	Values []float64 `json:"values"`
+}
+
+func summarize(vs []float64) *stats {
+	if len(vs) == 0 {
+		return nil
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return &stats{Median: med, Min: s[0], Max: s[len(s)-1], Values: vs}
+}
+
+// report is everything a run produced.
+type report struct {
+	Date    string  `json:"date"`
+	Machine machine `json:"machine"`
+	Short   bool    `json:"short"`
+	Runs    int     `json:"runs"`
+	Limits  struct {
+		SHA256OneCore float64 `json:"sha256_one_core_mb_s"`
+		Loopback      float64 `json:"loopback_io_copy_mb_s"`
+		Disk          float64 `json:"disk_write_fsync_mb_s"`
+	} `json:"limits"`
+	Rows []row `json:"rows"`
+}
+
+type machine struct {
+	CPU    string `json:"cpu"`
+	Cores  int    `json:"cores"`
+	Go     string `json:"go"`
+	Kernel string `json:"kernel"`
+}
+
+func thisMachine() machine {
+	m := machine{Cores: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func newReport(short bool, runs int) *report {
+	return &report{Date: time.Now().UTC().Format(time.RFC3339), Machine: thisMachine(), Short: short, Runs: runs}
+}
+
+// fill summarises the collected measures into the rows.
+func (r *report) fill(ecrdRuns, distRuns []measures) {
+	collect := func(runs []measures, key string) []float64 {
+		var vs []float64
+		for _, m := range runs {
+			if v, ok := m[key]; ok {
+				vs = append(vs, v)
+			}
+		}
+		return vs
+	}
+	for _, rw := range rows {
+		rw.Ecrd = summarize(collect(ecrdRuns, rw.ecrdKey))
+		if rw.distKey != "" {
+			rw.Distribution = summarize(collect(distRuns, rw.distKey))
+		}
+		if rw.Ecrd != nil && rw.Distribution != nil && rw.Ecrd.Median > 0 && rw.Distribution.Median > 0 {
+			rw.Ratio = rw.Ecrd.Median / rw.Distribution.Median
+			if !rw.HigherBetter {
+				rw.Ratio = 1 / rw.Ratio
+			}
+		}
+		r.Rows = append(r.Rows, rw)
+	}
+}
+
+func cell(s *stats) string {
+	switch {
+	case s == nil:
+		return "—"
+	case len(s.Values) == 1:
+		return num(s.Median)
+	}
+	return fmt.Sprintf("%s (%s–%s)", num(s.Median), num(s.Min), num(s.Max))
+}
+
+func num(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// markdown writes the table: medians with the range over the runs, and the
+// ratio oriented so that above 1 means ecrd does better.
+func (r *report) markdown(w io.Writer) {
+	fmt.Fprintf(w, "ecrd vs CNCF distribution (docker-registry 2.8), %s; %s, %d cores, %s, Linux %s; %d run(s)%s; median (min–max)\n\n",
+		r.Date, r.Machine.CPU, r.Machine.Cores, r.Machine.Go, r.Machine.Kernel, r.Runs, map[bool]string{true: ", SHORT sizes", false: ""}[r.Short])
+	fmt.Fprintln(w, "| workload | unit | ecrd | distribution | ratio (>1: ecrd better) | client |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintf(w, "| physical limit: sha256, one core | MB/s | %s | | | Go crypto/sha256 |\n", num(r.Limits.SHA256OneCore))
+	fmt.Fprintf(w, "| physical limit: loopback TCP io.Copy | MB/s | %s | | | Go net |\n", num(r.Limits.Loopback))
+	fmt.Fprintf(w, "| physical limit: disk, sequential write + fsync | MB/s | %s | | | Go os |\n", num(r.Limits.Disk))
+	for _, rw := range r.Rows {
+		ratio := ""
+		if rw.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f×", rw.Ratio)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", rw.Workload, rw.Unit, cell(rw.Ecrd), cell(rw.Distribution), ratio, rw.Client)
+	}
+}
+
+func (r *report) writeJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
