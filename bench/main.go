@@ -11,6 +11,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -35,7 +36,11 @@ func run() error {
 	only := flag.String("run", "", "run only the workloads whose name matches this regexp")
 	shared := flag.String("shared", "", "the shared/ directory with tools/ (default: ../shared next to the repository)")
 	work := flag.String("work", "", "directory for the servers' data (default: a temporary directory on the same disk as the repository)")
+	render := flag.String("render", "", "only print the Markdown table of an earlier run's results.json")
 	flag.Parse()
+	if *render != "" {
+		return renderJSON(*render)
+	}
 
 	sz, n := fullSizes(), 5
 	if *short {
@@ -199,4 +204,19 @@ func repoRoot() (string, error) {
 		return "", fmt.Errorf("run bench from inside the ecrd repository")
 	}
 	return filepath.Dir(mod), nil
+}
+
+// renderJSON prints the table of a results.json, as the run that wrote it
+// printed it.
+func renderJSON(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	r.markdown(os.Stdout)
+	return nil
 }

@@ -160,6 +160,9 @@ func num(v float64) string {
 func (r *report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "ecrd vs CNCF distribution (docker-registry 2.8), %s; %s, %d cores, %s, Linux %s; %d run(s)%s; median (min–max)\n\n",
 		r.Date, r.Machine.CPU, r.Machine.Cores, r.Machine.Go, r.Machine.Kernel, r.Runs, map[bool]string{true: ", SHORT sizes", false: ""}[r.Short])
+	fmt.Fprintln(w, "ecrd: embedded store (SQLite + files), --auth=none so that one client serves both (the AWS SDK signs anyway); "+
+		"distribution: filesystem storage, no auth. Both on the same disk, fresh for every workload, one at a time.")
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| workload | unit | ecrd | distribution | ratio (>1: ecrd better) | client |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(w, "| physical limit: sha256, one core | MB/s | %s | | | Go crypto/sha256 |\n", num(r.Limits.SHA256OneCore))
