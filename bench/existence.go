@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/ecrd/ecrd/internal/sdkhttp"
 )
 
 // existence asks whether a repository has each of N digests, half of
@@ -60,7 +58,7 @@ func (w *workbench) existence(ctx context.Context, s *server, p profiler) (measu
 	}
 	api := ecr.New(ecr.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.url), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:  &http.Client{Transport: ownBodies{&http.Transport{MaxIdleConnsPerHost: 2 * w.sz.existClients}}}})
+		HTTPClient:  sdkhttp.Client(2 * w.sz.existClients)})
 	for _, clients := range []int{1, w.sz.existClients} {
 		var mu sync.Mutex
 		var lat []time.Duration
@@ -78,29 +76,6 @@ func (w *workbench) existence(ctx context.Context, s *server, p profiler) (measu
 		m[fmt.Sprintf("bcla-p99-%d", clients)] = ms(percentile(lat, 0.99))
 	}
 	return m, nil
-}
-
-// ownBodies hands net/http a copy of each request body. The SDK's own body
-// races with the transport: when the answer arrives before the transport's
-// final read of the body (its check that the body ends at Content-Length),
-// the SDK's handling of its stream can fail that read, and the transport
-// then closes the connection under the response being read ("use of closed
-// network connection", aws/aws-sdk-go-v2#1825, #2737). It struck about one
-// call in a hundred here, against any server; a copy cannot race.
-type ownBodies struct{ t http.RoundTripper }
-
-func (o ownBodies) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req = req.Clone(req.Context())
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return o.t.RoundTrip(req)
 }
 
 // repeat runs one pass over the digests until minDuration has passed

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/sdkhttp"
 )
 
 const (
@@ -105,7 +106,7 @@ func TestSigV4(t *testing.T) {
 	})
 
 	t.Run("SessionToken", func(t *testing.T) {
-		c := ecr.New(ecr.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		c := ecr.New(ecr.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1, HTTPClient: sdkhttp.Client(0),
 			Credentials: aws.CredentialsProviderFunc(func(ctx2 context.Context) (aws.Credentials, error) {
 				return aws.Credentials{AccessKeyID: "AKIDSESSION", SecretAccessKey: "secretS", SessionToken: "session-token"}, nil
 			})})

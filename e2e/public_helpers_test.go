@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
 
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/sdkhttp"
 )
 
 // publicAlias is the test account's public registry alias (config
@@ -39,6 +40,7 @@ func (s *server) publicClientAs(accessKey, secret, region string) *ecrpublic.Cli
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, secret, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.Client(0),
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ecrd/ecrd/internal/app"
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/sdkhttp"
 )
 
 // testAccount is the account the test servers answer as.
@@ -90,6 +91,7 @@ func (s *server) clientAs(accessKey, secret, region string) *ecr.Client {
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, secret, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.Client(0),
 	})
 }
 
