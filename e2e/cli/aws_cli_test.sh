@@ -150,6 +150,26 @@ cli_error UnrecognizedClientException "The security token included in the reques
 cli_error InvalidSignatureException "us-east-1" AWS_DEFAULT_REGION=eu-west-1
 ok "signature errors"
 
+# Repository settings: tags by ARN, a policy, scan on push.
+arn=arn:aws:ecr:us-east-1:000000000000:repository/cluster-autoscaler
+ecr tag-resource --resource-arn "$arn" --tags Key=team,Value=core Key=env,Value=ci
+ecr untag-resource --resource-arn "$arn" --tag-keys env
+ecr list-tags-for-resource --resource-arn "$arn" --query 'tags[].[Key,Value]' --output text | grep -qx "team	core" || fail "tag-resource/untag-resource"
+ok "tag-resource, untag-resource"
+policy='{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage"]}]}'
+ecr set-repository-policy --repository-name cluster-autoscaler --policy-text "$policy" --query policyText --output text | grep -qxF "$policy" || fail set-repository-policy
+ecr get-repository-policy --repository-name cluster-autoscaler --query policyText --output text | grep -qxF "$policy" || fail get-repository-policy
+ecr delete-repository-policy --repository-name cluster-autoscaler --query policyText --output text | grep -qxF "$policy" || fail delete-repository-policy
+set +e
+ecr get-repository-policy --repository-name cluster-autoscaler 2>"$WORK/err.txt" >/dev/null
+status=$?
+set -e
+[ "$status" != 0 ] && grep -q RepositoryPolicyNotFoundException "$WORK/err.txt" || fail "get-repository-policy after delete"
+ok "set/get/delete-repository-policy"
+ecr put-image-scanning-configuration --repository-name cluster-autoscaler --image-scanning-configuration scanOnPush=true >/dev/null
+ecr describe-repositories --repository-names cluster-autoscaler --query 'repositories[0].imageScanningConfiguration.scanOnPush' --output text | grep -qx True || fail put-image-scanning-configuration
+ok put-image-scanning-configuration
+
 # Deletion: refused while the layer is there, done with --force.
 set +e
 ecr delete-repository --repository-name cluster-autoscaler 2>"$WORK/err.txt" >/dev/null

@@ -293,23 +293,10 @@ func (r *Registry) UntagRepository(ctx context.Context, key RepoKey, keys []stri
 }
 
 func (r *Registry) retag(ctx context.Context, key RepoKey, action string, change func([]ResourceTag) ([]ResourceTag, error)) error {
-	key, err := r.resolve(ctx, key)
-	if err != nil {
+	_, err := r.changeRepository(ctx, key, action, func(repo *Repository) error {
+		tags, err := change(append([]ResourceTag(nil), repo.Tags...))
+		repo.Tags = tags
 		return err
-	}
-	if err := r.authorizeWrite(ctx, action, key); err != nil {
-		return err
-	}
-	return r.meta.Update(ctx, func(tx Tx) error {
-		repo, err := tx.Repository(key)
-		if errors.Is(err, ErrNotFound) {
-			return repositoryNotFound(key)
-		} else if err != nil {
-			return err
-		}
-		if repo.Tags, err = change(append([]ResourceTag(nil), repo.Tags...)); err != nil {
-			return err
-		}
-		return tx.UpdateRepository(repo)
 	})
+	return err
 }

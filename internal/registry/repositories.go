@@ -303,11 +303,32 @@ func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool
 // exclusion filters; tags already set are not touched.
 // Errors: RepositoryNotFound, InvalidParameter, AccessDenied.
 func (r *Registry) PutImageTagMutability(ctx context.Context, key RepoKey, mutability string, exclusions []string) (Repository, error) {
+	return r.changeRepository(ctx, key, "PutImageTagMutability", func(repo *Repository) error {
+		repo.TagMutability, repo.MutabilityExclusions = mutability, exclusions
+		return r.defaultSettings(repo)
+	})
+}
+
+// PutImageScanningConfiguration records whether images are to be scanned
+// on push. ecrd scans nothing: the setting is kept and reported, as the
+// repository's configuration, for the tools that manage it.
+// Errors: RepositoryNotFound, AccessDenied.
+func (r *Registry) PutImageScanningConfiguration(ctx context.Context, key RepoKey, scanOnPush bool) (Repository, error) {
+	return r.changeRepository(ctx, key, "PutImageScanningConfiguration", func(repo *Repository) error {
+		repo.ScanOnPush = scanOnPush
+		return nil
+	})
+}
+
+// changeRepository applies change to a repository's record in one write
+// transaction, once the caller may take action on it; an error from change
+// leaves the record as it was. It returns the record as stored.
+func (r *Registry) changeRepository(ctx context.Context, key RepoKey, action string, change func(*Repository) error) (Repository, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return Repository{}, err
 	}
-	if err := r.authorizeWrite(ctx, "PutImageTagMutability", key); err != nil {
+	if err := r.authorizeWrite(ctx, action, key); err != nil {
 		return Repository{}, err
 	}
 	var repo Repository
@@ -318,8 +339,7 @@ func (r *Registry) PutImageTagMutability(ctx context.Context, key RepoKey, mutab
 		} else if err != nil {
 			return err
 		}
-		repo.TagMutability, repo.MutabilityExclusions = mutability, exclusions
-		if err := r.defaultSettings(&repo); err != nil {
+		if err := change(&repo); err != nil {
 			return err
 		}
 		return tx.UpdateRepository(repo)

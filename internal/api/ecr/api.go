@@ -110,30 +110,36 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 // operations maps each implemented operation to its handler.
 func (a *API) operations() map[string]awsjson.Handler {
 	return map[string]awsjson.Handler{
-		"CreateRepository":            awsjson.Op(a.createRepository),
-		"DescribeRepositories":        awsjson.Op(a.describeRepositories),
-		"DeleteRepository":            awsjson.Op(a.deleteRepository),
-		"ListTagsForResource":         awsjson.Op(a.listTagsForResource),
-		"BatchCheckLayerAvailability": awsjson.Op(a.shared.BatchCheckLayerAvailability),
-		"InitiateLayerUpload":         awsjson.Op(a.shared.InitiateLayerUpload),
-		"UploadLayerPart":             awsjson.Op(a.shared.UploadLayerPart),
-		"CompleteLayerUpload":         awsjson.Op(a.shared.CompleteLayerUpload),
-		"GetAuthorizationToken":       awsjson.Op(a.getAuthorizationToken),
-		"GetDownloadUrlForLayer":      awsjson.Op(a.getDownloadURLForLayer),
-		"UpdateImageStorageClass":     awsjson.Op(a.updateImageStorageClass),
-		"PutImageTagMutability":       awsjson.Op(a.putImageTagMutability),
-		"PutImage":                    awsjson.Op(a.shared.PutImage),
-		"BatchGetImage":               awsjson.Op(a.batchGetImage),
-		"BatchDeleteImage":            awsjson.Op(a.shared.BatchDeleteImage),
-		"DescribeImages":              awsjson.Op(a.describeImages),
-		"ListImages":                  awsjson.Op(a.listImages),
+		"CreateRepository":              awsjson.Op(a.createRepository),
+		"DescribeRepositories":          awsjson.Op(a.describeRepositories),
+		"DeleteRepository":              awsjson.Op(a.deleteRepository),
+		"ListTagsForResource":           awsjson.Op(a.shared.ListTagsForResource),
+		"BatchCheckLayerAvailability":   awsjson.Op(a.shared.BatchCheckLayerAvailability),
+		"InitiateLayerUpload":           awsjson.Op(a.shared.InitiateLayerUpload),
+		"UploadLayerPart":               awsjson.Op(a.shared.UploadLayerPart),
+		"CompleteLayerUpload":           awsjson.Op(a.shared.CompleteLayerUpload),
+		"GetAuthorizationToken":         awsjson.Op(a.getAuthorizationToken),
+		"GetDownloadUrlForLayer":        awsjson.Op(a.getDownloadURLForLayer),
+		"UpdateImageStorageClass":       awsjson.Op(a.updateImageStorageClass),
+		"PutImageTagMutability":         awsjson.Op(a.putImageTagMutability),
+		"PutImage":                      awsjson.Op(a.shared.PutImage),
+		"BatchGetImage":                 awsjson.Op(a.batchGetImage),
+		"BatchDeleteImage":              awsjson.Op(a.shared.BatchDeleteImage),
+		"DescribeImages":                awsjson.Op(a.describeImages),
+		"ListImages":                    awsjson.Op(a.listImages),
+		"GetRepositoryPolicy":           awsjson.Op(a.shared.GetRepositoryPolicy),
+		"SetRepositoryPolicy":           awsjson.Op(a.shared.SetRepositoryPolicy),
+		"DeleteRepositoryPolicy":        awsjson.Op(a.shared.DeleteRepositoryPolicy),
+		"TagResource":                   awsjson.Op(a.shared.TagResource),
+		"UntagResource":                 awsjson.Op(a.shared.UntagResource),
+		"PutImageScanningConfiguration": awsjson.Op(a.putImageScanningConfiguration),
 	}
 }
 
 // sharedOps serves ECR's layer and image operations: registryId, when
 // given, is an account ID.
 func (a *API) sharedOps() *ecrshared.Ops {
-	return &ecrshared.Ops{Reg: a.reg, Key: func(_ context.Context, registryID, name string) (registry.RepoKey, error) {
+	return &ecrshared.Ops{Reg: a.reg, ARNKey: a.arnKey, Key: func(_ context.Context, registryID, name string) (registry.RepoKey, error) {
 		return repoKey(registryID, name)
 	}}
 }

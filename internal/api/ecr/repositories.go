@@ -2,8 +2,6 @@ package ecr
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
 	"github.com/ecrd/ecrd/internal/registry"
@@ -95,31 +93,10 @@ func (a *API) deleteRepository(ctx context.Context, in *deleteRepositoryInput) (
 	return &deleteRepositoryOutput{Repository: a.repository(repo)}, nil
 }
 
-func (a *API) listTagsForResource(ctx context.Context, in *listTagsForResourceInput) (*listTagsForResourceOutput, error) {
-	// arn:aws:ecr:<region>:<account>:repository/<name>
-	parts := strings.SplitN(in.ResourceArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "ecr" || parts[3] != a.region || !strings.HasPrefix(parts[5], "repository/") {
-		return nil, registry.Errorf(registry.CodeInvalidParameter, "Invalid parameter at 'resourceArn': '%s' is not the ARN of a repository in %s", in.ResourceArn, a.region)
-	}
-	key, err := repoKey(parts[4], strings.TrimPrefix(parts[5], "repository/"))
-	if err != nil {
-		return nil, err
-	}
-	repos, err := a.reg.DescribeRepositories(ctx, key.Registry, []registry.RepositoryName{key.Name})
-	if err != nil {
-		return nil, err
-	}
-	out := &listTagsForResourceOutput{Tags: []tag{}}
-	for _, t := range repos[0].Tags {
-		out.Tags = append(out.Tags, tag{Key: t.Key, Value: t.Value})
-	}
-	return out, nil
-}
-
 // repository renders a repository as ECR describes it.
 func (a *API) repository(r registry.Repository) repository {
 	out := repository{
-		RepositoryArn:              fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", a.region, r.Registry, r.Name),
+		RepositoryArn:              a.repositoryARN(r),
 		RegistryID:                 string(r.Registry),
 		RepositoryName:             string(r.Name),
 		RepositoryURI:              a.hostname + "/" + string(r.Name),

@@ -1,6 +1,9 @@
 package ecr
 
-import "github.com/ecrd/ecrd/internal/api/awsjson"
+import (
+	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
+)
 
 // The request and response shapes of the implemented operations. Field json
 // names are the model's member names; TestShapesMatchModel holds them to it.
@@ -8,7 +11,7 @@ import "github.com/ecrd/ecrd/internal/api/awsjson"
 type createRepositoryInput struct {
 	RegistryID                         string            `json:"registryId"`
 	RepositoryName                     string            `json:"repositoryName"`
-	Tags                               []tag             `json:"tags"`
+	Tags                               []ecrshared.Tag   `json:"tags"`
 	ImageTagMutability                 string            `json:"imageTagMutability"`
 	ImageTagMutabilityExclusionFilters []exclusionFilter `json:"imageTagMutabilityExclusionFilters"`
 	ImageScanningConfiguration         *scanningConfig   `json:"imageScanningConfiguration"`
@@ -41,14 +44,6 @@ type deleteRepositoryOutput struct {
 	Repository repository `json:"repository"`
 }
 
-type listTagsForResourceInput struct {
-	ResourceArn string `json:"resourceArn"`
-}
-
-type listTagsForResourceOutput struct {
-	Tags []tag `json:"tags"`
-}
-
 type repository struct {
 	RepositoryArn                      string            `json:"repositoryArn"`
 	RegistryID                         string            `json:"registryId"`
@@ -59,11 +54,6 @@ type repository struct {
 	ImageTagMutabilityExclusionFilters []exclusionFilter `json:"imageTagMutabilityExclusionFilters,omitempty"`
 	ImageScanningConfiguration         scanningConfig    `json:"imageScanningConfiguration"`
 	EncryptionConfiguration            encryptionConfig  `json:"encryptionConfiguration"`
-}
-
-type tag struct {
-	Key   string `json:"Key"`
-	Value string `json:"Value"`
 }
 
 type exclusionFilter struct {

@@ -122,12 +122,12 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"DescribeRegistries":          awsjson.Op(a.describeRegistries),
 		"GetRegistryCatalogData":      awsjson.Op(a.getRegistryCatalogData),
 		"PutRegistryCatalogData":      awsjson.Op(a.putRegistryCatalogData),
-		"GetRepositoryPolicy":         awsjson.Op(a.getRepositoryPolicy),
-		"SetRepositoryPolicy":         awsjson.Op(a.setRepositoryPolicy),
-		"DeleteRepositoryPolicy":      awsjson.Op(a.deleteRepositoryPolicy),
-		"TagResource":                 awsjson.Op(a.tagResource),
-		"UntagResource":               awsjson.Op(a.untagResource),
-		"ListTagsForResource":         awsjson.Op(a.listTagsForResource),
+		"GetRepositoryPolicy":         awsjson.Op(a.shared.GetRepositoryPolicy),
+		"SetRepositoryPolicy":         awsjson.Op(a.shared.SetRepositoryPolicy),
+		"DeleteRepositoryPolicy":      awsjson.Op(a.shared.DeleteRepositoryPolicy),
+		"TagResource":                 awsjson.Op(a.shared.TagResource),
+		"UntagResource":               awsjson.Op(a.shared.UntagResource),
+		"ListTagsForResource":         awsjson.Op(a.shared.ListTagsForResource),
 		"GetAuthorizationToken":       awsjson.Op(a.getAuthorizationToken),
 		"BatchCheckLayerAvailability": awsjson.Op(a.shared.BatchCheckLayerAvailability),
 		"InitiateLayerUpload":         awsjson.Op(a.shared.InitiateLayerUpload),
@@ -164,7 +164,8 @@ func (a *API) check(r *http.Request) *awsjson.WireError {
 // is UNAVAILABLE.
 func (a *API) sharedOps() *ecrshared.Ops {
 	return &ecrshared.Ops{
-		Reg: a.reg,
+		Reg:    a.reg,
+		ARNKey: a.arnKey,
 		Key: func(ctx context.Context, registryID, name string) (registry.RepoKey, error) {
 			return a.key(ctx, registryID, name, false)
 		},

@@ -1,14 +1,17 @@
 package ecrpublic
 
-import "github.com/ecrd/ecrd/internal/api/awsjson"
+import (
+	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
+)
 
 // The request and response shapes of ECR Public's operations. Field json
 // names are the model's member names; TestShapesMatchModel holds them to it.
 
 type createRepositoryInput struct {
-	RepositoryName string        `json:"repositoryName"`
-	CatalogData    *catalogInput `json:"catalogData"`
-	Tags           []tag         `json:"tags"`
+	RepositoryName string          `json:"repositoryName"`
+	CatalogData    *catalogInput   `json:"catalogData"`
+	Tags           []ecrshared.Tag `json:"tags"`
 }
 
 type createRepositoryOutput struct {
@@ -44,11 +47,6 @@ type repository struct {
 	RepositoryName string       `json:"repositoryName"`
 	RepositoryURI  string       `json:"repositoryUri"`
 	CreatedAt      awsjson.Time `json:"createdAt"`
-}
-
-type tag struct {
-	Key   string `json:"Key"`
-	Value string `json:"Value"`
 }
 
 type catalogInput struct {
@@ -131,44 +129,6 @@ type putRegistryCatalogDataOutput struct {
 type registryCatalogData struct {
 	DisplayName string `json:"displayName,omitempty"`
 }
-
-type repositoryPolicyInput struct {
-	RegistryID     string `json:"registryId"`
-	RepositoryName string `json:"repositoryName"`
-}
-
-type setRepositoryPolicyInput struct {
-	RegistryID     string `json:"registryId"`
-	RepositoryName string `json:"repositoryName"`
-	PolicyText     string `json:"policyText"`
-	Force          bool   `json:"force"`
-}
-
-type repositoryPolicyOutput struct {
-	RegistryID     string `json:"registryId"`
-	RepositoryName string `json:"repositoryName"`
-	PolicyText     string `json:"policyText"`
-}
-
-type tagResourceInput struct {
-	ResourceArn string `json:"resourceArn"`
-	Tags        []tag  `json:"tags"`
-}
-
-type untagResourceInput struct {
-	ResourceArn string   `json:"resourceArn"`
-	TagKeys     []string `json:"tagKeys"`
-}
-
-type listTagsForResourceInput struct {
-	ResourceArn string `json:"resourceArn"`
-}
-
-type listTagsForResourceOutput struct {
-	Tags []tag `json:"tags"`
-}
-
-type emptyOutput struct{}
 
 type getAuthorizationTokenInput struct{}
 

@@ -16,6 +16,8 @@ type Ops struct {
 	// (BatchCheckLayerAvailability, the layer upload, PutImage), where ECR
 	// Public also names registries by alias; nil means Key.
 	PushKey func(ctx context.Context, registryID, name string) (registry.RepoKey, error)
+	// ARNKey resolves the resourceArn of the tag operations.
+	ARNKey func(ctx context.Context, arn string) (registry.RepoKey, error)
 	// Availability maps the core's layer availability to the API's enum;
 	// nil keeps it.
 	Availability func(string) string

@@ -1,0 +1,243 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+)
+
+// repoARN is a private repository's ARN for the test account in us-east-1.
+func repoARN(account, name string) string {
+	return "arn:aws:ecr:us-east-1:" + account + ":repository/" + name
+}
+
+func TestRepositoryPolicy(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	c := s.client()
+	createRepos(t, c, "pol/repo")
+	repo := aws.String("pol/repo")
+	const policy = `{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}`
+
+	_, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: repo})
+	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "Repository policy does not exist for the repository with name 'pol/repo' in the registry with id '"+testAccount+"'")
+	set, err := c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: repo, PolicyText: aws.String(policy), Force: true})
+	if err != nil || aws.ToString(set.RegistryId) != testAccount || aws.ToString(set.RepositoryName) != "pol/repo" || aws.ToString(set.PolicyText) != policy {
+		t.Fatalf("SetRepositoryPolicy: %+v, %v", set, err)
+	}
+	get, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RegistryId: aws.String(testAccount), RepositoryName: repo})
+	if err != nil || aws.ToString(get.PolicyText) != policy || aws.ToString(get.RegistryId) != testAccount || aws.ToString(get.RepositoryName) != "pol/repo" {
+		t.Fatalf("GetRepositoryPolicy: %+v, %v", get, err)
+	}
+	for _, bad := range []string{`not json`, `[]`, `{"Version":"2012-10-17"}`, `{"Statement":[]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Principal":"*","Action":"ecr:*"}]}`,
+		`{"Statement":{"Effect":"Allow","Action":"ecr:*","Sid":"` + strings.Repeat("x", 10240) + `"}}`} {
+		_, err := c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: repo, PolicyText: aws.String(bad)})
+		wantAPIError[*types.InvalidParameterException](t, err, "policyText")
+	}
+	if get, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: repo}); err != nil || aws.ToString(get.PolicyText) != policy {
+		t.Fatalf("refused policies changed the stored one: %+v, %v", get, err)
+	}
+	// The repository of the same name in the account's public registry is
+	// another repository, without this policy.
+	pc := s.publicClient()
+	createPublicRepos(t, pc, "pol/repo")
+	_, err = pc.GetRepositoryPolicy(ctx(t), &ecrpublic.GetRepositoryPolicyInput{RepositoryName: repo})
+	wantCode(t, err, "RepositoryPolicyNotFoundException", "")
+
+	del, err := c.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RepositoryName: repo})
+	if err != nil || aws.ToString(del.PolicyText) != policy || aws.ToString(del.RegistryId) != testAccount {
+		t.Fatalf("DeleteRepositoryPolicy: %+v, %v; want the deleted text", del, err)
+	}
+	_, err = c.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RepositoryName: repo})
+	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "")
+	_, err = c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: repo})
+	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "")
+
+	for name, call := range map[string]func(*string) error{
+		"Get": func(r *string) error {
+			_, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: r})
+			return err
+		},
+		"Set": func(r *string) error {
+			_, err := c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: r, PolicyText: aws.String(policy)})
+			return err
+		},
+		"Delete": func(r *string) error {
+			_, err := c.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RepositoryName: r})
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantAPIError[*types.RepositoryNotFoundException](t, call(aws.String("no/such")), "no/such")
+			wantAPIError[*types.InvalidParameterException](t, call(aws.String("Bad/Name")), "repositoryName")
+		})
+	}
+}
+
+// TestRepositoryPolicyDeletedWithRepository: a repository created again
+// under a deleted one's name starts without its policy.
+func TestRepositoryPolicyDeletedWithRepository(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	c := s.client()
+	createRepos(t, c, "pol/again")
+	if _, err := c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("pol/again"),
+		PolicyText: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteRepository(ctx(t), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("pol/again")}); err != nil {
+		t.Fatal(err)
+	}
+	createRepos(t, c, "pol/again")
+	_, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: aws.String("pol/again")})
+	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "")
+}
+
+func TestTagResource(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	c := s.client()
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	if _, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RepositoryName: aws.String("tag/repo"), Tags: []types.Tag{tag("team", "core")}}); err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.String(repoARN(testAccount, "tag/repo"))
+	list := func(t *testing.T) string {
+		t.Helper()
+		out, err := c.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv []string
+		for _, tg := range out.Tags {
+			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		slices.Sort(kv)
+		return strings.Join(kv, ",")
+	}
+
+	if _, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("a", "1"), tag("team", "edge")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("b", ""), tag("a", "2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(t); got != "a=2,b=,team=edge" {
+		t.Fatalf("tags %s, want a=2,b=,team=edge", got)
+	}
+	if _, err := c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"a", "absent"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(t); got != "b=,team=edge" {
+		t.Fatalf("tags after untag %s, want b=,team=edge", got)
+	}
+
+	many := make([]types.Tag, 49)
+	for i := range many {
+		many[i] = tag(fmt.Sprintf("k%02d", i), "v")
+	}
+	_, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: many})
+	wantAPIError[*types.TooManyTagsException](t, err, "50")
+	_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("aws:owner", "v")}})
+	wantAPIError[*types.InvalidTagParameterException](t, err, "")
+	_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"aws:owner"}})
+	wantAPIError[*types.InvalidTagParameterException](t, err, "")
+	if got := list(t); got != "b=,team=edge" {
+		t.Fatalf("refused calls changed the tags: %s", got)
+	}
+	// 48 more make 50, the most a repository may have.
+	if _, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: many[:48]}); err != nil {
+		t.Fatalf("tagging up to 50: %v", err)
+	}
+
+	missing := aws.String(repoARN(testAccount, "no/such"))
+	_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: missing, Tags: []types.Tag{tag("a", "1")}})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
+	_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: missing, TagKeys: []string{"a"}})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
+	for _, bad := range []string{"not-an-arn", "arn:aws:ecr:eu-west-1:" + testAccount + ":repository/tag/repo",
+		"arn:aws:ecr-public::" + testAccount + ":repository/tag/repo", "arn:aws:ecr:us-east-1:" + testAccount + ":registry/tag/repo"} {
+		_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: aws.String(bad), Tags: []types.Tag{tag("a", "1")}})
+		wantAPIError[*types.InvalidParameterException](t, err, "resourceArn")
+		_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: aws.String(bad), TagKeys: []string{"a"}})
+		wantAPIError[*types.InvalidParameterException](t, err, "resourceArn")
+	}
+}
+
+func TestPutImageScanningConfiguration(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	c := s.client()
+	createRepos(t, c, "scan/repo")
+	for _, on := range []bool{true, false} {
+		out, err := c.PutImageScanningConfiguration(ctx(t), &ecr.PutImageScanningConfigurationInput{RepositoryName: aws.String("scan/repo"),
+			ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: on}})
+		if err != nil || aws.ToString(out.RegistryId) != testAccount || aws.ToString(out.RepositoryName) != "scan/repo" || out.ImageScanningConfiguration.ScanOnPush != on {
+			t.Fatalf("PutImageScanningConfiguration(%v): %+v, %v", on, out, err)
+		}
+		repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"scan/repo"}})
+		if err != nil || repos.Repositories[0].ImageScanningConfiguration.ScanOnPush != on {
+			t.Fatalf("DescribeRepositories after scanOnPush=%v: %+v, %v", on, repos, err)
+		}
+	}
+	_, err := c.PutImageScanningConfiguration(ctx(t), &ecr.PutImageScanningConfigurationInput{RepositoryName: aws.String("no/such"),
+		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
+	const body = `{"repositoryName":"scan/repo"}`
+	req := newAPIRequest(t, s.URL+"/", "PutImageScanningConfiguration", body)
+	signRequest(t, req, []byte(body), testCreds, "us-east-1", time.Now())
+	if status, typ, msg := rawCall(t, req); status != 400 || typ != "InvalidParameterException" || !strings.Contains(msg, "imageScanningConfiguration") {
+		t.Fatalf("without imageScanningConfiguration: %d %s %q", status, typ, msg)
+	}
+}
+
+// TestSettingsAcrossAccounts: one account cannot read or change another's
+// repository settings, and a read-only key cannot change its own.
+func TestSettingsAcrossAccounts(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", withCredentials(t))
+	a := s.clientAs("AKIDA", "secretA", "us-east-1")
+	b := s.clientAs("AKIDB", "secretB", "us-east-1")
+	ro := s.clientAs("AKIDREAD", "secretR", "us-east-1")
+	createRepos(t, a, "set/repo")
+	const policy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}`
+	arn := aws.String(repoARN(accountA, "set/repo"))
+	tags := []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}
+
+	_, err := b.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"), PolicyText: aws.String(policy)})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo")})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: tags})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: arn})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.PutImageScanningConfiguration(ctx(t), &ecr.PutImageScanningConfigurationInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"),
+		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+
+	_, err = ro.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("set/repo"), PolicyText: aws.String(policy)})
+	wantCode(t, err, "AccessDeniedException", "ecr:SetRepositoryPolicy")
+	_, err = ro.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RepositoryName: aws.String("set/repo")})
+	wantCode(t, err, "AccessDeniedException", "ecr:DeleteRepositoryPolicy")
+	_, err = ro.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: tags})
+	wantCode(t, err, "AccessDeniedException", "ecr:TagResource")
+	_, err = ro.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"k"}})
+	wantCode(t, err, "AccessDeniedException", "ecr:UntagResource")
+	_, err = ro.PutImageScanningConfiguration(ctx(t), &ecr.PutImageScanningConfigurationInput{RepositoryName: aws.String("set/repo"),
+		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}})
+	wantCode(t, err, "AccessDeniedException", "ecr:PutImageScanningConfiguration")
+	_, err = ro.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: aws.String("set/repo")})
+	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "") // reading is allowed
+	if out, err := a.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: arn}); err != nil || len(out.Tags) != 0 {
+		t.Fatalf("refused calls tagged the repository: %+v, %v", out, err)
+	}
+}
