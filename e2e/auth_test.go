@@ -76,6 +76,17 @@ func rawCall(t *testing.T, req *http.Request) (int, string, string) {
 	return resp.StatusCode, e.Type, e.Message
 }
 
+// wantRawError sends a hand-written, signed request, for inputs the SDK
+// would refuse to send, and asserts the 400 error it gets.
+func wantRawError(t *testing.T, s *server, op, body, typ, msgPart string) {
+	t.Helper()
+	req := newAPIRequest(t, s.URL+"/", op, body)
+	signRequest(t, req, []byte(body), testCreds, "us-east-1", time.Now())
+	if status, gotType, msg := rawCall(t, req); status != 400 || gotType != typ || !strings.Contains(msg, msgPart) {
+		t.Fatalf("%s %s: %d %s %q, want 400 %s containing %q", op, body, status, gotType, msg, typ, msgPart)
+	}
+}
+
 func newAPIRequest(t *testing.T, url, op, body string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest("POST", url, strings.NewReader(body))

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -191,12 +190,7 @@ func TestPutImageScanningConfiguration(t *testing.T) {
 	_, err := c.PutImageScanningConfiguration(ctx(t), &ecr.PutImageScanningConfigurationInput{RepositoryName: aws.String("no/such"),
 		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}})
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
-	const body = `{"repositoryName":"scan/repo"}`
-	req := newAPIRequest(t, s.URL+"/", "PutImageScanningConfiguration", body)
-	signRequest(t, req, []byte(body), testCreds, "us-east-1", time.Now())
-	if status, typ, msg := rawCall(t, req); status != 400 || typ != "InvalidParameterException" || !strings.Contains(msg, "imageScanningConfiguration") {
-		t.Fatalf("without imageScanningConfiguration: %d %s %q", status, typ, msg)
-	}
+	wantRawError(t, s, "PutImageScanningConfiguration", `{"repositoryName":"scan/repo"}`, "InvalidParameterException", "imageScanningConfiguration")
 }
 
 // TestSettingsAcrossAccounts: one account cannot read or change another's

@@ -201,42 +201,6 @@ func (r *Registry) ListTags(ctx context.Context, key RepoKey, last string, n int
 	return tags, more, err
 }
 
-// Referrers returns the repository's active images whose manifest names
-// subject as its subject. Errors: RepositoryNotFound.
-func (r *Registry) Referrers(ctx context.Context, key RepoKey, subject Digest) ([]Image, error) {
-	key, err := r.resolveRead(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	var out []Image
-	err = r.meta.View(ctx, func(tx Tx) error {
-		out = nil
-		if err := r.checkRepository(tx, key); err != nil {
-			return err
-		}
-		// A scan: referrers are looked up rarely, and a subject index can
-		// come when a repository's size makes it matter.
-		var after Digest
-		for {
-			batch, err := tx.Images(key, after, 500)
-			if err != nil || len(batch) == 0 {
-				return err
-			}
-			for _, img := range batch {
-				after = img.Digest
-				if img.Subject == subject && r.effectiveStatus(img) == ImageActive {
-					full, err := tx.Image(key, img.Digest)
-					if err != nil {
-						return err
-					}
-					out = append(out, full)
-				}
-			}
-		}
-	})
-	return out, err
-}
-
 // DeleteLayer removes the repository's layer record d; the bytes are
 // left for garbage collection. Errors: RepositoryNotFound, LayersNotFound,
 // InvalidParameter, AccessDenied.

@@ -133,6 +133,7 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"TagResource":                   awsjson.Op(a.shared.TagResource),
 		"UntagResource":                 awsjson.Op(a.shared.UntagResource),
 		"PutImageScanningConfiguration": awsjson.Op(a.putImageScanningConfiguration),
+		"ListImageReferrers":            awsjson.Op(a.listImageReferrers),
 	}
 }
 

@@ -101,5 +101,6 @@ var opSignatures = map[string][2]reflect.Type{
 	"DeleteRepositoryPolicy":        {reflect.TypeFor[ecrshared.RepositoryPolicyInput](), reflect.TypeFor[ecrshared.RepositoryPolicyOutput]()},
 	"TagResource":                   {reflect.TypeFor[ecrshared.TagResourceInput](), reflect.TypeFor[ecrshared.EmptyOutput]()},
 	"UntagResource":                 {reflect.TypeFor[ecrshared.UntagResourceInput](), reflect.TypeFor[ecrshared.EmptyOutput]()},
+	"ListImageReferrers":            {reflect.TypeFor[listImageReferrersInput](), reflect.TypeFor[listImageReferrersOutput]()},
 	"PutImageScanningConfiguration": {reflect.TypeFor[putImageScanningConfigurationInput](), reflect.TypeFor[putImageScanningConfigurationOutput]()},
 }

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -167,15 +166,4 @@ func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt rout
 	}
 	noContent(w, http.StatusAccepted)
 	return nil
-}
-
-// annotationsOf returns a manifest's annotations (nil for none).
-func annotationsOf(manifest []byte) map[string]string {
-	var doc struct {
-		Annotations map[string]string `json:"annotations"`
-	}
-	if json.NewDecoder(bytes.NewReader(manifest)).Decode(&doc) != nil {
-		return nil
-	}
-	return doc.Annotations
 }

@@ -91,7 +91,7 @@ func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route, ke
 			Digest:       img.Digest,
 			Size:         int64(len(img.Manifest)),
 			ArtifactType: img.ArtifactMediaType,
-			Annotations:  annotationsOf(img.Manifest),
+			Annotations:  img.Annotations(),
 		})
 	}
 	if filter != "" {
