@@ -170,6 +170,17 @@ ecr put-image-scanning-configuration --repository-name cluster-autoscaler --imag
 ecr describe-repositories --repository-names cluster-autoscaler --query 'repositories[0].imageScanningConfiguration.scanOnPush' --output text | grep -qx True || fail put-image-scanning-configuration
 ok put-image-scanning-configuration
 
+# The registry itself: its policy, and no replication.
+ecr put-registry-policy --policy-text "$policy" --query registryId --output text | grep -qx 000000000000 || fail put-registry-policy
+ecr get-registry-policy --query policyText --output text | grep -qxF "$policy" || fail get-registry-policy
+ecr delete-registry-policy --query policyText --output text | grep -qxF "$policy" || fail delete-registry-policy
+ecr describe-registry >"$WORK/registry.json"
+python3 - "$WORK/registry.json" <<'PY' || fail describe-registry
+import json, sys
+assert json.load(open(sys.argv[1])) == {"registryId": "000000000000", "replicationConfiguration": {"rules": []}}
+PY
+ok "put/get/delete-registry-policy, describe-registry"
+
 # Deletion: refused while the layer is there, done with --force.
 set +e
 ecr delete-repository --repository-name cluster-autoscaler 2>"$WORK/err.txt" >/dev/null

@@ -37,6 +37,7 @@ const (
 	CodeRegistryNotFound                    Code = "RegistryNotFound"
 	CodeRepositoryPolicyNotFound            Code = "RepositoryPolicyNotFound"
 	CodeRepositoryCatalogDataNotFound       Code = "RepositoryCatalogDataNotFound"
+	CodeRegistryPolicyNotFound              Code = "RegistryPolicyNotFound"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -49,6 +50,7 @@ var Codes = []Code{
 	CodeImageDigestDoesNotMatch, CodeLayersNotFound, CodeReferencedImagesNotFound,
 	CodeImageStorageClassUpdateNotSupported, CodeLayerInaccessible,
 	CodeRegistryNotFound, CodeRepositoryPolicyNotFound, CodeRepositoryCatalogDataNotFound,
+	CodeRegistryPolicyNotFound,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

@@ -193,13 +193,23 @@ func repositoryNotFound(key RepoKey) *Error {
 // authorizeWrite refuses writes by read-only principals, with AWS's
 // AccessDenied message naming the action and the resource.
 func (r *Registry) authorizeWrite(ctx context.Context, action string, key RepoKey) error {
-	p := Caller(ctx)
-	if !p.ReadOnly {
-		return nil
-	}
 	service, resource := "ecr", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
 	if key.Registry.IsPublic() {
 		service, resource = "ecr-public", PublicRepositoryARN(key)
+	}
+	return denyReadOnly(ctx, service, action, resource)
+}
+
+// authorizeRegistry is authorizeWrite for the actions on a registry
+// itself, which IAM grants on no particular resource ("*").
+func (r *Registry) authorizeRegistry(ctx context.Context, action string) error {
+	return denyReadOnly(ctx, "ecr", action, "*")
+}
+
+func denyReadOnly(ctx context.Context, service, action, resource string) error {
+	p := Caller(ctx)
+	if !p.ReadOnly {
+		return nil
 	}
 	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action", p.ARN(), service, action, resource, service, action)
 }

@@ -92,6 +92,7 @@ type Tx interface {
 	ImageTx
 	GCTx
 	PublicTx
+	RegistryPolicyTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -134,6 +134,10 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"UntagResource":                 awsjson.Op(a.shared.UntagResource),
 		"PutImageScanningConfiguration": awsjson.Op(a.putImageScanningConfiguration),
 		"ListImageReferrers":            awsjson.Op(a.listImageReferrers),
+		"GetRegistryPolicy":             awsjson.Op(a.getRegistryPolicy),
+		"PutRegistryPolicy":             awsjson.Op(a.putRegistryPolicy),
+		"DeleteRegistryPolicy":          awsjson.Op(a.deleteRegistryPolicy),
+		"DescribeRegistry":              awsjson.Op(a.describeRegistry),
 	}
 }
 

@@ -102,5 +102,9 @@ var opSignatures = map[string][2]reflect.Type{
 	"TagResource":                   {reflect.TypeFor[ecrshared.TagResourceInput](), reflect.TypeFor[ecrshared.EmptyOutput]()},
 	"UntagResource":                 {reflect.TypeFor[ecrshared.UntagResourceInput](), reflect.TypeFor[ecrshared.EmptyOutput]()},
 	"ListImageReferrers":            {reflect.TypeFor[listImageReferrersInput](), reflect.TypeFor[listImageReferrersOutput]()},
+	"GetRegistryPolicy":             {reflect.TypeFor[emptyInput](), reflect.TypeFor[registryPolicyOutput]()},
+	"PutRegistryPolicy":             {reflect.TypeFor[putRegistryPolicyInput](), reflect.TypeFor[registryPolicyOutput]()},
+	"DeleteRegistryPolicy":          {reflect.TypeFor[emptyInput](), reflect.TypeFor[registryPolicyOutput]()},
+	"DescribeRegistry":              {reflect.TypeFor[emptyInput](), reflect.TypeFor[describeRegistryOutput]()},
 	"PutImageScanningConfiguration": {reflect.TypeFor[putImageScanningConfigurationInput](), reflect.TypeFor[putImageScanningConfigurationOutput]()},
 }

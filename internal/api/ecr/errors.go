@@ -37,6 +37,7 @@ var exceptions = map[registry.Code]string{
 	registry.CodeImageStorageClassUpdateNotSupported: "ImageStorageClassUpdateNotSupportedException",
 	registry.CodeLayerInaccessible:                   "LayerInaccessibleException",
 	registry.CodeRepositoryPolicyNotFound:            "RepositoryPolicyNotFoundException",
+	registry.CodeRegistryPolicyNotFound:              "RegistryPolicyNotFoundException",
 	// ECR has no public registries or catalog data; no ECR operation
 	// reaches these, but every code needs an answer.
 	registry.CodeRegistryNotFound:              "InvalidParameterException",

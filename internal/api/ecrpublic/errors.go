@@ -37,10 +37,12 @@ var exceptions = map[registry.Code]string{
 	registry.CodeRegistryNotFound:              "RegistryNotFoundException",
 	registry.CodeRepositoryPolicyNotFound:      "RepositoryPolicyNotFoundException",
 	registry.CodeRepositoryCatalogDataNotFound: "RepositoryCatalogDataNotFoundException",
-	// ECR Public has no archive, no pull-through layer downloads: no
+	// ECR Public has no archive, no pull-through layer downloads, no
+	// registry policy: no
 	// operation of it reaches these, but every code needs an answer.
 	registry.CodeImageStorageClassUpdateNotSupported: "InvalidParameterException",
 	registry.CodeLayerInaccessible:                   "LayersNotFoundException",
+	registry.CodeRegistryPolicyNotFound:              "InvalidParameterException",
 }
 
 // commonErrors are AWS errors every service may answer that the model does

@@ -90,6 +90,7 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeRegistryNotFound:              {any: nameUnknown},
 	registry.CodeRepositoryPolicyNotFound:      {any: unsupported},
 	registry.CodeRepositoryCatalogDataNotFound: {any: unsupported},
+	registry.CodeRegistryPolicyNotFound:        {any: unsupported},
 }
 
 // failureTable maps the per-image failures of BatchGetImage and

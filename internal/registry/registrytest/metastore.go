@@ -90,6 +90,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Public/CatalogReplaceWithoutLogo", testCatalogReplaceWithoutLogo},
 		{"Public/CatalogNotFound", testCatalogNotFound},
 		{"Public/Policy", testPolicy},
+		{"RegistryPolicy", testRegistryPolicy},
 		{"Public/PerRepository", testPublicPerRepository},
 		{"Repositories/DeleteCascadesCatalogAndPolicy", testRepositoryDeleteCascadesCatalogAndPolicy},
 	}
