@@ -116,6 +116,28 @@ func TestListImageReferrers(t *testing.T) {
 		_, err := c.ListImageReferrers(ctx(t), &ecr.ListImageReferrersInput{RepositoryName: aws.String(repo),
 			SubjectId: &types.SubjectIdentifier{ImageDigest: subjectDigest}, NextToken: aws.String("forged")})
 		wantAPIError[*types.InvalidParameterException](t, err, "")
+		// A token is for the subject it was issued for.
+		first := list(t, nil, aws.Int32(1), nil)
+		_, err = c.ListImageReferrers(ctx(t), &ecr.ListImageReferrersInput{RepositoryName: aws.String(repo),
+			SubjectId: &types.SubjectIdentifier{ImageDigest: other.ImageId.ImageDigest}, NextToken: first.NextToken})
+		wantAPIError[*types.InvalidParameterException](t, err, "")
+		// Pages of a filtered listing skip what the filter leaves out.
+		all = nil
+		token = nil
+		for page := 0; ; page++ {
+			out := list(t, &types.ListImageReferrersFilter{ArtifactTypes: []string{sbom}}, aws.Int32(1), token)
+			all = append(all, digests(out)...)
+			if out.NextToken == nil {
+				break
+			}
+			if page > 3 {
+				t.Fatal("too many pages")
+			}
+			token = out.NextToken
+		}
+		if got := strings.Join(all, ","); len(all) != 3 || !containsAll(got, sbomDigests) {
+			t.Fatalf("sbom referrers one per page: %s, want %v", got, sbomDigests)
+		}
 		_, err = c.ListImageReferrers(ctx(t), &ecr.ListImageReferrersInput{RepositoryName: aws.String(repo),
 			SubjectId: &types.SubjectIdentifier{ImageDigest: subjectDigest}, MaxResults: aws.Int32(51)})
 		wantAPIError[*types.InvalidParameterException](t, err, "maxResults")
@@ -154,6 +176,34 @@ func TestListImageReferrers(t *testing.T) {
 		// without subjectId meets the server's check.
 		wantRawError(t, s, "ListImageReferrers", `{"repositoryName":"ref/app"}`, "InvalidParameterException", "subjectId")
 	})
+}
+
+// TestListImageReferrersDefaultPage: without maxResults a page holds 20
+// referrers, as the model documents.
+func TestListImageReferrersDefaultPage(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	c := s.client()
+	const repo = "ref/many"
+	createRepos(t, c, repo)
+	subject := putImage(t, c, repo, ociManifest(pushConfig(t, c, repo, 1), "app"), "v1")
+	empty := pushBlob(t, c, repo, []byte("{}"))
+	for i := range 21 {
+		putImage(t, c, repo, artifactManifest(t, c, repo, empty, "application/vnd.example.sbom", subject, fmt.Sprint("sbom ", i)), "")
+	}
+	in := &ecr.ListImageReferrersInput{RepositoryName: aws.String(repo), SubjectId: &types.SubjectIdentifier{ImageDigest: subject.ImageId.ImageDigest}}
+	out, err := c.ListImageReferrers(ctx(t), in)
+	if err != nil || len(out.Referrers) != 20 || out.NextToken == nil {
+		t.Fatalf("first page: %d referrers, next %v, %v; want 20 and a token", len(out.Referrers), out.NextToken, err)
+	}
+	in.NextToken = out.NextToken
+	if out, err = c.ListImageReferrers(ctx(t), in); err != nil || len(out.Referrers) != 1 || out.NextToken != nil {
+		t.Fatalf("second page: %+v, %v; want the last one", out, err)
+	}
+	in.NextToken, in.MaxResults = nil, aws.Int32(50)
+	if out, err = c.ListImageReferrers(ctx(t), in); err != nil || len(out.Referrers) != 21 || out.NextToken != nil {
+		t.Fatalf("maxResults 50: %d referrers, %v; want all 21", len(out.Referrers), err)
+	}
 }
 
 // containsAll reports whether every one of want is in the comma list got.

@@ -162,7 +162,7 @@ func TestTagResource(t *testing.T) {
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
 	_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: missing, TagKeys: []string{"a"}})
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
-	for _, bad := range []string{"not-an-arn", "arn:aws:ecr:eu-west-1:" + testAccount + ":repository/tag/repo",
+	for _, bad := range []string{"not-an-arn", "arn:aws:ecr:eu-west-1:" + testAccount + ":repository/tag/repo", "arn:aws:ecr:us-east-1::repository/tag/repo",
 		"arn:aws:ecr-public::" + testAccount + ":repository/tag/repo", "arn:aws:ecr:us-east-1:" + testAccount + ":registry/tag/repo"} {
 		_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: aws.String(bad), Tags: []types.Tag{tag("a", "1")}})
 		wantAPIError[*types.InvalidParameterException](t, err, "resourceArn")
@@ -209,6 +209,13 @@ func TestSettingsAcrossAccounts(t *testing.T) {
 	_, err := b.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"), PolicyText: aws.String(policy)})
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
 	_, err = b.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo")})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo")})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"k"}})
+	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	_, err = b.ListImageReferrers(ctx(t), &ecr.ListImageReferrersInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"),
+		SubjectId: &types.SubjectIdentifier{ImageDigest: aws.String(digestOf(nil))}})
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
 	_, err = b.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: tags})
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "")

@@ -182,7 +182,7 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 	if err := r.authorizeWrite(ctx, "SetRepositoryPolicy", key); err != nil {
 		return key, err
 	}
-	if err := checkPolicy(text); err != nil {
+	if err := checkPolicy("repository", text); err != nil {
 		return key, err
 	}
 	return key, r.meta.Update(ctx, func(tx Tx) error {
@@ -222,8 +222,8 @@ func (r *Registry) DeleteRepositoryPolicy(ctx context.Context, key RepoKey) (Rep
 // checkPolicy accepts an IAM policy document: a JSON object whose
 // Statement is a statement or a non-empty list of them, each with an
 // Effect of Allow or Deny.
-func checkPolicy(text string) error {
-	invalid := Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'Invalid repository policy provided'")
+func checkPolicy(kind, text string) error {
+	invalid := Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'Invalid %s policy provided'", kind)
 	if len(text) > maxPolicyTextLen {
 		return Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'must have length less than or equal to %d'", maxPolicyTextLen)
 	}

@@ -57,6 +57,9 @@ func (r *Registry) Referrers(ctx context.Context, key RepoKey, subject Digest) (
 	}
 	var refs []Referrer
 	err = r.meta.View(ctx, func(tx Tx) error {
+		if err := r.checkRepository(tx, key); err != nil {
+			return err
+		}
 		var err error
 		refs, _, err = r.scanReferrers(tx, key, subject, ReferrerFilter{}, "", 0)
 		return err
@@ -85,7 +88,10 @@ func (r *Registry) ListReferrers(ctx context.Context, key RepoKey, subject strin
 	if p.Max <= 0 {
 		p.Max = DefaultPageSize
 	}
-	after, err := decodeToken("referrers", p.Token)
+	// A token carries its subject: one of another listing is refused,
+	// not taken as a cursor into this one.
+	kind := "referrers:" + string(d)
+	after, err := decodeToken(kind, p.Token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -104,7 +110,7 @@ func (r *Registry) ListReferrers(ctx context.Context, key RepoKey, subject strin
 	if err != nil || !more {
 		return out, "", err
 	}
-	return out, encodeToken("referrers", string(out[len(out)-1].Digest)), nil
+	return out, encodeToken(kind, string(out[len(out)-1].Digest)), nil
 }
 
 // scanReferrers collects, after the digest after, up to max (0: all)

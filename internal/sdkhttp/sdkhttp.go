@@ -28,7 +28,11 @@ func Client(idlePerHost int) *http.Client {
 	return &http.Client{Transport: readOnlyBodies{t}}
 }
 
-type readOnlyBodies struct{ next http.RoundTripper }
+type readOnlyBodies struct{ next *http.Transport }
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// transport.
+func (r readOnlyBodies) CloseIdleConnections() { r.next.CloseIdleConnections() }
 
 // RoundTrip hides every interface of the body but Read and Close.
 func (r readOnlyBodies) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -39,9 +39,10 @@ type imageReferrer struct {
 	ArtifactStatus string            `json:"artifactStatus"`
 }
 
-// referrersPageSize is ListImageReferrers' page without maxResults, and
-// its largest (the model's FiftyMaxResults).
-const referrersPageSize = 50
+// referrersPageSize is ListImageReferrers' page without maxResults, as
+// the model documents it (the API reference page says 50; the model, which
+// the SDKs are built from, is followed). maxResults may ask for up to 50.
+const referrersPageSize = 20
 
 // listImageReferrers lists the manifests whose subject is the given image,
 // as the OCI referrers API does, with ECR's status and type filters and

@@ -32,6 +32,9 @@ func (a *API) arnKey(_ context.Context, arn string) (registry.RepoKey, error) {
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "ecr" || parts[3] != a.region || !strings.HasPrefix(parts[5], "repository/") {
 		return registry.RepoKey{}, registry.Errorf(registry.CodeInvalidParameter, "Invalid parameter at 'resourceArn': '%s' is not the ARN of a repository in %s", arn, a.region)
 	}
+	if _, err := registry.ParseRegistryID(parts[4]); err != nil {
+		return registry.RepoKey{}, registry.Errorf(registry.CodeInvalidParameter, "Invalid parameter at 'resourceArn': '%s' does not name an account", arn)
+	}
 	return repoKey(parts[4], strings.TrimPrefix(parts[5], "repository/"))
 }
 

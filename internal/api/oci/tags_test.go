@@ -122,4 +122,6 @@ func TestReferrers(t *testing.T) {
 	if string(r.body) != `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}` {
 		t.Errorf("no referrers: %s", r.body)
 	}
+	// A repository that does not exist is unknown, as for every endpoint.
+	e.do("GET", "/v2/no/such/referrers/"+sd, nil).want(t, 404, "NAME_UNKNOWN")
 }
