@@ -353,67 +353,6 @@ func TestPublicRepositoryPolicy(t *testing.T) {
 	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
 }
 
-func TestPublicTags(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
-	c := s.publicClient()
-	createPublicRepos(t, c, "tag/repo")
-	arn := aws.String(publicRepoARN("tag/repo"))
-	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
-	list := func(t *testing.T) string {
-		t.Helper()
-		out, err := c.ListTagsForResource(ctx(t), &ecrpublic.ListTagsForResourceInput{ResourceArn: arn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kv []string
-		for _, tg := range out.Tags {
-			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
-		}
-		slices.Sort(kv)
-		return strings.Join(kv, ",")
-	}
-
-	if _, err := c.TagResource(ctx(t), &ecrpublic.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("a", "1"), tag("b", "2")}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.TagResource(ctx(t), &ecrpublic.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("b", "3"), tag("c", "")}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := list(t); got != "a=1,b=3,c=" {
-		t.Fatalf("tags %s, want a=1,b=3,c=", got)
-	}
-	if _, err := c.UntagResource(ctx(t), &ecrpublic.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"a", "absent"}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := list(t); got != "b=3,c=" {
-		t.Fatalf("tags after untag %s, want b=3,c=", got)
-	}
-	many := make([]types.Tag, 49)
-	for i := range many {
-		many[i] = tag(fmt.Sprintf("k%02d", i), "v")
-	}
-	_, err := c.TagResource(ctx(t), &ecrpublic.TagResourceInput{ResourceArn: arn, Tags: many})
-	wantAPIError[*types.TooManyTagsException](t, err, "")
-	_, err = c.TagResource(ctx(t), &ecrpublic.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("aws:x", "v")}})
-	wantAPIError[*types.InvalidTagParameterException](t, err, "")
-	_, err = c.UntagResource(ctx(t), &ecrpublic.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"aws:x"}})
-	wantAPIError[*types.InvalidTagParameterException](t, err, "")
-	if got := list(t); got != "b=3,c=" {
-		t.Fatalf("refused calls changed the tags: %s", got)
-	}
-
-	missing := aws.String(publicRepoARN("no/such"))
-	_, err = c.ListTagsForResource(ctx(t), &ecrpublic.ListTagsForResourceInput{ResourceArn: missing})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
-	_, err = c.TagResource(ctx(t), &ecrpublic.TagResourceInput{ResourceArn: missing, Tags: []types.Tag{tag("a", "1")}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
-	_, err = c.UntagResource(ctx(t), &ecrpublic.UntagResourceInput{ResourceArn: missing, TagKeys: []string{"a"}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
-	_, err = c.ListTagsForResource(ctx(t), &ecrpublic.ListTagsForResourceInput{ResourceArn: aws.String("not-an-arn")})
-	wantAPIError[*types.InvalidParameterException](t, err, "")
-}
-
 // pngLogo and jpegLogo are small real images, as logos must be.
 func pngLogo(t *testing.T) []byte {
 	t.Helper()

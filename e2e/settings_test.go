@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -98,77 +96,6 @@ func TestRepositoryPolicyDeletedWithRepository(t *testing.T) {
 	createRepos(t, c, "pol/again")
 	_, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: aws.String("pol/again")})
 	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "")
-}
-
-func TestTagResource(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
-	c := s.client()
-	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
-	if _, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RepositoryName: aws.String("tag/repo"), Tags: []types.Tag{tag("team", "core")}}); err != nil {
-		t.Fatal(err)
-	}
-	arn := aws.String(repoARN(testAccount, "tag/repo"))
-	list := func(t *testing.T) string {
-		t.Helper()
-		out, err := c.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: arn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var kv []string
-		for _, tg := range out.Tags {
-			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
-		}
-		slices.Sort(kv)
-		return strings.Join(kv, ",")
-	}
-
-	if _, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("a", "1"), tag("team", "edge")}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("b", ""), tag("a", "2")}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := list(t); got != "a=2,b=,team=edge" {
-		t.Fatalf("tags %s, want a=2,b=,team=edge", got)
-	}
-	if _, err := c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"a", "absent"}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := list(t); got != "b=,team=edge" {
-		t.Fatalf("tags after untag %s, want b=,team=edge", got)
-	}
-
-	many := make([]types.Tag, 49)
-	for i := range many {
-		many[i] = tag(fmt.Sprintf("k%02d", i), "v")
-	}
-	_, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: many})
-	wantAPIError[*types.TooManyTagsException](t, err, "50")
-	_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{tag("aws:owner", "v")}})
-	wantAPIError[*types.InvalidTagParameterException](t, err, "")
-	_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"aws:owner"}})
-	wantAPIError[*types.InvalidTagParameterException](t, err, "")
-	if got := list(t); got != "b=,team=edge" {
-		t.Fatalf("refused calls changed the tags: %s", got)
-	}
-	// 48 more make 50, the most a repository may have.
-	if _, err := c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: many[:48]}); err != nil {
-		t.Fatalf("tagging up to 50: %v", err)
-	}
-
-	missing := aws.String(repoARN(testAccount, "no/such"))
-	_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: missing, Tags: []types.Tag{tag("a", "1")}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
-	_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: missing, TagKeys: []string{"a"}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "no/such")
-	for _, bad := range []string{"not-an-arn", "arn:aws:ecr:eu-west-1:" + testAccount + ":repository/tag/repo", "arn:aws:ecr:us-east-1::repository/tag/repo",
-		"arn:aws:ecr-public::" + testAccount + ":repository/tag/repo", "arn:aws:ecr:us-east-1:" + testAccount + ":registry/tag/repo"} {
-		_, err = c.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: aws.String(bad), Tags: []types.Tag{tag("a", "1")}})
-		wantAPIError[*types.InvalidParameterException](t, err, "resourceArn")
-		_, err = c.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: aws.String(bad), TagKeys: []string{"a"}})
-		wantAPIError[*types.InvalidParameterException](t, err, "resourceArn")
-	}
 }
 
 func TestPutImageScanningConfiguration(t *testing.T) {
