@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
 )
 
-// TestPublicBatchCheckLayerAvailability repeats the private cases of
-// TestBatchCheckLayerAvailability for ECR Public, plus what only ECR
+// TestPublicBatchCheckLayerAvailability runs the cases the private API's
+// test runs (testBCLACases) through the ECR Public SDK, plus what only ECR
 // Public has: registryId as an alias, RegistryNotFoundException, and an
 // availability enum without ARCHIVED.
 func TestPublicBatchCheckLayerAvailability(t *testing.T) {
@@ -22,7 +21,6 @@ func TestPublicBatchCheckLayerAvailability(t *testing.T) {
 	createPublicRepos(t, c, "check/a", "check/b")
 	present := layerBytes(2777, 3)
 	pd := pushPublicLayer(t, c, "check/a", present)
-	absent := digestOf([]byte("never uploaded"))
 	check := func(t *testing.T, registryID, repo string, digests ...string) *ecrpublic.BatchCheckLayerAvailabilityOutput {
 		t.Helper()
 		in := &ecrpublic.BatchCheckLayerAvailabilityInput{RepositoryName: aws.String(repo), LayerDigests: digests}
@@ -43,46 +41,22 @@ func TestPublicBatchCheckLayerAvailability(t *testing.T) {
 		_, err := c.BatchCheckLayerAvailability(ctx(t), in)
 		return err
 	}
-
-	t.Run("Mixed", func(t *testing.T) {
-		malformed := []string{"not-a-digest", "sha256:" + strings.ToUpper(pd[7:]), "sha256:abc", "md5:" + strings.Repeat("a", 32), ""}
-		in := append([]string{pd, absent, pd}, malformed...)
-		in = append(in, absent)
-		out := check(t, "", "check/a", in...)
-		if len(out.Layers) != 2 {
-			t.Fatalf("layers = %+v, want the present digest twice", out.Layers)
+	testBCLACases(t, func(t *testing.T, repo string, digests ...string) ([]bclaLayer, []bclaFailure, error) {
+		// An empty list is sent as one: the SDK refuses a missing one itself.
+		out, err := c.BatchCheckLayerAvailability(ctx(t), &ecrpublic.BatchCheckLayerAvailabilityInput{RepositoryName: aws.String(repo), LayerDigests: append([]string{}, digests...)})
+		if err != nil {
+			return nil, nil, err
 		}
+		var layers []bclaLayer
 		for _, l := range out.Layers {
-			if aws.ToString(l.LayerDigest) != pd || l.LayerAvailability != types.LayerAvailabilityAvailable || aws.ToInt64(l.LayerSize) != 2777 {
-				t.Errorf("layer %+v, want %s AVAILABLE 2777 bytes", l, pd)
-			}
-			if l.MediaType != nil {
-				t.Errorf("mediaType = %q for a layer no image refers to, want none", aws.ToString(l.MediaType))
-			}
+			layers = append(layers, bclaLayer{aws.ToString(l.LayerDigest), string(l.LayerAvailability), aws.ToInt64(l.LayerSize), l.MediaType})
 		}
-		want := []string{absent + "=MissingLayerDigest"}
-		for _, m := range malformed {
-			want = append(want, m+"=InvalidLayerDigest")
-		}
-		want = append(want, absent+"=MissingLayerDigest")
-		var got []string
+		var failures []bclaFailure
 		for _, f := range out.Failures {
-			got = append(got, aws.ToString(f.LayerDigest)+"="+string(f.FailureCode))
-			if aws.ToString(f.FailureReason) == "" {
-				t.Errorf("failure for %q has no reason", aws.ToString(f.LayerDigest))
-			}
+			failures = append(failures, bclaFailure{aws.ToString(f.LayerDigest), string(f.FailureCode), aws.ToString(f.FailureReason)})
 		}
-		if strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Fatalf("failures in order:\n got %v\nwant %v", got, want)
-		}
-	})
-
-	t.Run("PerRepository", func(t *testing.T) {
-		out := check(t, "", "check/b", pd)
-		if len(out.Layers) != 0 || len(out.Failures) != 1 || out.Failures[0].FailureCode != types.LayerFailureCodeMissingLayerDigest {
-			t.Fatalf("a layer of check/a seen from check/b: %+v", out)
-		}
-	})
+		return layers, failures, nil
+	}, pd)
 
 	t.Run("RegistryIDOrAlias", func(t *testing.T) {
 		for _, id := range []string{testAccount, publicAlias} {
@@ -113,38 +87,7 @@ func TestPublicBatchCheckLayerAvailability(t *testing.T) {
 		}
 	})
 
-	t.Run("Hundred", func(t *testing.T) {
-		digests := make([]string, 100)
-		for i := range digests {
-			digests[i] = digestOf([]byte(fmt.Sprint(i)))
-		}
-		digests[50] = pd
-		out := check(t, "", "check/a", digests...)
-		if len(out.Layers) != 1 || len(out.Failures) != 99 {
-			t.Fatalf("got %d layers, %d failures; want 1 and 99", len(out.Layers), len(out.Failures))
-		}
-	})
-
-	t.Run("HundredAndOne", func(t *testing.T) {
-		digests := make([]string, 101)
-		for i := range digests {
-			digests[i] = pd
-		}
-		wantAPIError[*types.InvalidParameterException](t, bcla("", "check/a", digests...), "layerDigests")
-	})
-
-	t.Run("Empty", func(t *testing.T) {
-		_, err := c.BatchCheckLayerAvailability(ctx(t), &ecrpublic.BatchCheckLayerAvailabilityInput{RepositoryName: aws.String("check/a"), LayerDigests: []string{}})
-		wantAPIError[*types.InvalidParameterException](t, err, "")
-	})
-
-	t.Run("DigestTooLong", func(t *testing.T) {
-		wantAPIError[*types.InvalidParameterException](t, bcla("", "check/a", strings.Repeat("a", 1001)), "")
-	})
-
-	t.Run("RepositoryNotFound", func(t *testing.T) {
-		wantAPIError[*types.RepositoryNotFoundException](t, bcla("", "no/such", pd), "")
-		// A private repository of that name is no public one.
+	t.Run("PrivateNameIsNoPublicRepository", func(t *testing.T) {
 		createRepos(t, s.client(), "private/only")
 		wantAPIError[*types.RepositoryNotFoundException](t, bcla("", "private/only", pd), "")
 	})
