@@ -79,13 +79,22 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the Code of err, or "" when err is not a domain error.
-func ErrorCode(err error) Code {
+// IsCode reports whether err is a domain error with one of codes. It is
+// false for nil and for every error that is not a domain error, so a caller
+// cannot mistake "no error" for "an error nobody mapped": test err == nil
+// first, and let anything IsCode does not recognise fail the request.
+// (A helper returning "" for both would turn a disk-full write into a 201.)
+func IsCode(err error, codes ...Code) bool {
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
+	if err == nil || !errors.As(err, &e) {
+		return false
 	}
-	return ""
+	for _, c := range codes {
+		if e.Code == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Store-level sentinel errors. Store implementations return them (wrapped or

@@ -32,8 +32,7 @@ func (r *Registry) ExpireUploads(ctx context.Context) (int, error) {
 				} else if err != nil {
 					return err
 				}
-				leased := cur.Lease != "" && r.now().Sub(cur.LeaseAt) < r.limits.LeaseTimeout
-				if !r.expired(cur) || leased {
+				if !r.expired(cur) || r.leaseHeld(cur, r.now()) {
 					return nil
 				}
 				gone = true

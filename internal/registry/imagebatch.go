@@ -143,7 +143,9 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 		return found, failures, err
 	}
 	// Pulls are reads; only a pull time gone stale costs a write (ECR, too,
-	// refreshes lastRecordedPullTime at most so often).
+	// refreshes lastRecordedPullTime at most so often). The write is
+	// bookkeeping: a pull never fails because of it (a full disk must not
+	// stop pulls), and the next pull tries again.
 	err = r.meta.Update(ctx, func(tx Tx) error {
 		for _, d := range record {
 			if err := tx.RecordPull(key, d, now); err != nil {
@@ -152,7 +154,10 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 		}
 		return nil
 	})
-	return found, failures, err
+	if _, storage := AsStorageError(err); err != nil && !storage {
+		r.log.Warn("could not record a pull time", "repository", key.Name, "err", err)
+	}
+	return found, failures, nil
 }
 
 // BatchDeleteImage deletes images and tags. A tag alone removes that tag

@@ -109,17 +109,24 @@ func (r *Registry) FinishUpload(ctx context.Context, key RepoKey, id UploadID, d
 		return "", Errorf(CodeInvalidLayer, "ecrd verifies sha256 digests, as ECR does; '%s' cannot be verified", d)
 	}
 	got, err := r.complete(ctx, key, id, []string{string(d)}, false)
-	if ErrorCode(err) == CodeLayerAlreadyExists {
+	switch {
+	case err == nil:
+		return got, nil
+	case IsCode(err, CodeLayerAlreadyExists):
 		return d, nil
 	}
-	return got, err
+	return "", err
 }
 
-// CancelUpload deletes an upload and its bytes.
-// Errors: RepositoryNotFound, UploadNotFound.
+// CancelUpload deletes an upload and its bytes. It is a write: a key that
+// may only read cannot cancel anyone's push.
+// Errors: RepositoryNotFound, UploadNotFound, AccessDenied.
 func (r *Registry) CancelUpload(ctx context.Context, key RepoKey, id UploadID) error {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
+		return err
+	}
+	if err := r.authorizeWrite(ctx, "InitiateLayerUpload", key); err != nil {
 		return err
 	}
 	err = r.meta.Update(ctx, func(tx Tx) error {
@@ -147,7 +154,7 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 		return Layer{}, err
 	}
 	src, err := r.StatBlob(ctx, RepoKey{Registry: key.Registry, Name: from}, digest)
-	if ErrorCode(err) == CodeRepositoryNotFound || ErrorCode(err) == CodeLayerInaccessible {
+	if IsCode(err, CodeRepositoryNotFound, CodeLayerInaccessible) {
 		err = Errorf(CodeLayersNotFound, "The blob '%s' cannot be mounted from the repository with name '%s'", digest, from)
 	}
 	if err != nil {

@@ -88,11 +88,11 @@ func TestOCIUploads(t *testing.T) {
 			t.Fatal(err)
 		}
 		claimed := digest([]byte("other bytes"))
-		if _, err := r.FinishUpload(ctx, key("a/b"), id, claimed); registry.ErrorCode(err) != registry.CodeInvalidLayer {
+		if _, err := r.FinishUpload(ctx, key("a/b"), id, claimed); !registry.IsCode(err, registry.CodeInvalidLayer) {
 			t.Fatalf("mismatch: %v", err)
 		}
 		for _, d := range []string{claimed, digest([]byte("real bytes"))} {
-			if _, err := r.StatBlob(ctx, key("a/b"), d); registry.ErrorCode(err) != registry.CodeLayersNotFound {
+			if _, err := r.StatBlob(ctx, key("a/b"), d); !registry.IsCode(err, registry.CodeLayersNotFound) {
 				t.Fatalf("blob %s after a refused finish: %v", d, err)
 			}
 		}
@@ -103,7 +103,7 @@ func TestOCIUploads(t *testing.T) {
 		if err := r.CancelUpload(ctx, key("a/b"), id); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.UploadStatus(ctx, key("a/b"), id); registry.ErrorCode(err) != registry.CodeUploadNotFound {
+		if _, err := r.UploadStatus(ctx, key("a/b"), id); !registry.IsCode(err, registry.CodeUploadNotFound) {
 			t.Fatalf("status after cancel: %v", err)
 		}
 	})
@@ -125,7 +125,7 @@ func TestOCIMountTagsReferrersDelete(t *testing.T) {
 	if _, err := r.StatBlob(ctx, key("c/d"), string(layer)); err != nil {
 		t.Fatalf("mounted blob: %v", err)
 	}
-	if _, err := r.MountBlob(ctx, key("c/d"), "no/such", string(cfg)); registry.ErrorCode(err) != registry.CodeLayersNotFound {
+	if _, err := r.MountBlob(ctx, key("c/d"), "no/such", string(cfg)); !registry.IsCode(err, registry.CodeLayersNotFound) {
 		t.Fatalf("mount from a missing repository: %v", err)
 	}
 
@@ -159,13 +159,13 @@ func TestOCIMountTagsReferrersDelete(t *testing.T) {
 		t.Fatalf("referrers: %d, %v", len(refs), err)
 	}
 
-	if err := r.DeleteLayer(ctx, key("a/b"), string(layer)); registry.ErrorCode(err) != registry.CodeInvalidParameter {
+	if err := r.DeleteLayer(ctx, key("a/b"), string(layer)); !registry.IsCode(err, registry.CodeInvalidParameter) {
 		t.Fatalf("deleting a blob images refer to: %v", err)
 	}
 	if err := r.DeleteLayer(ctx, key("c/d"), string(layer)); err != nil {
 		t.Fatalf("deleting the mounted blob: %v", err)
 	}
-	if err := r.DeleteLayer(ctx, key("c/d"), string(layer)); registry.ErrorCode(err) != registry.CodeLayersNotFound {
+	if err := r.DeleteLayer(ctx, key("c/d"), string(layer)); !registry.IsCode(err, registry.CodeLayersNotFound) {
 		t.Fatalf("deleting it twice: %v", err)
 	}
 
@@ -178,7 +178,7 @@ func TestOCIMountTagsReferrersDelete(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.StatBlob(ctx, key("a/b"), string(layer)); registry.ErrorCode(err) != registry.CodeLayerInaccessible {
+	if _, err := r.StatBlob(ctx, key("a/b"), string(layer)); !registry.IsCode(err, registry.CodeLayerInaccessible) {
 		t.Fatalf("a blob only archived images refer to: %v", err)
 	}
 }

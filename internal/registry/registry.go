@@ -23,9 +23,10 @@ type Limits struct {
 	// UploadExpiry is how long an upload may stay idle before it expires
 	// and its bytes are reclaimed.
 	UploadExpiry time.Duration
-	// LeaseTimeout is how long a request may hold an upload while writing a
-	// part before another request may take it over (the holder is presumed
-	// crashed).
+	// LeaseTimeout is how long a request writing to an upload may go
+	// without progress before another request may take the upload over
+	// (the holder is presumed stuck). A holder that makes progress renews
+	// its lease; one whose process died loses it at once (Holders).
 	LeaseTimeout time.Duration
 	// RestoreDelay is how long a restored image stays ACTIVATING before it
 	// is ACTIVE again (ECR: up to 20 minutes).
@@ -49,7 +50,7 @@ func DefaultLimits() Limits {
 		MaxParts:     4200,
 		MaxLayerSize: 52000 * mib,
 		UploadExpiry: 24 * time.Hour,
-		LeaseTimeout: 15 * time.Minute,
+		LeaseTimeout: time.Minute,
 		RestoreDelay: 5 * time.Second,
 		// ECR Public: 1,000 parts, layers up to 10,000 MiB.
 		PublicMaxParts:     1000,
@@ -84,6 +85,9 @@ type Options struct {
 	// Logger receives what the core cannot return to a caller, such as a
 	// failed clean-up after a successful operation; discarded when nil.
 	Logger *slog.Logger
+	// Holders tells whether the process holding an upload's lease runs;
+	// nil takes every holder for alive, so leases lapse only by timeout.
+	Holders Holders
 }
 
 // Registry is the domain core. All its methods are safe for concurrent use;
@@ -97,11 +101,17 @@ type Registry struct {
 	now    func() time.Time
 	newID  func() UploadID
 	log    *slog.Logger
+	// holders is Options.Holders, or one that names no process and takes
+	// every holder for alive.
+	holders Holders
 }
 
 // New returns a Registry over the given stores.
 func New(o Options) *Registry {
-	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger}
+	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders}
+	if r.holders == nil {
+		r.holders = everyoneAlive{}
+	}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -110,6 +120,15 @@ func New(o Options) *Registry {
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	// Every store call passes the watch, which logs a full or failing
+	// disk once per episode rather than once per request.
+	w := &storageWatch{log: r.log, failed: map[StorageKind]int{}}
+	if r.meta != nil {
+		r.meta = watchedMeta{MetaStore: r.meta, w: w}
+	}
+	if r.blobs != nil {
+		r.blobs = watchedBlobs{BlobStore: r.blobs, w: w}
 	}
 	if r.limits == (Limits{}) {
 		r.limits = DefaultLimits()
@@ -213,3 +232,21 @@ func denyReadOnly(ctx context.Context, service, action, resource string) error {
 	}
 	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action", p.ARN(), service, action, resource, service, action)
 }
+
+// AuthorizeWrite refuses a write to the repository by a caller who may not
+// write, as the core's own write operations do, so that a front end can
+// refuse a write route before reading its body. Errors: AccessDenied,
+// RepositoryNotFound (a registry that is not the caller's).
+func (r *Registry) AuthorizeWrite(ctx context.Context, action string, key RepoKey) error {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return err
+	}
+	return r.authorizeWrite(ctx, action, key)
+}
+
+// everyoneAlive is the Holders of a registry given none.
+type everyoneAlive struct{}
+
+func (everyoneAlive) Self() string      { return "" }
+func (everyoneAlive) Alive(string) bool { return true }

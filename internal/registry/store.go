@@ -67,10 +67,24 @@ type Upload struct {
 	// so that any replica can continue hashing without re-reading them.
 	HashState []byte
 	// Lease is set while one request writes a part or completes the upload,
-	// so that two requests never write the same bytes at once; LeaseAt says
-	// when it was taken, so that a crashed holder's lease can be taken over.
+	// so that two requests never write the same bytes at once. Holder names
+	// the process that took it (Holders.Self): a lease dies with its
+	// process. LeaseAt is when the holder last made progress; a lease
+	// without progress for the lease timeout may be taken over too.
 	Lease   string
+	Holder  string
 	LeaseAt time.Time
+}
+
+// Holders tells the core whether the process that took a lease still
+// runs, so that a lease dies with its holder instead of outliving a crash:
+// a restarted ecrd resumes the uploads of the one that died at once.
+type Holders interface {
+	// Self names this process; it holds the name for as long as it runs.
+	Self() string
+	// Alive reports whether the process named id still runs. When it
+	// cannot tell, it answers true: the lease then lapses by its timeout.
+	Alive(id string) bool
 }
 
 // MetaStore keeps every record of the registry. All reads and writes go

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"time"
 )
 
 // InitiateLayerUpload starts an upload into the repository.
@@ -77,16 +78,18 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 		r.releaseLease(ctx, id, lease)
 		return 0, err
 	}
-	// The write must end well inside the lease: past it, another request
-	// may take the upload over and write the same bytes.
-	wctx, cancel := context.WithTimeout(ctx, r.limits.LeaseTimeout/2)
 	limit := n
 	if n < 0 {
 		// Streamed: one byte past the largest layer tells it is too large.
 		limit = r.limitsFor(key.Registry).MaxLayerSize - u.Size + 1
 	}
-	written, err := r.blobs.WriteUploadPart(wctx, id, u.Parts, offset, io.TeeReader(io.LimitReader(body, limit), h))
-	cancel()
+	// The lease lasts as long as the bytes keep coming: a part that takes
+	// an hour on a slow link keeps it, a stalled one loses it after the
+	// lease timeout, and its late bytes are then refused (renewal fails)
+	// rather than written over the new holder's.
+	src := &leasedReader{r: io.LimitReader(body, limit), every: r.limits.LeaseTimeout / 4, last: r.now(),
+		renew: func() error { return r.renewLease(ctx, key, id, lease) }, now: r.now}
+	written, err := r.blobs.WriteUploadPart(ctx, id, u.Parts, offset, io.TeeReader(src, h))
 	if errors.Is(err, ErrNotFound) {
 		// The upload's earlier bytes are gone (committed or reaped): it can
 		// never complete correctly, so it goes.
@@ -94,11 +97,17 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 		return 0, uploadNotFound(key, id)
 	}
 	if err == nil && n >= 0 && written != n {
-		err = fmt.Errorf("part of upload %s: wrote %d bytes, expected %d", id, written, n)
+		// The body ended before the bytes it declared: the caller's
+		// mistake (or a client gone), answered with where the upload
+		// stands so that it can resend the part.
+		err = &Error{
+			Code:    CodeInvalidLayerPart,
+			Message: fmt.Sprintf("The part declares %d bytes but its body held %d; the upload still holds %d bytes: resend the part", n, written, u.Size),
+			Upload:  &UploadPosition{Registry: key.Registry, Name: key.Name, ID: id, LastValidByte: u.Size - 1},
+		}
 	}
 	if err == nil && u.Size+written > r.limitsFor(key.Registry).MaxLayerSize {
-		r.releaseLease(ctx, id, lease)
-		return 0, Errorf(CodeLimitExceeded, "A layer can be at most %d bytes", r.limitsFor(key.Registry).MaxLayerSize)
+		err = Errorf(CodeLimitExceeded, "A layer can be at most %d bytes", r.limitsFor(key.Registry).MaxLayerSize)
 	}
 	if err != nil {
 		r.releaseLease(ctx, id, lease)
@@ -109,11 +118,13 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 		r.releaseLease(ctx, id, lease)
 		return 0, err
 	}
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	// The part is on disk; recording it must not depend on the client
+	// staying to hear about it.
+	err = r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 		cur, err := tx.Upload(id)
 		if errors.Is(err, ErrNotFound) || err == nil && cur.Lease != lease {
-			// Expired and reaped, or taken over after the lease timed
-			// out: this part's bytes may be overwritten, so it does not count.
+			// Expired and reaped, or taken over after the lease lapsed:
+			// this part's bytes may be overwritten, so it does not count.
 			return uploadNotFound(key, id)
 		} else if err != nil {
 			return err
@@ -125,11 +136,14 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 		cur.Parts++
 		cur.LastPartSize = written
 		cur.HashState = state
-		cur.Lease = ""
+		cur.Lease, cur.Holder = "", ""
 		cur.UpdatedAt = r.now().UTC()
 		return tx.UpdateUpload(cur)
 	})
 	if err != nil {
+		if !IsCode(err, CodeUploadNotFound) {
+			r.releaseLease(ctx, id, lease)
+		}
 		return 0, err
 	}
 	return u.Size + written, nil
@@ -223,15 +237,23 @@ func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, diges
 	// The bytes become durable under their digest before the metadata that
 	// acknowledges them commits: a crash in between leaves only an
 	// unreferenced blob, never a layer without bytes.
-	if err := r.blobs.CommitUpload(ctx, id, u.Parts, u.Size, digest); err != nil {
+	err = r.blobs.CommitUpload(ctx, id, u.Parts, u.Size, digest)
+	if errors.Is(err, ErrNotFound) {
+		// Neither the upload's bytes nor the blob are there (an earlier
+		// commit whose blob was collected since): it can never complete.
+		r.dropUpload(ctx, id)
+		return "", uploadNotFound(key, id)
+	}
+	if err != nil {
 		r.releaseLease(ctx, id, lease)
 		return "", err
 	}
-	// From here the upload's bytes are gone from the upload (they are the
-	// blob now): whatever the final transaction does, the upload record must
-	// not outlive it, or a later part would land after a hole. The
-	// transaction runs even if the client has gone.
-	defer r.dropUpload(ctx, id)
+	// From here the bytes are the blob, and the upload holds none of its
+	// own: if the final transaction fails, the upload stays (its lease
+	// released), and a retry commits again, which finds the blob in place.
+	// A part appended meanwhile finds its earlier bytes gone and ends the
+	// upload (WriteUploadPart's ErrNotFound), so nothing lands after a
+	// hole. The transaction runs even if the client has gone.
 	ctx = context.WithoutCancel(ctx)
 	now := r.now().UTC()
 	err = r.meta.Update(ctx, func(tx Tx) error {
@@ -257,14 +279,22 @@ func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, diges
 		return tx.AddLayer(key, Layer{Digest: digest, Size: u.Size, CreatedAt: now})
 	})
 	switch {
+	case err == nil:
+		r.discardUpload(ctx, id)
+		return digest, nil
 	case errors.Is(err, ErrExists):
+		// A concurrent complete of the same bytes won; this upload is used
+		// up all the same.
+		r.dropUpload(ctx, id)
 		return "", Errorf(CodeLayerAlreadyExists, "The layer with digest '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, key.Name, key.Registry.Account())
 	case errors.Is(err, ErrNotFound):
+		r.dropUpload(ctx, id)
 		return "", repositoryNotFound(key)
-	case err != nil:
+	case IsCode(err, CodeUploadNotFound):
 		return "", err
 	}
-	return digest, nil
+	r.releaseLease(ctx, id, lease)
+	return "", err
 }
 
 // checkDigests requires every digest the client gave to name the bytes
@@ -290,7 +320,7 @@ func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lea
 			return err
 		}
 		now := r.now()
-		if u.Lease != "" && now.Sub(u.LeaseAt) < r.limits.LeaseTimeout {
+		if r.leaseHeld(u, now) {
 			return &Error{
 				Code:    CodeInvalidLayerPart,
 				Message: "Another request is writing to this upload; retry once it has finished",
@@ -301,7 +331,7 @@ func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lea
 		if err != nil || !take {
 			return err
 		}
-		u.Lease, u.LeaseAt, u.UpdatedAt = lease, now.UTC(), now.UTC()
+		u.Lease, u.Holder, u.LeaseAt, u.UpdatedAt = lease, r.holders.Self(), now.UTC(), now.UTC()
 		return tx.UpdateUpload(u)
 	})
 	return u, err
@@ -337,6 +367,56 @@ func uploadNotFound(key RepoKey, id UploadID) *Error {
 	return Errorf(CodeUploadNotFound, "The upload with id '%s' does not exist in the repository with name '%s' in the registry with id '%s'", id, key.Name, key.Registry.Account())
 }
 
+// leaseHeld reports whether another request holds the upload now: its
+// lease has seen progress within the lease timeout and its process runs.
+func (r *Registry) leaseHeld(u Upload, now time.Time) bool {
+	return u.Lease != "" && now.Sub(u.LeaseAt) < r.limits.LeaseTimeout && r.holders.Alive(u.Holder)
+}
+
+// errLeaseLost ends a write whose lease another request has taken over.
+var errLeaseLost = errors.New("the upload's lease was taken over by another request")
+
+// renewLease records that the holder of lease is making progress.
+func (r *Registry) renewLease(ctx context.Context, key RepoKey, id UploadID, lease string) error {
+	err := r.meta.Update(ctx, func(tx Tx) error {
+		u, err := tx.Upload(id)
+		if errors.Is(err, ErrNotFound) || err == nil && u.Lease != lease {
+			return uploadNotFound(key, id)
+		} else if err != nil {
+			return err
+		}
+		now := r.now().UTC()
+		u.LeaseAt, u.UpdatedAt = now, now
+		return tx.UpdateUpload(u)
+	})
+	if IsCode(err, CodeUploadNotFound) {
+		return fmt.Errorf("%w: %w", errLeaseLost, err)
+	}
+	return err
+}
+
+// leasedReader passes a part's bytes through, renewing the lease at most
+// every so often while they come. A renewal that fails ends the read, so
+// that bytes which arrive after the lease was lost are never written.
+type leasedReader struct {
+	r     io.Reader
+	every time.Duration
+	last  time.Time
+	renew func() error
+	now   func() time.Time
+}
+
+func (l *leasedReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 && l.now().Sub(l.last) >= l.every {
+		if rerr := l.renew(); rerr != nil {
+			return 0, rerr
+		}
+		l.last = l.now()
+	}
+	return n, err
+}
+
 // releaseLease gives the upload back after a failed write, so the client can
 // retry the part at once instead of waiting out the lease.
 func (r *Registry) releaseLease(ctx context.Context, id UploadID, lease string) {
@@ -345,7 +425,7 @@ func (r *Registry) releaseLease(ctx context.Context, id UploadID, lease string) 
 		if err != nil || u.Lease != lease {
 			return nil
 		}
-		u.Lease = ""
+		u.Lease, u.Holder = "", ""
 		return tx.UpdateUpload(u)
 	})
 	if err != nil {

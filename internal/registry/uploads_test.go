@@ -88,7 +88,7 @@ func TestExpireUploads(t *testing.T) {
 
 	// An expired upload is gone for clients at once, before any reaping.
 	_, err = r.UploadLayerPart(ctx, key("a/b"), idle.ID, 100, 199, 100, bytes.NewReader(part(100, 1)))
-	if registry.ErrorCode(err) != registry.CodeUploadNotFound {
+	if !registry.IsCode(err, registry.CodeUploadNotFound) {
 		t.Fatalf("part on an expired upload: %v, want UploadNotFound", err)
 	}
 	n, err := r.ExpireUploads(ctx)
@@ -127,7 +127,7 @@ func TestConcurrentParts(t *testing.T) {
 			defer wg.Done()
 			if _, err := r.UploadLayerPart(ctx, key("a/b"), u.ID, 0, 1<<20-1, 1<<20, bytes.NewReader(part(1<<20, fill))); err == nil {
 				accepted <- fill
-			} else if registry.ErrorCode(err) != registry.CodeInvalidLayerPart {
+			} else if !registry.IsCode(err, registry.CodeInvalidLayerPart) {
 				t.Errorf("losing writer got %v, want InvalidLayerPart", err)
 			}
 		}(byte(i + 1))
@@ -178,13 +178,13 @@ func TestCallerScope(t *testing.T) {
 	r, _ := newRegistry(t, newClock())
 	other := registry.RepoKey{Registry: "999999999999", Name: "a/b"}
 	ctx := callerCtx()
-	if _, err := r.CheckLayers(ctx, other, []string{digest(nil)}); registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+	if _, err := r.CheckLayers(ctx, other, []string{digest(nil)}); !registry.IsCode(err, registry.CodeRepositoryNotFound) {
 		t.Errorf("CheckLayers: %v", err)
 	}
-	if _, err := r.InitiateLayerUpload(ctx, other); registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+	if _, err := r.InitiateLayerUpload(ctx, other); !registry.IsCode(err, registry.CodeRepositoryNotFound) {
 		t.Errorf("InitiateLayerUpload: %v", err)
 	}
-	if _, err := r.DeleteRepository(ctx, other, true); registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+	if _, err := r.DeleteRepository(ctx, other, true); !registry.IsCode(err, registry.CodeRepositoryNotFound) {
 		t.Errorf("DeleteRepository: %v", err)
 	}
 	if _, err := r.CheckLayers(context.Background(), key("a/b"), nil); err == nil {
@@ -253,11 +253,11 @@ func TestNoHoleAfterLostBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = r.UploadLayerPart(ctx, key("a/b"), u.ID, 10, 19, 10, bytes.NewReader(part(10, 'B')))
-	if registry.ErrorCode(err) != registry.CodeUploadNotFound {
+	if !registry.IsCode(err, registry.CodeUploadNotFound) {
 		t.Fatalf("a part after lost bytes: %v, want UploadNotFound", err)
 	}
 	whole := append(part(10, 'A'), part(10, 'B')...)
-	if _, err := r.CompleteLayerUpload(ctx, key("a/b"), u.ID, []string{digest(whole)}); registry.ErrorCode(err) != registry.CodeUploadNotFound {
+	if _, err := r.CompleteLayerUpload(ctx, key("a/b"), u.ID, []string{digest(whole)}); !registry.IsCode(err, registry.CodeUploadNotFound) {
 		t.Fatalf("completing it: %v, want UploadNotFound", err)
 	}
 }
@@ -292,12 +292,12 @@ func TestRacingCompletesOfOneLayer(t *testing.T) {
 	wg.Wait()
 	won := 0
 	for i, err := range errs {
-		switch registry.ErrorCode(err) {
-		case "":
+		switch {
+		case err == nil:
 			won++
-		case registry.CodeLayerAlreadyExists:
+		case registry.IsCode(err, registry.CodeLayerAlreadyExists):
 			_, err := r.UploadLayerPart(ctx, key("a/b"), ids[i], 1000, 1009, 10, bytes.NewReader(part(10, 'Y')))
-			if registry.ErrorCode(err) != registry.CodeUploadNotFound {
+			if !registry.IsCode(err, registry.CodeUploadNotFound) {
 				t.Fatalf("the losing upload still takes parts: %v", err)
 			}
 		default:

@@ -278,7 +278,7 @@ func (s *Service) mapError(ctx context.Context, info *RequestInfo, err error) *W
 	if s.MapError != nil {
 		werr = s.MapError(err)
 	}
-	if werr == nil || werr.Status >= 500 {
+	if werr == nil || werr.Status >= 500 && !werr.Logged {
 		s.logger().ErrorContext(ctx, "awsjson: operation failed",
 			"operation", info.Operation, "request_id", info.RequestID, "error", err)
 	}

@@ -20,6 +20,10 @@ type WireError struct {
 	Status  int // 0 means 400, the status of every modeled client exception
 	Message string
 	Fields  map[string]any
+	// Logged says the cause is already logged where it is known (a full
+	// disk, once per episode): Service does not log the request's error
+	// again, although its status is a server error.
+	Logged bool
 }
 
 // Protocol-level errors: AWS's Coral framework answers these itself, before

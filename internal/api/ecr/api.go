@@ -68,6 +68,9 @@ type API struct {
 	downloadKey   []byte
 	// shared serves the operations whose shapes ECR Public shares.
 	shared *ecrshared.Ops
+	// log receives the failures of the download handler, which answers
+	// outside the AWS JSON service.
+	log *slog.Logger
 }
 
 // Handlers are what the ECR front end serves: the API (POST / with
@@ -84,7 +87,11 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	if err != nil {
 		return Handlers{}, fmt.Errorf("loading the ECR model: %w", err)
 	}
-	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey, log: log}
 	a.shared = a.sharedOps()
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {

@@ -109,11 +109,17 @@ func (a *API) serveLayer(w http.ResponseWriter, r *http.Request, ctx context.Con
 	l, rc, err := a.reg.OpenLayer(ctx, key, digest, 0)
 	if err != nil {
 		var de *registry.Error
+		if se, ok := registry.AsStorageError(err); ok {
+			// Logged once per episode by the core.
+			http.Error(w, se.Message(), http.StatusInternalServerError)
+			return
+		}
 		if errors.As(err, &de) {
 			http.Error(w, de.Message, http.StatusNotFound)
 			return
 		}
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		a.log.Error("serving a layer download", "repository", key.Name, "digest", digest, "err", err)
+		http.Error(w, "internal error; the server log has the details", http.StatusInternalServerError)
 		return
 	}
 	defer rc.Close()

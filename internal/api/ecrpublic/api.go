@@ -71,6 +71,9 @@ type API struct {
 	precheck func(r *http.Request) *awsjson.WireError
 	// shared serves the operations whose shapes ECR shares.
 	shared *ecrshared.Ops
+	// log receives the failures of the logo handler, which answers
+	// outside the AWS JSON service.
+	log *slog.Logger
 }
 
 // Handlers are what the ECR Public front end serves: the API, and the
@@ -87,7 +90,11 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	if err != nil {
 		return Handlers{}, fmt.Errorf("loading the ECR Public model: %w", err)
 	}
-	a := &API{reg: reg, hostname: o.Hostname, tokens: o.Tokens, off: o.Off, precheck: o.Precheck}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &API{reg: reg, hostname: o.Hostname, tokens: o.Tokens, off: o.Off, precheck: o.Precheck, log: log}
 	a.shared = a.sharedOps()
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {
@@ -197,7 +204,7 @@ func (a *API) key(ctx context.Context, registryID, name string, registryErr bool
 	switch {
 	case err == nil:
 		return registry.RepoKey{Registry: p.ID(), Name: n}, nil
-	case registry.ErrorCode(err) == registry.CodeRegistryNotFound && !registryErr:
+	case registry.IsCode(err, registry.CodeRegistryNotFound) && !registryErr:
 		return registry.RepoKey{}, registry.Errorf(registry.CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", n, registryID)
 	}
 	return registry.RepoKey{}, err

@@ -186,13 +186,17 @@ func (a *API) logoHandler() http.Handler {
 			}
 			logo, err = a.reg.RepositoryLogo(r.Context(), registry.RepoKey{Registry: p.ID(), Name: n})
 		}
-		switch code := registry.ErrorCode(err); {
+		switch se, storage := registry.AsStorageError(err); {
 		case err == nil:
-		case code == registry.CodeRegistryNotFound || code == registry.CodeRepositoryNotFound:
+		case registry.IsCode(err, registry.CodeRegistryNotFound, registry.CodeRepositoryNotFound):
 			http.NotFound(w, r)
 			return
+		case storage:
+			http.Error(w, se.Message(), http.StatusInternalServerError)
+			return
 		default:
-			http.Error(w, "could not read the logo", http.StatusInternalServerError)
+			a.log.Error("serving a repository logo", "path", r.URL.Path, "err", err)
+			http.Error(w, "could not read the logo; the server log has the details", http.StatusInternalServerError)
 			return
 		}
 		// Only images were accepted; whatever else is served as bytes,

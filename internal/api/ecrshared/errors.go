@@ -10,9 +10,15 @@ import (
 )
 
 // MapError turns a domain error into the exception a front end's table
-// names (every modeled exception but ServerException is HTTP 400);
-// anything else is unexpected and becomes a ServerException (nil here).
+// names (every modeled exception but ServerException is HTTP 400), and a
+// storage failure into a ServerException that names it; anything else is
+// unexpected and becomes a ServerException (nil here).
 func MapError(exceptions map[registry.Code]string, err error) *awsjson.WireError {
+	if se, ok := registry.AsStorageError(err); ok {
+		// Still a server error, but one whose cause the client is told;
+		// the core logs it once per episode.
+		return &awsjson.WireError{Type: "ServerException", Status: http.StatusInternalServerError, Message: se.Message(), Logged: true}
+	}
 	var de *registry.Error
 	if !errors.As(err, &de) {
 		return nil

@@ -56,17 +56,21 @@ func credentialsOf(r *http.Request) (credentials, bool) {
 // authenticate returns the principal a request acts for. As ECR, /v2/
 // takes HTTP Basic with user "AWS" and a GetAuthorizationToken password;
 // the token's account is the registry served. The public namespace also
-// takes Bearer tokens from its token endpoint, and serves pulls to anyone.
-func (h *Handler) authenticate(r *http.Request) (registry.Principal, error) {
+// takes Bearer tokens from its token endpoint, and serves the routes whose
+// access is accessRead to anyone. need is the route's access (undecided
+// for a path or method the table does not serve, which asks for
+// credentials like any other).
+func (h *Handler) authenticate(r *http.Request, need access) (registry.Principal, error) {
 	if h.o.NoAuth != nil {
 		return *h.o.NoAuth, nil
 	}
+	anonymousOK := h.o.Public && need == accessRead
 	creds, ok := credentialsOf(r)
 	if !ok {
 		return registry.Principal{}, h.challenge()
 	}
 	if !creds.given {
-		if h.o.Public && anonymousRead(r) {
+		if anonymousOK {
 			// Anyone may pull a public repository; the core allows
 			// reads of public registries to a caller of no account.
 			return registry.Principal{}, nil
@@ -74,7 +78,7 @@ func (h *Handler) authenticate(r *http.Request) (registry.Principal, error) {
 		return registry.Principal{}, h.challenge()
 	}
 	p, err := h.principal(creds.token)
-	if err == nil && p.Account == "" && !anonymousRead(r) {
+	if err == nil && p.Account == "" && !anonymousOK {
 		// An anonymous bearer token pulls, and does nothing else.
 		err = h.challenge()
 	}
@@ -111,19 +115,6 @@ func (h *Handler) principal(token string) (registry.Principal, error) {
 		// A key made read-only since the token was issued is read-only now.
 		ReadOnly: c.ReadOnly || cred.ReadOnly,
 	}, nil
-}
-
-// anonymousRead reports whether r may be served without credentials in
-// the public namespace: a pull. The base endpoint still asks for
-// credentials, so that clients holding some learn to send them (a client
-// told "no auth needed" would push without them); clients without any
-// read on anonymously after the challenge.
-func anonymousRead(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	rt, ok := parseRoute(r.URL.EscapedPath())
-	return ok && rt.endpoint != endpointBase && rt.endpoint != endpointUpload
 }
 
 // challenge is the answer to a request without valid credentials: ECR's

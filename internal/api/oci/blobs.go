@@ -71,7 +71,7 @@ func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route, k
 		return err
 	}
 	err = h.reg.DeleteLayer(r.Context(), key, string(d))
-	if registry.ErrorCode(err) == registry.CodeInvalidParameter {
+	if registry.IsCode(err, registry.CodeInvalidParameter) {
 		// The digest parsed above, so the core refuses a layer that
 		// images of the repository still refer to.
 		return newError(inUse, "%s", messageOf(err))

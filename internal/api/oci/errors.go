@@ -37,7 +37,10 @@ var (
 	rangeInvalid        = wireCode{"RANGE_INVALID", http.StatusRequestedRangeNotSatisfiable}
 	paginationInvalid   = wireCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}
 	bodyTooLarge        = wireCode{"SIZE_INVALID", http.StatusRequestEntityTooLarge}
-	methodNotAllowed    = wireCode{"UNSUPPORTED", http.StatusMethodNotAllowed}
+	// bodyTimeout answers a body that stopped arriving: the spec names no
+	// code, so the upload's, with 408.
+	bodyTimeout      = wireCode{"BLOB_UPLOAD_INVALID", http.StatusRequestTimeout}
+	methodNotAllowed = wireCode{"UNSUPPORTED", http.StatusMethodNotAllowed}
 	// catalogUnsupported: ECR has no catalog; 404 as for a path that
 	// addresses nothing, so that clients fall back as they would there.
 	catalogUnsupported = wireCode{"UNSUPPORTED", http.StatusNotFound}
@@ -46,6 +49,11 @@ var (
 	// the repository's state forbids it, and DENIED that retrying will not
 	// help until the referrer goes.
 	inUse = wireCode{"DENIED", http.StatusConflict}
+	// storageFull and storageFailed answer a full or failing disk: the
+	// spec has no code for them, so UNKNOWN, with 507 Insufficient Storage
+	// for a full one (a client may retry once space is freed).
+	storageFull   = wireCode{"UNKNOWN", http.StatusInsufficientStorage}
+	storageFailed = wireCode{"UNKNOWN", http.StatusInternalServerError}
 )
 
 // mapping is one row of the error table: the answer to a Code in general,
@@ -134,6 +142,15 @@ func mapError(err error, rt route) (*wireError, bool) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return newError(bodyTooLarge, "The request body is larger than the %d bytes allowed", tooLarge.Limit), true
+	}
+	if se, ok := registry.AsStorageError(err); ok {
+		// A server error whose cause the client is told; the core logs it
+		// once per episode, not here once per request.
+		c := storageFailed
+		if se.Kind == registry.StorageFull {
+			c = storageFull
+		}
+		return &wireError{wireCode: c, Message: se.Message()}, true
 	}
 	var de *registry.Error
 	if !errors.As(err, &de) {

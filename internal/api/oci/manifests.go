@@ -118,9 +118,10 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route, 
 		}
 		in.Tag = rt.ref
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxManifestSize))
+	rb := &requestBody{r: http.MaxBytesReader(w, r.Body, maxManifestSize), req: r}
+	body, err := io.ReadAll(rb)
 	if err != nil {
-		return err
+		return rb.fault(err)
 	}
 	in.Manifest = body
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -134,7 +135,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route, 
 		_, err := h.reg.PutImage(r.Context(), in)
 		return err
 	})
-	if err != nil && registry.ErrorCode(err) != registry.CodeImageAlreadyExists {
+	if err != nil && !registry.IsCode(err, registry.CodeImageAlreadyExists) {
 		return err
 	}
 	if s := subjectOf(body); s != "" {

@@ -45,6 +45,8 @@ type Handler struct {
 	reg *registry.Registry
 	o   Options
 	log *slog.Logger
+	// routes is the route table (operations), built once.
+	routes map[endpoint]map[string]operation
 }
 
 // New returns the /v2/ handler over the core.
@@ -56,12 +58,10 @@ func New(reg *registry.Registry, o Options) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{reg: reg, o: o, log: log}, nil
+	h := &Handler{reg: reg, o: o, log: log}
+	h.routes = h.operations()
+	return h, nil
 }
-
-// handlerFunc is a /v2/ operation: it writes a success or returns an error
-// for ServeHTTP to answer. key is the route's parsed repository.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, rt route, key registry.RepoKey) error
 
 // ServeHTTP authenticates the request, routes it and answers its error.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	we, ok := mapError(err, rt)
-	if ok && h.o.Public && registry.ErrorCode(err) == registry.CodeRepositoryNotFound {
+	if ok && h.o.Public && registry.IsCode(err, registry.CodeRepositoryNotFound) {
 		// The core's message names the registry by account ID; anonymous
 		// callers of an alias need not learn whose it is.
 		we.Message = "The repository '" + rt.name + "' does not exist"
@@ -84,43 +84,113 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, we)
 }
 
+// handlerFunc is a /v2/ operation: it writes a success or returns an error
+// for ServeHTTP to answer. key is the route's parsed repository.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rt route, key registry.RepoKey) error
+
+// access is what an operation asks of its caller. Every route of the table
+// has one; the zero value is no decision, which TestRouteAccess refuses, so
+// a route cannot be added without saying whether it writes.
+type access int
+
+const (
+	accessUndecided access = iota
+	// accessLogin: any caller with valid credentials (GET /v2/).
+	accessLogin
+	// accessRead: pulls. In the public namespace anyone may read, with or
+	// without credentials.
+	accessRead
+	// accessWrite: pushes and deletes. Never anonymous, never a read-only
+	// key: they are refused before the body is read.
+	accessWrite
+)
+
+// operation is one row of the route table: what a method on an endpoint
+// does, what it asks of the caller and the IAM action ECR names it by.
+type operation struct {
+	fn     handlerFunc
+	access access
+	action string
+}
+
+// operations is the route table: every method each endpoint serves. A
+// method not listed answers 405 with the endpoint's Allow list.
+func (h *Handler) operations() map[endpoint]map[string]operation {
+	return map[endpoint]map[string]operation{
+		endpointBase: {
+			http.MethodGet:  {base, accessLogin, ""},
+			http.MethodHead: {base, accessLogin, ""},
+		},
+		endpointCatalog: {
+			// Anyone may learn that there is no catalog.
+			http.MethodGet: {catalog, accessRead, ""},
+		},
+		endpointBlob: {
+			http.MethodGet:    {h.getBlob, accessRead, "GetDownloadUrlForLayer"},
+			http.MethodHead:   {h.getBlob, accessRead, "BatchCheckLayerAvailability"},
+			http.MethodDelete: {h.deleteBlob, accessWrite, "BatchDeleteImage"},
+		},
+		endpointUploads: {
+			http.MethodPost: {h.startUpload, accessWrite, "InitiateLayerUpload"},
+		},
+		endpointUpload: {
+			// Reading an upload's state is part of a push: only a pusher
+			// has an upload to ask about.
+			http.MethodGet:    {h.uploadStatus, accessWrite, "UploadLayerPart"},
+			http.MethodPatch:  {h.patchUpload, accessWrite, "UploadLayerPart"},
+			http.MethodPut:    {h.finishUpload, accessWrite, "CompleteLayerUpload"},
+			http.MethodDelete: {h.cancelUpload, accessWrite, "InitiateLayerUpload"},
+		},
+		endpointManifest: {
+			http.MethodGet:    {h.getManifest, accessRead, "BatchGetImage"},
+			http.MethodHead:   {h.getManifest, accessRead, "BatchGetImage"},
+			http.MethodPut:    {h.putManifest, accessWrite, "PutImage"},
+			http.MethodDelete: {h.deleteManifest, accessWrite, "BatchDeleteImage"},
+		},
+		endpointTags: {
+			http.MethodGet: {h.listTags, accessRead, "ListImages"},
+		},
+		endpointReferrers: {
+			http.MethodGet: {h.referrers, accessRead, "BatchGetImage"},
+		},
+	}
+}
+
+// lookup returns the operation for a method on an endpoint; false means
+// the endpoint does not serve the method.
+func (h *Handler) lookup(e endpoint, method string) (operation, bool) {
+	op, ok := h.routes[e][method]
+	return op, ok
+}
+
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed bool) error {
-	p, err := h.authenticate(r)
+	op, served := h.lookup(rt.endpoint, r.Method)
+	p, err := h.authenticate(r, op.access)
 	if err != nil {
 		return err
 	}
-	r = r.WithContext(registry.WithCaller(r.Context(), p))
+	ctx := registry.WithCaller(r.Context(), p)
+	r = r.WithContext(ctx)
 	if !routed {
 		return newError(nameUnknown, "The path %s names no repository or endpoint of the /v2/ API", r.URL.Path)
 	}
-	var fn handlerFunc
-	switch rt.endpoint {
-	case endpointBase:
-		fn = methods{http.MethodGet: base, http.MethodHead: base}.pick(r)
-	case endpointCatalog:
-		return newError(catalogUnsupported, "ecrd does not serve the catalog; use the ECR API's DescribeRepositories")
-	case endpointBlob:
-		fn = methods{http.MethodGet: h.getBlob, http.MethodHead: h.getBlob, http.MethodDelete: h.deleteBlob}.pick(r)
-	case endpointUploads:
-		fn = methods{http.MethodPost: h.startUpload}.pick(r)
-	case endpointUpload:
-		fn = methods{http.MethodGet: h.uploadStatus, http.MethodPatch: h.patchUpload,
-			http.MethodPut: h.finishUpload, http.MethodDelete: h.cancelUpload}.pick(r)
-	case endpointManifest:
-		fn = methods{http.MethodGet: h.getManifest, http.MethodHead: h.getManifest,
-			http.MethodPut: h.putManifest, http.MethodDelete: h.deleteManifest}.pick(r)
-	case endpointTags:
-		fn = methods{http.MethodGet: h.listTags}.pick(r)
-	case endpointReferrers:
-		fn = methods{http.MethodGet: h.referrers}.pick(r)
+	if !served {
+		return h.methodNotAllowed(rt.endpoint, r.Method)
 	}
 	var key registry.RepoKey
-	if rt.endpoint != endpointBase {
-		if key, err = h.repoKey(r.Context(), rt.name); err != nil {
+	if rt.endpoint != endpointBase && rt.endpoint != endpointCatalog {
+		if key, err = h.repoKey(ctx, rt.name); err != nil {
 			return err
 		}
 	}
-	return fn(w, r, rt, key)
+	if op.access == accessWrite {
+		// Decided here, from the table, before a byte of the body is read;
+		// the core checks again in every write it makes.
+		if err := h.reg.AuthorizeWrite(ctx, op.action, key); err != nil {
+			return err
+		}
+	}
+	return op.fn(w, r, rt, key)
 }
 
 // repoKey parses the repository name of a path. In the private namespace
@@ -134,9 +204,10 @@ func (h *Handler) repoKey(ctx context.Context, name string) (registry.RepoKey, e
 			return key, newError(nameUnknown, "The repository '%s' is not in a public registry: public repositories are named <registry alias>/<repository>", name)
 		}
 		p, err := h.reg.PublicRegistryByAlias(ctx, alias)
-		if registry.ErrorCode(err) == registry.CodeRegistryNotFound {
+		switch {
+		case registry.IsCode(err, registry.CodeRegistryNotFound):
 			return key, newError(nameUnknown, "No public registry has the alias '%s'", alias)
-		} else if err != nil {
+		case err != nil:
 			return key, err
 		}
 		key.Registry, name = p.ID(), rest
@@ -149,25 +220,23 @@ func (h *Handler) repoKey(ctx context.Context, name string) (registry.RepoKey, e
 	return key, nil
 }
 
-// methods maps HTTP methods to the operations of one endpoint.
-type methods map[string]handlerFunc
-
-// pick returns the operation for r's method, or one answering 405.
-func (m methods) pick(r *http.Request) handlerFunc {
-	if fn, ok := m[r.Method]; ok {
-		return fn
-	}
-	return func(w http.ResponseWriter, _ *http.Request, _ route, _ registry.RepoKey) error {
-		allow := make([]string, 0, len(m))
-		for _, k := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			if _, ok := m[k]; ok {
-				allow = append(allow, k)
-			}
+// methodNotAllowed answers a method the endpoint does not serve, listing
+// those it does.
+func (h *Handler) methodNotAllowed(e endpoint, method string) error {
+	allow := make([]string, 0, len(h.routes[e]))
+	for _, k := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if _, ok := h.routes[e][k]; ok {
+			allow = append(allow, k)
 		}
-		e := newError(methodNotAllowed, "The method %s is not allowed here", r.Method)
-		e.Header = http.Header{"Allow": {strings.Join(allow, ", ")}}
-		return e
 	}
+	we := newError(methodNotAllowed, "The method %s is not allowed here", method)
+	we.Header = http.Header{"Allow": {strings.Join(allow, ", ")}}
+	return we
+}
+
+// catalog answers GET /v2/_catalog: ECR has no catalog.
+func catalog(http.ResponseWriter, *http.Request, route, registry.RepoKey) error {
+	return newError(catalogUnsupported, "ecrd does not serve the catalog; use the ECR API's DescribeRepositories")
 }
 
 // base answers GET /v2/: an authenticated client learns that the API is
@@ -210,11 +279,11 @@ func messageOf(err error) string {
 // missing and CreateOnPush is set.
 func (h *Handler) pushing(ctx context.Context, key registry.RepoKey, step func() error) error {
 	err := step()
-	if !h.o.CreateOnPush || registry.ErrorCode(err) != registry.CodeRepositoryNotFound {
+	if !h.o.CreateOnPush || !registry.IsCode(err, registry.CodeRepositoryNotFound) {
 		return err
 	}
 	_, cerr := h.reg.CreateRepository(ctx, registry.NewRepository{Key: key})
-	if cerr != nil && registry.ErrorCode(cerr) != registry.CodeRepositoryAlreadyExists {
+	if cerr != nil && !registry.IsCode(cerr, registry.CodeRepositoryAlreadyExists) {
 		return cerr
 	}
 	return step()

@@ -3,7 +3,6 @@ package oci
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,8 +32,8 @@ func parseUploadID(s string) (registry.UploadID, error) {
 }
 
 // blobBody bounds a request body at the largest layer the core accepts.
-func (h *Handler) blobBody(w http.ResponseWriter, r *http.Request) io.Reader {
-	return http.MaxBytesReader(w, r.Body, h.reg.Limits().MaxLayerSize)
+func (h *Handler) blobBody(w http.ResponseWriter, r *http.Request) *requestBody {
+	return &requestBody{r: http.MaxBytesReader(w, r.Body, h.reg.Limits().MaxLayerSize), req: r}
 }
 
 // writeUploadState answers with where the upload stands.
@@ -72,12 +71,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route, 
 				l, err = h.reg.MountBlob(ctx, key, from.Name, string(d))
 				return err
 			})
-			switch registry.ErrorCode(err) {
-			case "":
+			switch {
+			case err == nil:
 				writeBlobCreated(w, rt.name, l.Digest)
 				return nil
-			case registry.CodeLayersNotFound:
-			default:
+			case !registry.IsCode(err, registry.CodeLayersNotFound):
 				return err
 			}
 		}
@@ -122,9 +120,10 @@ func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, rt route, 
 	if err != nil {
 		return err
 	}
-	size, err := h.reg.AppendUpload(r.Context(), key, id, offset, n, h.blobBody(w, r))
+	body := h.blobBody(w, r)
+	size, err := h.reg.AppendUpload(r.Context(), key, id, offset, n, body)
 	if err != nil {
-		return err
+		return body.fault(err)
 	}
 	writeUploadState(w, http.StatusAccepted, rt.name, id, size)
 	return nil
@@ -148,14 +147,12 @@ func (h *Handler) finishUpload(w http.ResponseWriter, r *http.Request, rt route,
 		}
 	}
 	d, err := h.appendAndFinish(w, r, key, id, offset, n, want)
-	switch registry.ErrorCode(err) {
-	case "":
-	case registry.CodeInvalidLayer, registry.CodeInvalidParameter:
-		// Bytes that do not match their digest are of no use to anyone:
-		// the upload goes, as in distribution.
-		h.cancel(r.Context(), key, id)
-		return err
-	default:
+	if err != nil {
+		if registry.IsCode(err, registry.CodeInvalidLayer, registry.CodeInvalidParameter) {
+			// Bytes that do not match their digest are of no use to
+			// anyone: the upload goes, as in distribution.
+			h.cancel(r.Context(), key, id)
+		}
 		return err
 	}
 	writeBlobCreated(w, rt.name, d)
@@ -166,8 +163,9 @@ func (h *Handler) finishUpload(w http.ResponseWriter, r *http.Request, rt route,
 // the body is empty) and completes the upload as want.
 func (h *Handler) appendAndFinish(w http.ResponseWriter, r *http.Request, key registry.RepoKey, id registry.UploadID, offset, n int64, want registry.Digest) (registry.Digest, error) {
 	if offset >= 0 && n != 0 {
-		if _, err := h.reg.AppendUpload(r.Context(), key, id, offset, n, h.blobBody(w, r)); err != nil {
-			return "", err
+		body := h.blobBody(w, r)
+		if _, err := h.reg.AppendUpload(r.Context(), key, id, offset, n, body); err != nil {
+			return "", body.fault(err)
 		}
 	}
 	return h.reg.FinishUpload(r.Context(), key, id, string(want))
@@ -247,7 +245,7 @@ func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, rt route,
 // expire it).
 func (h *Handler) cancel(ctx context.Context, key registry.RepoKey, id registry.UploadID) {
 	err := h.reg.CancelUpload(context.WithoutCancel(ctx), key, id)
-	if err != nil && registry.ErrorCode(err) != registry.CodeUploadNotFound {
+	if err != nil && !registry.IsCode(err, registry.CodeUploadNotFound) {
 		h.log.Warn("could not cancel a failed upload", "upload", id, "err", err)
 	}
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // Stat returns the size of blob d, or an error wrapping registry.ErrNotFound.
-func (s *Store) Stat(ctx context.Context, d registry.Digest) (int64, error) {
+func (s *Store) Stat(ctx context.Context, d registry.Digest) (size int64, err error) {
+	defer func() { err = s.storageError(err) }()
 	p, err := s.blobPath(d)
 	if err != nil {
 		return 0, err
@@ -31,7 +32,8 @@ func (s *Store) Stat(ctx context.Context, d registry.Digest) (int64, error) {
 // can serve it with sendfile. An offset equal to the size gives an empty
 // reader; a larger or negative one is an error. A missing blob gives an
 // error wrapping registry.ErrNotFound.
-func (s *Store) Open(ctx context.Context, d registry.Digest, offset int64) (io.ReadCloser, error) {
+func (s *Store) Open(ctx context.Context, d registry.Digest, offset int64) (rc io.ReadCloser, err error) {
+	defer func() { err = s.storageError(err) }()
 	p, err := s.blobPath(d)
 	if err != nil {
 		return nil, err
@@ -60,7 +62,8 @@ func (s *Store) Open(ctx context.Context, d registry.Digest, offset int64) (io.R
 // Delete removes blob d and fsyncs its directory; a missing blob is not an
 // error. The empty fan-out directory is kept: removing it would race with a
 // concurrent commit that has just created it.
-func (s *Store) Delete(ctx context.Context, d registry.Digest) error {
+func (s *Store) Delete(ctx context.Context, d registry.Digest) (err error) {
+	defer func() { err = s.storageError(err) }()
 	p, err := s.blobPath(d)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/ecrd/ecrd/internal/diskerr"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -92,6 +93,12 @@ func checkWritable(dir string) error {
 		return fmt.Errorf("blob store: directory %s is not writable: %w", dir, err)
 	}
 	return nil
+}
+
+// storageError names a full or failing disk as such (registry.StorageError),
+// so that the client is told the cause and the log says it once.
+func (s *Store) storageError(err error) error {
+	return diskerr.Wrap(err, "blob store", s.root)
 }
 
 // blobPath returns where blob d lives. The digest is parsed again although

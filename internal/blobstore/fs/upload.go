@@ -21,7 +21,8 @@ const dataFile = "data"
 // not needed here: parts are placed by offset. A failed write may leave
 // bytes at and past offset; a later write of the part overwrites them, and
 // CommitUpload cuts off any that lie past the upload's size.
-func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part int, offset int64, r io.Reader) (int64, error) {
+func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part int, offset int64, r io.Reader) (n int64, err error) {
+	defer func() { err = s.storageError(err) }()
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part 
 		}
 		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
 	}
-	n, err := s.copyAt(ctx, f, offset, r)
+	n, err = s.copyAt(ctx, f, offset, r)
 	if err == nil {
 		// fsync before acknowledging. An fsync error fails the write: the
 		// kernel may have dropped the pages, so a later fsync could succeed
@@ -149,7 +150,8 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // The blob's existence is checked first, so a commit retried after a
 // partial failure succeeds. parts is not needed: the data file already
 // holds the parts in order.
-func (s *Store) CommitUpload(ctx context.Context, id registry.UploadID, parts int, size int64, d registry.Digest) error {
+func (s *Store) CommitUpload(ctx context.Context, id registry.UploadID, parts int, size int64, d registry.Digest) (err error) {
+	defer func() { err = s.storageError(err) }()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit upload %s: %w", id, err)
 	}
@@ -235,7 +237,8 @@ func (s *Store) commit(data, blob string, size int64) error {
 // DeleteUpload removes upload id's directory; a missing one is not an error.
 // It ignores ctx: cleanup often runs once a request's context is done, and
 // a removal is quick.
-func (s *Store) DeleteUpload(ctx context.Context, id registry.UploadID) error {
+func (s *Store) DeleteUpload(ctx context.Context, id registry.UploadID) (err error) {
+	defer func() { err = s.storageError(err) }()
 	dir, err := s.uploadDir(id)
 	if err != nil {
 		return err

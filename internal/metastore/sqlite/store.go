@@ -12,15 +12,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/ecrd/ecrd/internal/diskerr"
 	"github.com/ecrd/ecrd/internal/registry"
-
-	// The driver registers itself as "sqlite".
-	_ "modernc.org/sqlite"
+	// The driver registers itself as "sqlite" when imported.
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ registry.MetaStore = (*Store)(nil)
@@ -44,6 +47,9 @@ type Store struct {
 	write *sql.DB
 	// read runs View's read-only transactions.
 	read *sql.DB
+	// dir holds the database file, for the free space a storage error
+	// reports.
+	dir string
 }
 
 // Open opens the database at path, creating it if it does not exist, and
@@ -78,7 +84,7 @@ func Open(path string) (*Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{write: write, read: read}, nil
+	return &Store{write: write, read: read, dir: filepath.Dir(path)}, nil
 }
 
 // dsn returns the modernc DSN for the file at path with connPragmas and the
@@ -97,14 +103,14 @@ func dsn(path string, extra ...string) string {
 func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
 	sqlTx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("sqlite: begin read: %w", err)
+		return s.storageError(fmt.Errorf("sqlite: begin read: %w", err))
 	}
 	defer sqlTx.Rollback()
 	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
-		return err
+		return s.storageError(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: end read: %w", err)
+		return s.storageError(fmt.Errorf("sqlite: end read: %w", err))
 	}
 	return nil
 }
@@ -118,23 +124,40 @@ func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error
 	// up front, so no later statement can fail to upgrade a read lock.
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin write: %w", err)
+		return s.storageError(fmt.Errorf("sqlite: begin write: %w", err))
 	}
 	defer sqlTx.Rollback()
 	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
-		return err
+		return s.storageError(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return s.storageError(fmt.Errorf("sqlite: commit: %w", err))
 	}
 	return nil
+}
+
+// storageError names SQLite's "database or disk is full" and its I/O and
+// corruption errors as storage failures (registry.StorageError); every
+// other error, fn's domain errors included, is returned as it is.
+func (s *Store) storageError(err error) error {
+	var se *msqlite.Error
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_FULL:
+		return diskerr.New(registry.StorageFull, err, "metadata database", s.dir)
+	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return diskerr.New(registry.StorageIO, err, "metadata database", s.dir)
+	}
+	return diskerr.Wrap(err, "metadata database", s.dir)
 }
 
 // Ping checks that the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return s.storageError(fmt.Errorf("sqlite: ping: %w", err))
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 
 // uploadColumns lists the columns scanUpload reads, in its order.
 const uploadColumns = `id, registry_id, repo_name, created_at, updated_at, size,
-	parts, last_part_size, small_part, hash_state, lease, lease_at`
+	parts, last_part_size, small_part, hash_state, lease, lease_holder, lease_at`
 
 // Upload returns the upload, or registry.ErrNotFound.
 func (t *tx) Upload(id registry.UploadID) (registry.Upload, error) {
@@ -29,9 +29,9 @@ func (t *tx) Upload(id registry.UploadID) (registry.Upload, error) {
 // that does not exist it returns registry.ErrNotFound.
 func (t *tx) CreateUpload(u registry.Upload) error {
 	_, err := t.exec(`INSERT INTO uploads (`+uploadColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Repo.Registry, u.Repo.Name, micros(u.CreatedAt), micros(u.UpdatedAt), u.Size,
-		u.Parts, u.LastPartSize, u.SmallPart, u.HashState, u.Lease, nullMicros(u.LeaseAt))
+		u.Parts, u.LastPartSize, u.SmallPart, u.HashState, u.Lease, u.Holder, nullMicros(u.LeaseAt))
 	if err != nil {
 		return insertError(err, fmt.Sprintf("create upload %s", u.ID))
 	}
@@ -44,10 +44,10 @@ func (t *tx) UpdateUpload(u registry.Upload) error {
 	what := fmt.Sprintf("update upload %s", u.ID)
 	res, err := t.exec(`UPDATE uploads SET registry_id = ?, repo_name = ?, created_at = ?,
 		updated_at = ?, size = ?, parts = ?, last_part_size = ?, small_part = ?,
-		hash_state = ?, lease = ?, lease_at = ?
+		hash_state = ?, lease = ?, lease_holder = ?, lease_at = ?
 		WHERE id = ?`,
 		u.Repo.Registry, u.Repo.Name, micros(u.CreatedAt), micros(u.UpdatedAt), u.Size,
-		u.Parts, u.LastPartSize, u.SmallPart, u.HashState, u.Lease, nullMicros(u.LeaseAt),
+		u.Parts, u.LastPartSize, u.SmallPart, u.HashState, u.Lease, u.Holder, nullMicros(u.LeaseAt),
 		u.ID)
 	if err != nil {
 		return insertError(err, what)
@@ -122,7 +122,7 @@ func scanUpload(s scanner) (registry.Upload, error) {
 		leaseAt          sql.NullInt64
 	)
 	err := s.Scan(&u.ID, &u.Repo.Registry, &u.Repo.Name, &created, &updated, &u.Size,
-		&u.Parts, &u.LastPartSize, &u.SmallPart, &u.HashState, &u.Lease, &leaseAt)
+		&u.Parts, &u.LastPartSize, &u.SmallPart, &u.HashState, &u.Lease, &u.Holder, &leaseAt)
 	if err != nil {
 		return registry.Upload{}, err
 	}

@@ -158,6 +158,7 @@ func metaUpload(key registry.RepoKey, updated time.Time) registry.Upload {
 		SmallPart:    true,
 		HashState:    []byte("sha\x03\x00\xff binary state"),
 		Lease:        "lease-7f3a",
+		Holder:       "process-9c1d",
 		LeaseAt:      metaTime(-time.Minute),
 	}
 }

@@ -1,0 +1,209 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/blobstore/fs"
+	"github.com/ecrd/ecrd/internal/metastore/sqlite"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// holders is a registry.Holders whose processes live until killed.
+type holders struct {
+	self string
+	mu   *sync.Mutex
+	dead map[string]bool
+}
+
+func (h holders) Self() string { return h.self }
+func (h holders) Alive(id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.dead[id]
+}
+
+// leaseEnv is two processes, "a" and "b", over one pair of stores, and
+// an upload in repository a/b.
+type leaseEnv struct {
+	clock      *clock
+	meta       *sqlite.Store
+	a, b       *registry.Registry
+	mu         sync.Mutex
+	dead       map[string]bool
+	upload     registry.UploadID
+	leaseLimit time.Duration
+}
+
+func newLeaseEnv(t *testing.T) *leaseEnv {
+	t.Helper()
+	dir := t.TempDir()
+	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	blobs, err := fs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &leaseEnv{clock: newClock(), meta: meta, dead: map[string]bool{}, leaseLimit: limits().LeaseTimeout}
+	for name, r := range map[string]**registry.Registry{"a": &e.a, "b": &e.b} {
+		*r = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: limits(), Now: e.clock.Now,
+			Holders: holders{self: name, mu: &e.mu, dead: e.dead}})
+	}
+	ctx := callerCtx()
+	if _, err := e.a.CreateRepository(ctx, registry.NewRepository{Key: key("a/b")}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.a.InitiateLayerUpload(ctx, key("a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.upload = u.ID
+	return e
+}
+
+func (e *leaseEnv) kill(name string) { e.mu.Lock(); e.dead[name] = true; e.mu.Unlock() }
+
+// stored returns the upload as the store has it.
+func (e *leaseEnv) stored(t *testing.T) registry.Upload {
+	t.Helper()
+	var u registry.Upload
+	err := e.meta.View(context.Background(), func(tx registry.Tx) (err error) {
+		u, err = tx.Upload(e.upload)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// waitLease waits until the stored lease was last renewed at at.
+func (e *leaseEnv) waitLease(t *testing.T, holder string, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		u := e.stored(t)
+		if u.Holder == holder && u.LeaseAt.Equal(at.UTC()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lease is %q at %v, want %q at %v", u.Holder, u.LeaseAt, holder, at)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// writing starts a streamed append by r whose bytes the test sends.
+func (e *leaseEnv) writing(r *registry.Registry) (*io.PipeWriter, <-chan error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.AppendUpload(callerCtx(), key("a/b"), e.upload, 0, -1, pr)
+		done <- err
+	}()
+	return pw, done
+}
+
+// busy reports whether b is refused because someone writes the upload.
+func (e *leaseEnv) busy(t *testing.T) bool {
+	t.Helper()
+	_, err := e.b.AppendUpload(callerCtx(), key("a/b"), e.upload, 0, 3, bytes.NewReader([]byte("bbb")))
+	switch {
+	case err == nil:
+		return false
+	case registry.IsCode(err, registry.CodeInvalidLayerPart):
+		return true
+	}
+	t.Fatalf("append by b: %v", err)
+	return false
+}
+
+func TestUploadLease(t *testing.T) {
+	t.Run("DiesWithItsProcess", func(t *testing.T) {
+		e := newLeaseEnv(t)
+		pw, done := e.writing(e.a)
+		if _, err := pw.Write([]byte("aaaa")); err != nil {
+			t.Fatal(err)
+		}
+		e.waitLease(t, "a", e.clock.Now())
+		if !e.busy(t) {
+			t.Fatal("b wrote while a, alive, was writing")
+		}
+		// a dies mid-part: b takes the upload over at once, with no time
+		// passing at all.
+		e.kill("a")
+		if e.busy(t) {
+			t.Fatal("b is still refused after a died")
+		}
+		pw.CloseWithError(errors.New("process gone"))
+		<-done
+		if u := e.stored(t); u.Size != 3 || u.Lease != "" {
+			t.Fatalf("upload after b's part: size %d lease %q, want 3 bytes and no lease", u.Size, u.Lease)
+		}
+	})
+	t.Run("LapsesWithoutProgress", func(t *testing.T) {
+		e := newLeaseEnv(t)
+		pw, done := e.writing(e.a)
+		if _, err := pw.Write([]byte("aaaa")); err != nil {
+			t.Fatal(err)
+		}
+		e.waitLease(t, "a", e.clock.Now())
+		e.clock.Add(e.leaseLimit - time.Second)
+		if !e.busy(t) {
+			t.Fatal("b took the upload before a's lease lapsed")
+		}
+		e.clock.Add(2 * time.Second)
+		if e.busy(t) {
+			t.Fatal("b is refused although a made no progress for the lease timeout")
+		}
+		// a's bytes arrive late: they must not be written over b's.
+		_, _ = pw.Write([]byte("late"))
+		pw.Close()
+		if err := <-done; !registry.IsCode(err, registry.CodeUploadNotFound) {
+			t.Fatalf("a's late write: %v, want UploadNotFound (its lease is gone)", err)
+		}
+		if u := e.stored(t); u.Size != 3 {
+			t.Fatalf("upload holds %d bytes, want b's 3", u.Size)
+		}
+		got, err := e.b.FinishUpload(callerCtx(), key("a/b"), e.upload, digest([]byte("bbb")))
+		if err != nil || string(got) != digest([]byte("bbb")) {
+			t.Fatalf("finishing with b's bytes: %v, %v", got, err)
+		}
+	})
+	t.Run("KeptWhileProgressing", func(t *testing.T) {
+		e := newLeaseEnv(t)
+		pw, done := e.writing(e.a)
+		var sent []byte
+		// Three lease timeouts' worth of a slow part, a chunk every half
+		// timeout: a keeps the upload throughout.
+		for i := range 6 {
+			e.clock.Add(e.leaseLimit / 2)
+			chunk := bytes.Repeat([]byte{byte('0' + i)}, 10)
+			if _, err := pw.Write(chunk); err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, chunk...)
+			e.waitLease(t, "a", e.clock.Now())
+			if !e.busy(t) {
+				t.Fatalf("after %d chunks b took the upload from a, which is making progress", i+1)
+			}
+		}
+		pw.Close()
+		if err := <-done; err != nil {
+			t.Fatalf("a's slow part: %v", err)
+		}
+		got, err := e.a.FinishUpload(callerCtx(), key("a/b"), e.upload, digest(sent))
+		if err != nil || string(got) != digest(sent) {
+			t.Fatalf("finishing a's slow part: %v, %v", got, err)
+		}
+	})
+}
