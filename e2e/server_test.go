@@ -39,6 +39,16 @@ type server struct {
 // when given) until the test ends; opts adjust the configuration.
 func startServer(t *testing.T, dataDir string, opts ...func(*config.Config)) *server {
 	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	return startServerLogging(t, dataDir, log, opts...)
+}
+
+// startServerLogging is startServer logging to log.
+func startServerLogging(t *testing.T, dataDir string, log *slog.Logger, opts ...func(*config.Config)) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -48,10 +58,6 @@ func startServer(t *testing.T, dataDir string, opts ...func(*config.Config)) *se
 	cfg.Identity.AccountID = testAccount
 	for _, o := range opts {
 		o(&cfg)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
 	a, err := app.New(cfg, log)
 	if err != nil {

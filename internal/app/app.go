@@ -14,12 +14,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecrd/ecrd/internal/api/awsjson"
 	"github.com/ecrd/ecrd/internal/api/ecr"
 	"github.com/ecrd/ecrd/internal/api/ecrpublic"
 	"github.com/ecrd/ecrd/internal/api/oci"
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/blobstore/fs"
+	"github.com/ecrd/ecrd/internal/budget"
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/instance"
 	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -43,6 +46,12 @@ type App struct {
 	publicHandler http.Handler
 	// debugLn serves Go's profiles (--debug-listen; nil when not asked).
 	debugLn net.Listener
+	// instances registers this process among those on the data dir.
+	instances *instance.Dir
+	// bodies bounds the request bodies held at once (config.Bodies).
+	bodies *awsjson.Bodies
+	// wrapStores, when set, wraps the stores the core uses (WithStores).
+	wrapStores func(registry.MetaStore, registry.BlobStore) (registry.MetaStore, registry.BlobStore)
 }
 
 // StartupError is a problem with the configuration or environment that
@@ -52,14 +61,27 @@ type StartupError struct{ Err error }
 func (e *StartupError) Error() string { return e.Err.Error() }
 func (e *StartupError) Unwrap() error { return e.Err }
 
+// Option adjusts how New assembles the server.
+type Option func(*App)
+
+// WithStores has the core use the stores wrap returns in place of the ones
+// opened, which it is given: fault-injection tests fail store calls this
+// way. The stores opened are still closed by the App.
+func WithStores(wrap func(registry.MetaStore, registry.BlobStore) (registry.MetaStore, registry.BlobStore)) Option {
+	return func(a *App) { a.wrapStores = wrap }
+}
+
 // New opens the stores under the data dir and binds the listener. Problems
 // come back as *StartupError naming what is wrong.
-func New(cfg config.Config, log *slog.Logger) (*App, error) {
+func New(cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	// Load validates too; a Config built in code must pass the same checks.
 	if err := cfg.Validate(); err != nil {
 		return nil, &StartupError{Err: err}
 	}
 	a := &App{cfg: cfg, log: log}
+	for _, o := range opts {
+		o(a)
+	}
 	if err := a.open(); err != nil {
 		a.close()
 		return nil, &StartupError{Err: err}
@@ -81,10 +103,20 @@ func (a *App) open() error {
 	if err != nil {
 		return fmt.Errorf("--data-dir %s: opening the blob store: %w", dir, err)
 	}
+	// Every process on the data dir registers, so that the upload leases
+	// of one that died can be taken over at once.
+	if a.instances, err = instance.Open(filepath.Join(dir, "instances")); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", dir, err)
+	}
 	limits := registry.DefaultLimits()
 	limits.UploadExpiry = a.cfg.Uploads.Expiry
 	limits.RestoreDelay = a.cfg.Images.RestoreDelay
-	a.reg = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log})
+	var coreMeta registry.MetaStore = meta
+	var coreBlobs registry.BlobStore = blobs
+	if a.wrapStores != nil {
+		coreMeta, coreBlobs = a.wrapStores(meta, blobs)
+	}
+	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: a.instances})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("--listen %s: %w", a.cfg.Server.Listen, err)
@@ -112,11 +144,22 @@ func (a *App) open() error {
 	if err != nil {
 		return fmt.Errorf("loading the download URL key: %w", err)
 	}
+	// Request bodies are bounded together, across both AWS APIs and the
+	// /v2/ manifests of both listeners; bodies that wait for their
+	// signature check beyond the memory budget go to the data dir.
+	spool := filepath.Join(dir, "tmp")
+	if err := errors.Join(os.RemoveAll(spool), os.MkdirAll(spool, 0o700)); err != nil {
+		return fmt.Errorf("--data-dir %s: the request spool: %w", dir, err)
+	}
+	a.bodies = &awsjson.Bodies{
+		Memory: budget.New(a.cfg.Bodies.Memory), Pending: budget.New(a.cfg.Bodies.Pending),
+		SpoolDir: spool, Wait: a.cfg.Bodies.Wait,
+	}
 	private := forService(a.cfg.Identity.Region, "ecr")
 	api, err := ecr.New(a.reg, ecr.Options{
 		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: "http://" + host,
 		Tokens: tokens, DownloadKey: downloadKey,
-		Precheck: private.precheck, Authenticate: private.authenticate, Logger: a.log,
+		Precheck: private.precheck, Authenticate: private.authenticate, Bodies: a.bodies, Logger: a.log,
 	})
 	if err != nil {
 		return err
@@ -132,7 +175,7 @@ func (a *App) open() error {
 	public := forService(ecrpublic.Region, "ecr-public")
 	papi, err := ecrpublic.New(a.reg, ecrpublic.Options{
 		Off: !publicOn, Hostname: publicHost, Tokens: tokens,
-		Precheck: public.precheck, Authenticate: public.authenticate, Logger: a.log,
+		Precheck: public.precheck, Authenticate: public.authenticate, Bodies: a.bodies, Logger: a.log,
 	})
 	if err != nil {
 		return err
@@ -151,7 +194,8 @@ func (a *App) open() error {
 // ociOptions configures a /v2/ front end: the private namespace, or the
 // public one.
 func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Options {
-	o := oci.Options{Tokens: tokens, Realm: realm, CreateOnPush: a.cfg.Images.CreateOnPush, Public: public, Logger: a.log}
+	o := oci.Options{Tokens: tokens, Realm: realm, CreateOnPush: a.cfg.Images.CreateOnPush, Public: public, Logger: a.log,
+		Memory: a.bodies.Memory, MemoryWait: a.bodies.Wait}
 	if a.keys != nil {
 		o.Lookup = a.keys.Lookup
 	}
@@ -248,9 +292,15 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Run serves until ctx is done, then stops accepting, lets in-flight
 // requests finish (up to the shutdown timeout) and closes the stores.
 func (a *App) Run(ctx context.Context) error {
+	// Both listeners bound what a client can hold: the time to send
+	// headers, the waits on its bodies (withDeadlines), and how many
+	// connections may be open at once (limitConnections). There are no
+	// ReadTimeout or WriteTimeout: a total time would cut off a slow but
+	// moving 2 GiB push or pull.
+	srvCfg := a.cfg.Server
 	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 30 * time.Second,
+		Handler:           withDeadlines(a.handler, srvCfg.StallTimeout),
+		ReadHeaderTimeout: srvCfg.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
@@ -262,11 +312,12 @@ func (a *App) Run(ctx context.Context) error {
 
 	servers := []*http.Server{srv}
 	served := make(chan error, 3)
-	go func() { served <- srv.Serve(a.ln) }()
+	go func() { served <- srv.Serve(limitConnections(a.ln, srvCfg.MaxConnections)) }()
 	if a.publicLn != nil {
-		psrv := &http.Server{Handler: a.publicHandler, ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog}
+		psrv := &http.Server{Handler: withDeadlines(a.publicHandler, srvCfg.StallTimeout),
+			ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog}
 		servers = append(servers, psrv)
-		go func() { served <- psrv.Serve(a.publicLn) }()
+		go func() { served <- psrv.Serve(limitConnections(a.publicLn, srvCfg.MaxConnections)) }()
 		a.log.Info("ECR Public /v2/ serving (anonymous pulls)", "addr", a.publicLn.Addr().String())
 	}
 	if a.debugLn != nil {
@@ -371,6 +422,10 @@ func (a *App) close() error {
 	if a.meta != nil {
 		err = a.meta.Close()
 		a.meta = nil
+	}
+	if a.instances != nil {
+		err = errors.Join(err, a.instances.Close())
+		a.instances = nil
 	}
 	return err
 }

@@ -25,7 +25,7 @@ const downloadKeyName = "layer-download-url-key"
 // request. With --auth=none precheck is nil.
 type checks struct {
 	precheck     func(*http.Request) *awsjson.WireError
-	authenticate func(*http.Request, []byte) (context.Context, *awsjson.WireError)
+	authenticate func(*http.Request, [32]byte) (context.Context, *awsjson.WireError)
 }
 
 // authenticator loads the keys and returns the checks of an API signed for
@@ -45,7 +45,7 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 		p := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
 		a.accounts = []string{a.cfg.Identity.AccountID}
 		return func(string, string) checks {
-			return checks{authenticate: func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
+			return checks{authenticate: func(r *http.Request, _ [32]byte) (context.Context, *awsjson.WireError) {
 				return registry.WithCaller(r.Context(), p), nil
 			}}
 		}, tokens, nil
@@ -77,8 +77,8 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 				}
 				return nil
 			},
-			authenticate: func(r *http.Request, body []byte) (context.Context, *awsjson.WireError) {
-				c, err := v.Verify(r, body)
+			authenticate: func(r *http.Request, payload [32]byte) (context.Context, *awsjson.WireError) {
+				c, err := v.VerifyPayload(r, payload)
 				if err != nil {
 					return nil, a.refused(r, err)
 				}

@@ -58,11 +58,18 @@ type Verifier struct {
 //     UNSIGNED-PAYLOAD and the STREAMING-* forms are refused with
 //     InvalidSignatureException.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Credential, error) {
+	return v.VerifyPayload(r, sha256.Sum256(body))
+}
+
+// VerifyPayload is Verify for a caller that hashed the body as it arrived
+// (payload is its SHA-256) rather than holding it: a body spooled to disk
+// is authenticated without being read back.
+func (v *Verifier) VerifyPayload(r *http.Request, payload [32]byte) (Credential, error) {
 	p, err := v.precheck(r)
 	if err != nil {
 		return Credential{}, err
 	}
-	if e := v.checkSignature(r, body, p); e != nil {
+	if e := v.checkSignature(r, payload, p); e != nil {
 		e.AccessKeyID = p.auth.AccessKeyID
 		return Credential{}, e
 	}
@@ -201,8 +208,7 @@ func (v *Verifier) check(r *http.Request, a Authorization, params []queryParam, 
 
 // checkSignature is the body phase: the signature over the canonical
 // request, then the body against its claimed hash.
-func (v *Verifier) checkSignature(r *http.Request, body []byte, p *prechecked) *Error {
-	sum := sha256.Sum256(body)
+func (v *Verifier) checkSignature(r *http.Request, sum [32]byte, p *prechecked) *Error {
 	actual := hex.EncodeToString(sum[:])
 	// The canonical request ends with the hash the client signed: the
 	// header when present, else the body's.

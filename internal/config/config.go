@@ -26,6 +26,24 @@ type Config struct {
 	Images   Images
 	Auth     Auth
 	Public   Public
+	Bodies   Bodies
+}
+
+// Bodies bounds the request bodies of the AWS APIs (and /v2/ manifests)
+// held at once. An AWS request's body is received whole before its
+// signature can be checked, so these bytes are held for callers not yet
+// known: an unsigned flood must not exhaust memory or disk.
+type Bodies struct {
+	// Memory is the most memory request bodies (and decoding them) may
+	// hold at once, before and after authentication. A 20 MiB
+	// UploadLayerPart holds about 54 MiB.
+	Memory int64
+	// Pending is the most bytes of bodies, not yet authenticated, that
+	// may be spooled to the data dir when Memory is full.
+	Pending int64
+	// Wait is how long a request waits for room before it is answered
+	// ThrottlingException (which the AWS SDKs retry) or, on /v2/, 429.
+	Wait time.Duration
 }
 
 // Public configures ECR Public: the public registries and the listener
@@ -103,6 +121,19 @@ type Server struct {
 	// DebugListen, when set, is a host:port serving Go's profiles
 	// (/debug/pprof/) for diagnosing performance; off by default.
 	DebugListen string
+	// HeaderTimeout bounds the time to receive a request's headers, on
+	// the main and the public listener.
+	HeaderTimeout time.Duration
+	// StallTimeout is the progress window of request and response bodies
+	// on both listeners: for every 16 KiB moved (or the rest of the body)
+	// the server waits on the client at most this long, so the slowest
+	// upload allowed is 16 KiB per StallTimeout (a download: about 64 KiB,
+	// the granularity at which the kernel reports a reader's progress).
+	StallTimeout time.Duration
+	// MaxConnections caps the open connections of each listener, idle
+	// keep-alive ones included; at the cap new clients wait in the
+	// kernel's backlog.
+	MaxConnections int
 }
 
 // Store configures where state is kept.
@@ -138,13 +169,15 @@ type Auth struct {
 // Default returns the configuration `ecrd serve` runs with when given nothing.
 func Default() Config {
 	return Config{
-		Server:   Server{Listen: "127.0.0.1:5000", ShutdownTimeout: 30 * time.Second},
+		Server: Server{Listen: "127.0.0.1:5000", ShutdownTimeout: 30 * time.Second,
+			HeaderTimeout: 20 * time.Second, StallTimeout: 30 * time.Second, MaxConnections: 1024},
 		Store:    Store{DataDir: "./ecrd-data"},
 		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
 		Uploads:  Uploads{Expiry: 24 * time.Hour},
 		Images:   Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
 		Auth:     Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
 		Public:   Public{Alias: "ecrd"},
+		Bodies:   Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},
 	}
 }
 
@@ -207,6 +240,38 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	fs.BoolVar(&c.Images.CreateOnPush, "create-on-push", c.Images.CreateOnPush, "create a missing repository when a /v2/ push names it, instead of refusing as ECR does (env ECRD_CREATE_ON_PUSH)")
 	errs = append(errs, dur(&c.Uploads.Expiry, "upload-expiry", "ECRD_UPLOAD_EXPIRY", "how long an idle layer upload lives before its bytes are reclaimed"))
 	errs = append(errs, dur(&c.Server.ShutdownTimeout, "shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "how long in-flight requests may drain on SIGINT/SIGTERM"))
+
+	// Limits and timeouts of the listeners (main and public).
+	errs = append(errs, dur(&c.Server.HeaderTimeout, "header-timeout", "ECRD_HEADER_TIMEOUT", "how long a client may take to send a request's headers"))
+	errs = append(errs, dur(&c.Server.StallTimeout, "stall-timeout", "ECRD_STALL_TIMEOUT", "how long the server waits on a client per 16 KiB of a request or response body before cutting it off (30s admits uploads above about 0.5 KiB/s, downloads above about 2 KiB/s)"))
+	if v := getenv("ECRD_MAX_CONNECTIONS"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil {
+			errs = append(errs, fmt.Errorf("ECRD_MAX_CONNECTIONS: %q is not a whole number", v))
+		} else {
+			c.Server.MaxConnections = n
+		}
+	}
+	fs.IntVar(&c.Server.MaxConnections, "max-connections", c.Server.MaxConnections, "most connections open at once on each listener, idle keep-alive ones included; more clients wait to be accepted (env ECRD_MAX_CONNECTIONS)")
+
+	// Request bodies held at once.
+	size := func(p *int64, name, env, help string) {
+		if v := getenv(env); v != "" {
+			n, err := ParseSize(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+			*p = n
+		}
+		fs.Func(name, fmt.Sprintf("%s (default %s; env %s)", help, FormatSize(*p), env), func(v string) error {
+			n, err := ParseSize(v)
+			*p = n
+			return err
+		})
+	}
+	size(&c.Bodies.Memory, "body-memory", "ECRD_BODY_MEMORY", "most memory AWS API request bodies and /v2/ manifests hold at once, before and after authentication (a 20 MiB UploadLayerPart holds about 54 MiB)")
+	size(&c.Bodies.Pending, "pending-bodies", "ECRD_PENDING_BODIES", "most bytes of not yet authenticated request bodies spooled to the data dir when --body-memory is full")
+	errs = append(errs, dur(&c.Bodies.Wait, "body-wait", "ECRD_BODY_WAIT", "how long a request waits for room under --body-memory/--pending-bodies before ThrottlingException (AWS APIs) or 429 (/v2/)"))
+
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -273,6 +338,29 @@ func (c Config) Validate() error {
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.Server.ShutdownTimeout))
+	}
+
+	// Limits and timeouts of the listeners.
+	if d := c.Server.HeaderTimeout; d < time.Second || d > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--header-timeout %s: must be between 1s and 10m", d))
+	}
+	if d := c.Server.StallTimeout; d < time.Second || d > time.Hour {
+		errs = append(errs, fmt.Errorf("--stall-timeout %s: must be between 1s and 1h", d))
+	}
+	if n := c.Server.MaxConnections; n < 1 || n > 1_000_000 {
+		errs = append(errs, fmt.Errorf("--max-connections %d: must be between 1 and 1000000", n))
+	}
+
+	// Request bodies held at once: room for at least one largest
+	// UploadLayerPart (about 27 MiB of JSON, 54 MiB with its decoding).
+	if n := c.Bodies.Memory; n < 64<<20 {
+		errs = append(errs, fmt.Errorf("--body-memory %s: must be at least 64MiB (one UploadLayerPart of 20 MiB holds about 54 MiB)", FormatSize(n)))
+	}
+	if n := c.Bodies.Pending; n < 32<<20 {
+		errs = append(errs, fmt.Errorf("--pending-bodies %s: must be at least 32MiB (one UploadLayerPart body)", FormatSize(n)))
+	}
+	if d := c.Bodies.Wait; d < 0 || d > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--body-wait %s: must be between 0 and 10m", d))
 	}
 	return errors.Join(errs...)
 }

@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
 	"strings"
-	"time"
 )
 
 // bodyLimit picks the body cap for target: its operation's entry in
@@ -25,44 +22,6 @@ func (s *Service) bodyLimit(target string) int64 {
 		return s.MaxBody
 	}
 	return DefaultMaxBody
-}
-
-// readBody reads the whole body once, within limit bytes and BodyTimeout.
-// A JSON body must be held whole to be validated, so limit is what bounds
-// memory per request; the buffer grows as bytes arrive rather than to the
-// declared Content-Length, so a declared size costs nothing until sent.
-func (s *Service) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *WireError) {
-	tooLarge := &WireError{Type: typeTooLarge, Status: http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("Request body is larger than the limit of %d bytes", limit)}
-	if r.ContentLength > limit {
-		return nil, tooLarge
-	}
-	timeout := s.BodyTimeout
-	if timeout <= 0 {
-		timeout = DefaultBodyTimeout
-	}
-	// Errors mean the writer has no deadlines (a ResponseRecorder, a
-	// wrapper without Unwrap): the body is then bounded by size only.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(timeout))
-	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
-
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(min(r.ContentLength, maxPrealloc)) + bytes.MinRead)
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return nil, tooLarge
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, &WireError{Type: typeSerialization,
-			Message: fmt.Sprintf("Request body was not received within %s", timeout)}
-	case err != nil:
-		return nil, &WireError{Type: typeSerialization, Message: "Request body could not be read"}
-	}
-	return buf.Bytes(), nil
 }
 
 // checkBody parses body, which must be one JSON object, and validates it

@@ -26,10 +26,6 @@ const DefaultMaxBody = 32 << 20
 // smaller parts.
 const DefaultBodyTimeout = 2 * time.Minute
 
-// maxPrealloc caps how much of a declared Content-Length is allocated
-// before the bytes arrive: a client may declare 32 MiB and send one byte.
-const maxPrealloc = 1 << 20
-
 // Service serves one awsJson 1.1 API at POST /: it checks the method,
 // Content-Type and the request's headers (Precheck), reads the body once
 // (bounded by BodyLimits or MaxBody, and by BodyTimeout), authenticates
@@ -83,11 +79,15 @@ type Service struct {
 	// body buffer. It returns the error to send, or nil to go on. Nil
 	// accepts all; Authenticate still runs.
 	Precheck func(r *http.Request) *WireError
-	// Authenticate checks the request and its body (read, within its
-	// limit) before the operation is looked at, as AWS does: an unsigned request
-	// learns nothing about which operations exist. It returns the context
-	// the operation runs with, or the error to send. Nil accepts all.
-	Authenticate func(r *http.Request, body []byte) (context.Context, *WireError)
+	// Authenticate checks the request and the SHA-256 of its body (read,
+	// within its limit, and hashed as it arrived) before the operation is
+	// looked at, as AWS does: an unsigned request learns nothing about
+	// which operations exist. It returns the context the operation runs
+	// with, or the error to send. Nil accepts all.
+	Authenticate func(r *http.Request, payload [32]byte) (context.Context, *WireError)
+	// Bodies bounds what request bodies hold in memory and on disk; nil
+	// bounds each body by its limit only.
+	Bodies *Bodies
 }
 
 // Check reports configuration mistakes: a missing model or an operation in
@@ -146,12 +146,13 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return nil, werr
 		}
 	}
-	body, werr := s.readBody(w, r, s.bodyLimit(r.Header.Get("X-Amz-Target")))
+	held, werr := s.receive(ctx, w, r, s.bodyLimit(r.Header.Get("X-Amz-Target")))
 	if werr != nil {
 		return nil, werr
 	}
+	defer held.release()
 	if s.Authenticate != nil {
-		if ctx, werr = s.Authenticate(r.WithContext(ctx), body); werr != nil {
+		if ctx, werr = s.Authenticate(r.WithContext(ctx), held.sum); werr != nil {
 			return nil, werr
 		}
 	}
@@ -163,6 +164,10 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	h, ok := s.Ops[op.Name]
 	if !ok {
 		return nil, s.unimplemented(op.Name)
+	}
+	body, werr := held.bytes(ctx)
+	if werr != nil {
+		return nil, werr
 	}
 	call, werr := s.decode(ctx, info, op, h, body)
 	if werr != nil {

@@ -117,7 +117,7 @@ func TestService_PrecheckOrder(t *testing.T) {
 				prechecked = true
 				return tt.precheck
 			}
-			s.Authenticate = func(r *http.Request, _ []byte) (context.Context, *awsjson.WireError) {
+			s.Authenticate = func(r *http.Request, _ [32]byte) (context.Context, *awsjson.WireError) {
 				authenticated = true
 				if !prechecked {
 					t.Error("Authenticate ran before Precheck")
@@ -180,7 +180,7 @@ func TestService_BodyTimeout(t *testing.T) {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 400 || res.Header.Get("X-Amzn-Errortype") != "SerializationException" ||
-		!strings.Contains(string(raw), "Request body was not received within 200ms") {
+		!strings.Contains(string(raw), "it must arrive within 200ms") {
 		t.Errorf("got %d %s %s", res.StatusCode, res.Header.Get("X-Amzn-Errortype"), raw)
 	}
 }

@@ -34,6 +34,9 @@ const (
 	typeTooLarge         = "RequestEntityTooLargeException"
 	typeInvalidParameter = "InvalidParameterException"
 	typeServer           = "ServerException"
+	// typeThrottling is AWS's common throttling error, which the SDKs
+	// retry with backoff.
+	typeThrottling = "ThrottlingException"
 )
 
 // writeJSON sends a 200 (or other) response with the headers every

@@ -54,8 +54,11 @@ type Options struct {
 	Precheck func(r *http.Request) *awsjson.WireError
 	// Authenticate checks each request before it is decoded (SigV4); nil
 	// accepts every request as it is.
-	Authenticate func(r *http.Request, body []byte) (context.Context, *awsjson.WireError)
-	Logger       *slog.Logger
+	Authenticate func(r *http.Request, payload [32]byte) (context.Context, *awsjson.WireError)
+	// Bodies bounds what request bodies hold (see awsjson.Bodies); nil
+	// bounds each by its limit only.
+	Bodies *awsjson.Bodies
+	Logger *slog.Logger
 }
 
 // API holds the front end's dependencies.
@@ -110,6 +113,7 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 		ServerError:   serverError,
 		Precheck:      o.Precheck,
 		Authenticate:  o.Authenticate,
+		Bodies:        o.Bodies,
 	}
 	return Handlers{API: api, Downloads: a.downloadHandler()}, nil
 }

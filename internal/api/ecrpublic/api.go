@@ -58,8 +58,11 @@ type Options struct {
 	// (SigV4 with signing name ecr-public, region us-east-1); nil checks
 	// nothing.
 	Precheck     func(r *http.Request) *awsjson.WireError
-	Authenticate func(r *http.Request, body []byte) (context.Context, *awsjson.WireError)
-	Logger       *slog.Logger
+	Authenticate func(r *http.Request, payload [32]byte) (context.Context, *awsjson.WireError)
+	// Bodies bounds what request bodies hold (see awsjson.Bodies); nil
+	// bounds each by its limit only.
+	Bodies *awsjson.Bodies
+	Logger *slog.Logger
 }
 
 // API holds the front end's dependencies.
@@ -114,6 +117,7 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 		ServerError:  serverError,
 		Precheck:     a.check,
 		Authenticate: o.Authenticate,
+		Bodies:       o.Bodies,
 	}
 	return Handlers{API: api, Logos: a.logoHandler()}, nil
 }

@@ -41,6 +41,7 @@ var (
 	// code, so the upload's, with 408.
 	bodyTimeout      = wireCode{"BLOB_UPLOAD_INVALID", http.StatusRequestTimeout}
 	methodNotAllowed = wireCode{"UNSUPPORTED", http.StatusMethodNotAllowed}
+	tooManyRequests  = wireCode{"TOOMANYREQUESTS", http.StatusTooManyRequests}
 	// catalogUnsupported: ECR has no catalog; 404 as for a path that
 	// addresses nothing, so that clients fall back as they would there.
 	catalogUnsupported = wireCode{"UNSUPPORTED", http.StatusNotFound}

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -117,6 +118,20 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route, 
 			return newError(tagInvalid, "Invalid tag '%s': a tag must match %s", rt.ref, tagPattern)
 		}
 		in.Tag = rt.ref
+	}
+	if m := h.o.Memory; m != nil {
+		// The body, and what parsing it costs, within the shared budget.
+		n := r.ContentLength
+		if n < 0 || n > maxManifestSize {
+			n = maxManifestSize
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), h.o.MemoryWait)
+		held, err := m.Acquire(ctx, 2*n)
+		cancel()
+		if err != nil {
+			return newError(tooManyRequests, "ecrd is holding as many request bodies as it is configured to; retry")
+		}
+		defer m.Release(held)
 	}
 	rb := &requestBody{r: http.MaxBytesReader(w, r.Body, maxManifestSize), req: r}
 	body, err := io.ReadAll(rb)

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/budget"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -38,6 +40,11 @@ type Options struct {
 	Public bool
 	// Logger receives the detail of unexpected errors; discarded when nil.
 	Logger *slog.Logger
+	// Memory bounds the memory manifest bodies hold at once, shared with
+	// the AWS APIs' bodies; a manifest put waits up to MemoryWait for
+	// room, then gets 429. Nil bounds each manifest by its 4 MiB only.
+	Memory     *budget.Budget
+	MemoryWait time.Duration
 }
 
 // Handler serves the OCI Distribution API v1.1 under /v2/.
