@@ -21,6 +21,13 @@ go test -race -count=1 -timeout 20m ./...
 echo "== fuzz: the Authorization header parser and the SigV4 verifier (10 s each)"
 go test -run '^$' -fuzz '^FuzzParseAuthorization$' -fuzztime 10s ./internal/auth/
 go test -run '^$' -fuzz '^FuzzVerify$' -fuzztime 10s ./internal/auth/
+echo "== fuzz: the digest and manifest parsers, the /v2/ router, and its Content-Range, Accept and Authorization parsers (5 s each)"
+go test -run '^$' -fuzz '^FuzzParseDigest$' -fuzztime 5s ./internal/registry/
+go test -run '^$' -fuzz '^FuzzParseManifest$' -fuzztime 5s ./internal/registry/
+go test -run '^$' -fuzz '^FuzzParseRoute$' -fuzztime 5s ./internal/api/oci/
+go test -run '^$' -fuzz '^FuzzParseContentRange$' -fuzztime 5s ./internal/api/oci/
+go test -run '^$' -fuzz '^FuzzAcceptedTypes$' -fuzztime 5s ./internal/api/oci/
+go test -run '^$' -fuzz '^FuzzCredentialsOf$' -fuzztime 5s ./internal/api/oci/
 echo "== aws CLI end-to-end"
 bash e2e/cli/aws_cli_test.sh
 echo "== boto3 end-to-end"

@@ -2,7 +2,9 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -164,7 +166,15 @@ func (h *Handler) finishUpload(w http.ResponseWriter, r *http.Request, rt route,
 func (h *Handler) appendAndFinish(w http.ResponseWriter, r *http.Request, key registry.RepoKey, id registry.UploadID, offset, n int64, want registry.Digest) (registry.Digest, error) {
 	if offset >= 0 && n != 0 {
 		body := h.blobBody(w, r)
-		if _, err := h.reg.AppendUpload(r.Context(), key, id, offset, n, body); err != nil {
+		_, err := h.reg.AppendUpload(r.Context(), key, id, offset, n, body)
+		var de *registry.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &de) && de.Code == registry.CodeInvalidLayerPart && de.Upload != nil && de.Upload.LastValidByte+1 == offset+n:
+			// The upload already ends where this final chunk would: a
+			// retry of a PUT whose chunk an earlier attempt appended
+			// before it failed. The digest checks the bytes.
+		default:
 			return "", body.fault(err)
 		}
 	}
@@ -194,7 +204,8 @@ func (h *Handler) chunk(r *http.Request, key registry.RepoKey, id registry.Uploa
 }
 
 // parseContentRange reads the spec's "<start>-<end>", and also RFC 9110's
-// "bytes <start>-<end>/<size>" that some clients send.
+// "bytes <start>-<end>/<size>" that some clients send. The numbers are
+// digits only (no sign), and the range's length must fit an int64.
 func parseContentRange(s string) (start, end int64, ok bool) {
 	s = strings.TrimSpace(s)
 	if rest, found := strings.CutPrefix(s, "bytes"); found {
@@ -202,15 +213,20 @@ func parseContentRange(s string) (start, end int64, ok bool) {
 	}
 	s, _, _ = strings.Cut(s, "/")
 	a, b, found := strings.Cut(s, "-")
-	if !found {
+	if !found || !digits(a) || !digits(b) {
 		return 0, 0, false
 	}
 	start, err1 := strconv.ParseInt(a, 10, 64)
 	end, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || start < 0 || end < start {
+	if err1 != nil || err2 != nil || end < start || end-start == math.MaxInt64 {
 		return 0, 0, false
 	}
 	return start, end, true
+}
+
+// digits reports whether s is one or more ASCII digits.
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // uploadStatus answers GET of an upload: where it stands.
