@@ -130,13 +130,16 @@ func (r *Registry) PutRegistryDisplayName(ctx context.Context, name string) (Pub
 		resource := PublicRegistryARN(p.Account)
 		return p, Errorf(CodeAccessDenied, "User: %s is not authorized to perform: ecr-public:PutRegistryCatalogData on resource: %s because no identity-based policy allows the ecr-public:PutRegistryCatalogData action", c.ARN(), resource)
 	}
+	account := p.Account
+	// fn may run more than once: it reads and writes only its own copy.
 	err = r.meta.Update(ctx, func(tx Tx) error {
-		var err error
-		if p, err = tx.PublicRegistry(p.Account); err != nil {
+		cur, err := tx.PublicRegistry(account)
+		if err != nil {
 			return err
 		}
-		p.DisplayName = name
-		return tx.PutPublicRegistry(p)
+		cur.DisplayName = name
+		p = cur
+		return tx.PutPublicRegistry(cur)
 	})
 	return p, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -104,6 +105,10 @@ type Registry struct {
 	// holders is Options.Holders, or one that names no process and takes
 	// every holder for alive.
 	holders Holders
+	// abandoned holds the upload leases this process gave up without
+	// being able to record it (releaseLease failed): knowledge only this
+	// process has, about leases only it could hold.
+	abandoned sync.Map
 }
 
 // New returns a Registry over the given stores.

@@ -42,7 +42,10 @@ type NewRepository struct {
 	EncryptionType       string
 	KMSKey               string
 	Tags                 []ResourceTag
-	// Catalog is a public repository's catalog data (nil: none).
+	// Catalog is a public repository's catalog data (nil: none). Once the
+	// repository is created it holds the catalog as stored (its logo's
+	// digest set, the logo bytes dropped), so that the caller can answer
+	// with it without a second read, which could fail after the create.
 	Catalog *Catalog
 }
 
@@ -91,6 +94,10 @@ func (r *Registry) CreateRepository(ctx context.Context, in NewRepository) (Repo
 	})
 	if errors.Is(err, ErrExists) {
 		return Repository{}, Errorf(CodeRepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", key.Name, key.Registry.Account())
+	}
+	if err == nil && in.Catalog != nil {
+		*in.Catalog = catalog
+		in.Catalog.Logo = nil
 	}
 	return repo, err
 }

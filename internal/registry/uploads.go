@@ -331,6 +331,7 @@ func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lea
 		if err != nil || !take {
 			return err
 		}
+		r.abandoned.Delete(u.Lease)
 		u.Lease, u.Holder, u.LeaseAt, u.UpdatedAt = lease, r.holders.Self(), now.UTC(), now.UTC()
 		return tx.UpdateUpload(u)
 	})
@@ -370,7 +371,13 @@ func uploadNotFound(key RepoKey, id UploadID) *Error {
 // leaseHeld reports whether another request holds the upload now: its
 // lease has seen progress within the lease timeout and its process runs.
 func (r *Registry) leaseHeld(u Upload, now time.Time) bool {
-	return u.Lease != "" && now.Sub(u.LeaseAt) < r.limits.LeaseTimeout && r.holders.Alive(u.Holder)
+	if u.Lease == "" || now.Sub(u.LeaseAt) >= r.limits.LeaseTimeout || !r.holders.Alive(u.Holder) {
+		return false
+	}
+	// A lease this process gave up but could not record as given up (the
+	// store failed then) is no one's.
+	_, abandoned := r.abandoned.Load(u.Lease)
+	return !abandoned || u.Holder != r.holders.Self()
 }
 
 // errLeaseLost ends a write whose lease another request has taken over.
@@ -429,6 +436,9 @@ func (r *Registry) releaseLease(ctx context.Context, id UploadID, lease string) 
 		return tx.UpdateUpload(u)
 	})
 	if err != nil {
+		// The client may retry as soon as the store recovers, not only
+		// once the lease times out.
+		r.abandoned.Store(lease, true)
 		r.log.Warn("could not release an upload lease", "upload", id, "err", err)
 	}
 }

@@ -31,12 +31,10 @@ func (a *API) createRepository(ctx context.Context, in *createRepositoryInput) (
 		return nil, err
 	}
 	out := &createRepositoryOutput{Repository: a.repository(p, repo)}
-	if in.CatalogData != nil {
-		c, err := a.reg.RepositoryCatalog(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		cd := a.catalogData(p, key.Name, c)
+	if nr.Catalog != nil {
+		// As stored: the repository exists now, so the answer must not
+		// depend on another read that could fail.
+		cd := a.catalogData(p, key.Name, *nr.Catalog)
 		out.CatalogData = &cd
 	}
 	return out, nil
