@@ -182,7 +182,11 @@ func TestUploadLease(t *testing.T) {
 	t.Run("KeptWhileProgressing", func(t *testing.T) {
 		e := newLeaseEnv(t)
 		pw, done := e.writing(e.a)
-		var sent []byte
+		sent := []byte("start")
+		if _, err := pw.Write(sent); err != nil {
+			t.Fatal(err)
+		}
+		e.waitLease(t, "a", e.clock.Now())
 		// Three lease timeouts' worth of a slow part, a chunk every half
 		// timeout: a keeps the upload throughout.
 		for i := range 6 {

@@ -87,7 +87,7 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 	// an hour on a slow link keeps it, a stalled one loses it after the
 	// lease timeout, and its late bytes are then refused (renewal fails)
 	// rather than written over the new holder's.
-	src := &leasedReader{r: io.LimitReader(body, limit), every: r.limits.LeaseTimeout / 4, last: r.now(),
+	src := &leasedReader{r: io.LimitReader(body, limit), every: r.limits.LeaseTimeout / 4, last: u.LeaseAt,
 		renew: func() error { return r.renewLease(ctx, key, id, lease) }, now: r.now}
 	written, err := r.blobs.WriteUploadPart(ctx, id, u.Parts, offset, io.TeeReader(src, h))
 	if errors.Is(err, ErrNotFound) {
