@@ -38,6 +38,13 @@ type FoundImage struct {
 // lookup resolves one ImageID in the repository. It returns a failure
 // (not an error) for what is the client's mistake.
 func lookup(tx Tx, key RepoKey, id ImageID) (Image, *ImageFailure, error) {
+	return lookupWith(tx, key, id, tx.Image)
+}
+
+// lookupWith is lookup reading the image with read: tx.Image, or
+// tx.ImageManifest where the image's layer records are not needed (a
+// pull, which must not cost a row per layer of a 25,000-layer image).
+func lookupWith(tx Tx, key RepoKey, id ImageID, read func(RepoKey, Digest) (Image, error)) (Image, *ImageFailure, error) {
 	fail := func(code, reason string) (Image, *ImageFailure, error) {
 		return Image{}, &ImageFailure{ID: id, Code: code, Reason: reason}, nil
 	}
@@ -67,7 +74,7 @@ func lookup(tx Tx, key RepoKey, id ImageID) (Image, *ImageFailure, error) {
 		}
 		d = td
 	}
-	img, err := tx.Image(key, d)
+	img, err := read(key, d)
 	if errors.Is(err, ErrNotFound) {
 		return fail(FailureImageNotFound, "Requested image not found")
 	}
@@ -111,7 +118,7 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 			return err
 		}
 		for _, id := range ids {
-			img, f, err := lookup(tx, key, id)
+			img, f, err := lookupWith(tx, key, id, tx.ImageManifest)
 			if err != nil {
 				return err
 			}

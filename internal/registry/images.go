@@ -108,10 +108,8 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 		} else if err := tx.PutImage(key, img); err != nil {
 			return err
 		}
-		for _, b := range img.Blobs {
-			if err := tx.SetLayerMediaType(key, b.Digest, b.MediaType); err != nil {
-				return err
-			}
+		if err := tx.SetLayerMediaTypes(key, blobMediaTypes(img.Blobs)); err != nil {
+			return err
 		}
 		if in.Tag != "" {
 			return tx.SetTag(key, in.Tag, digest, r.now().UTC())
@@ -130,7 +128,7 @@ func (r *Registry) checkReferences(tx Tx, key RepoKey, img Image) (int64, error)
 	if len(img.Children) > 0 || isIndex(img.MediaType) {
 		var size int64
 		for _, c := range img.Children {
-			child, err := tx.Image(key, c)
+			child, err := tx.ImageManifest(key, c)
 			if errors.Is(err, ErrNotFound) {
 				return 0, Errorf(CodeReferencedImagesNotFound, "The manifest list is referencing an image that does not exist: '%s' is not an image of the repository with name '%s'", c, key.Name)
 			} else if err != nil {
@@ -140,11 +138,7 @@ func (r *Registry) checkReferences(tx Tx, key RepoKey, img Image) (int64, error)
 		}
 		return size, nil
 	}
-	digests := make([]Digest, len(img.Blobs))
-	for i, b := range img.Blobs {
-		digests[i] = b.Digest
-	}
-	have, err := tx.Layers(key, digests)
+	have, err := tx.Layers(key, uniqueDigests(img.Blobs))
 	if err != nil {
 		return 0, err
 	}
@@ -159,6 +153,31 @@ func (r *Registry) checkReferences(tx Tx, key RepoKey, img Image) (int64, error)
 		}
 	}
 	return size, nil
+}
+
+// uniqueDigests returns the digests of blobs, each once, in the order of
+// first appearance: a manifest may name a layer many times.
+func uniqueDigests(blobs []ImageBlob) []Digest {
+	seen := make(map[Digest]bool, len(blobs))
+	digests := make([]Digest, 0, len(blobs))
+	for _, b := range blobs {
+		if !seen[b.Digest] {
+			seen[b.Digest] = true
+			digests = append(digests, b.Digest)
+		}
+	}
+	return digests
+}
+
+// blobMediaTypes maps each digest of blobs to its media type. A digest
+// named twice takes the media type of its last appearance, as recording
+// them one by one in manifest order would leave it.
+func blobMediaTypes(blobs []ImageBlob) map[Digest]string {
+	types := make(map[Digest]string, len(blobs))
+	for _, b := range blobs {
+		types[b.Digest] = b.MediaType
+	}
+	return types
 }
 
 // checkTag refuses tags no client could use: empty, whitespace or control

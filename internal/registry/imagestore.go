@@ -68,6 +68,10 @@ type LayerRefs struct {
 type ImageTx interface {
 	// Image returns the image of the repository with digest d, or ErrNotFound.
 	Image(key RepoKey, d Digest) (Image, error)
+	// ImageManifest is Image without Blobs and Children, or ErrNotFound:
+	// serving a manifest, or reading an image's size or status, needs no
+	// record per layer, and an image may have 25,000 of them.
+	ImageManifest(key RepoKey, d Digest) (Image, error)
 	// Images returns up to limit images of the repository with digests
 	// greater than after, in digest order, without their Manifest bytes
 	// (Image has them).
@@ -105,6 +109,11 @@ type ImageTx interface {
 	// SetLayerMediaType records the media type under which an image refers
 	// to a layer the repository holds; a layer it does not hold is ignored.
 	SetLayerMediaType(key RepoKey, d Digest, mediaType string) error
+	// SetLayerMediaTypes is SetLayerMediaType for every digest of types at
+	// once, each with its media type: PutImage records an image's layers
+	// in one call, however many it has. It returns only the store's own
+	// errors.
+	SetLayerMediaTypes(key RepoKey, types map[Digest]string) error
 	// RecordPull sets the LastPulledAt of image d to at; an image that does
 	// not exist is ignored.
 	RecordPull(key RepoKey, d Digest, at time.Time) error

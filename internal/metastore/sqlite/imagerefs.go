@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/registry"
@@ -78,10 +80,27 @@ func (t *tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time
 // SetLayerMediaType records the media type under which an image refers to a
 // layer of the repository; a layer the repository does not hold is ignored.
 func (t *tx) SetLayerMediaType(key registry.RepoKey, d registry.Digest, mediaType string) error {
-	_, err := t.exec(`UPDATE layers SET media_type = ? WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
-		mediaType, key.Registry, key.Name, d)
-	if err != nil {
-		return fmt.Errorf("set media type of layer %s in %s/%s: %w", d, key.Registry, key.Name, err)
+	return t.SetLayerMediaTypes(key, map[registry.Digest]string{d: mediaType})
+}
+
+// SetLayerMediaTypes records the media types under which an image refers
+// to layers of the repository, with one UPDATE per media type (an image
+// has a handful, whatever its number of layers). Rows that have the media
+// type already are left unwritten, so that pushing an image again rewrites
+// no pages. Layers the repository does not hold are ignored.
+func (t *tx) SetLayerMediaTypes(key registry.RepoKey, types map[registry.Digest]string) error {
+	byType := make(map[string][]registry.Digest)
+	for d, mt := range types {
+		byType[mt] = append(byType[mt], d)
+	}
+	for _, mt := range slices.Sorted(maps.Keys(byType)) {
+		_, err := t.exec(`UPDATE layers SET media_type = ?
+			WHERE registry_id = ? AND repo_name = ? AND digest IN (SELECT value FROM json_each(?))
+			AND media_type <> ?`,
+			mt, key.Registry, key.Name, digestsJSON(byType[mt]), mt)
+		if err != nil {
+			return fmt.Errorf("set media type %q of %d layers in %s/%s: %w", mt, len(byType[mt]), key.Registry, key.Name, err)
+		}
 	}
 	return nil
 }

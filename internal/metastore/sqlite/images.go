@@ -21,6 +21,20 @@ const listColumns = `digest, NULL, media_type, artifact_media_type, size, pushed
 // Image returns the image of the repository with digest d, or
 // registry.ErrNotFound.
 func (t *tx) Image(key registry.RepoKey, d registry.Digest) (registry.Image, error) {
+	img, err := t.ImageManifest(key, d)
+	if err != nil {
+		return registry.Image{}, err
+	}
+	imgs := []registry.Image{img}
+	if err := t.addImageParts(key, imgs); err != nil {
+		return registry.Image{}, fmt.Errorf("image %s in %s/%s: %w", d, key.Registry, key.Name, err)
+	}
+	return imgs[0], nil
+}
+
+// ImageManifest returns the image's own row, without the blob and child
+// rows, or registry.ErrNotFound.
+func (t *tx) ImageManifest(key registry.RepoKey, d registry.Digest) (registry.Image, error) {
 	what := fmt.Sprintf("image %s in %s/%s", d, key.Registry, key.Name)
 	img, err := scanImage(t.queryRow(`SELECT `+imageColumns+` FROM images
 		WHERE registry_id = ? AND repo_name = ? AND digest = ?`, key.Registry, key.Name, d))
@@ -30,11 +44,7 @@ func (t *tx) Image(key registry.RepoKey, d registry.Digest) (registry.Image, err
 	if err != nil {
 		return registry.Image{}, fmt.Errorf("%s: %w", what, err)
 	}
-	imgs := []registry.Image{img}
-	if err := t.addImageParts(key, imgs); err != nil {
-		return registry.Image{}, fmt.Errorf("%s: %w", what, err)
-	}
-	return imgs[0], nil
+	return img, nil
 }
 
 // Images returns up to limit images of the repository with digests after
@@ -118,20 +128,23 @@ func (t *tx) PutImage(key registry.RepoKey, img registry.Image) error {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
-	for i, b := range img.Blobs {
+	// One statement per table however many rows: see jsonargs.go.
+	if len(img.Blobs) > 0 {
 		_, err := t.exec(`INSERT INTO image_blobs (registry_id, repo_name, image_digest, position,
-			blob_digest, media_type, size) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			key.Registry, key.Name, img.Digest, i, b.Digest, b.MediaType, b.Size)
+			blob_digest, media_type, size)
+			SELECT ?, ?, ?, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) AS j`,
+			key.Registry, key.Name, img.Digest, blobsJSON(img.Blobs))
 		if err != nil {
-			return fmt.Errorf("%s: blob %d: %w", what, i, err)
+			return fmt.Errorf("%s: blobs: %w", what, err)
 		}
 	}
-	for i, c := range img.Children {
+	if len(img.Children) > 0 {
 		_, err := t.exec(`INSERT INTO image_children (registry_id, repo_name, image_digest, position,
-			child_digest) VALUES (?, ?, ?, ?, ?)`,
-			key.Registry, key.Name, img.Digest, i, c)
+			child_digest)
+			SELECT ?, ?, ?, j.key, j.value FROM json_each(?) AS j`,
+			key.Registry, key.Name, img.Digest, digestsJSON(img.Children))
 		if err != nil {
-			return fmt.Errorf("%s: child %d: %w", what, i, err)
+			return fmt.Errorf("%s: children: %w", what, err)
 		}
 	}
 	return nil

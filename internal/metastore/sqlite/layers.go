@@ -4,54 +4,44 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
-// layersBatch bounds the digests looked up per query, keeping each query's
-// bound parameters far below SQLite's limit however many a caller passes.
+// layersBatch bounds the digests looked up per query where a query binds
+// each digest as a parameter, keeping it far below SQLite's limit however
+// many a caller passes.
 const layersBatch = 500
 
-// Layers returns the layers of the repository among digests.
+// Layers returns the layers of the repository among digests, with one
+// query however many there are (see jsonargs.go).
 func (t *tx) Layers(key registry.RepoKey, digests []registry.Digest) (map[registry.Digest]registry.Layer, error) {
 	layers := make(map[registry.Digest]registry.Layer, len(digests))
-	for len(digests) > 0 {
-		batch := digests[:min(len(digests), layersBatch)]
-		digests = digests[len(batch):]
-		if err := t.layersBatch(key, batch, layers); err != nil {
-			return nil, fmt.Errorf("layers of %s/%s: %w", key.Registry, key.Name, err)
-		}
+	if len(digests) == 0 {
+		return layers, nil
+	}
+	// CROSS JOIN keeps json_each the outer loop: one primary-key lookup
+	// per digest, where IN (SELECT …) would first build a temporary index
+	// of the digests.
+	err := t.each(`SELECT l.digest, l.size, l.media_type, l.created_at
+		FROM json_each(?) AS j CROSS JOIN layers AS l
+		WHERE l.registry_id = ? AND l.repo_name = ? AND l.digest = j.value`,
+		[]any{digestsJSON(digests), key.Registry, key.Name}, func(scan func(...any) error) error {
+			var (
+				l       registry.Layer
+				created int64
+			)
+			if err := scan(&l.Digest, &l.Size, &l.MediaType, &created); err != nil {
+				return err
+			}
+			l.CreatedAt = fromMicros(created)
+			layers[l.Digest] = l
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("layers of %s/%s: %w", key.Registry, key.Name, err)
 	}
 	return layers, nil
-}
-
-// layersBatch adds to into the layers of the repository among digests.
-func (t *tx) layersBatch(key registry.RepoKey, digests []registry.Digest, into map[registry.Digest]registry.Layer) error {
-	args := make([]any, 0, 2+len(digests))
-	args = append(args, key.Registry, key.Name)
-	for _, d := range digests {
-		args = append(args, d)
-	}
-	rows, err := t.query(`SELECT digest, size, media_type, created_at FROM layers
-		WHERE registry_id = ? AND repo_name = ?
-		AND digest IN (?`+strings.Repeat(", ?", len(digests)-1)+`)`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			l       registry.Layer
-			created int64
-		)
-		if err := rows.Scan(&l.Digest, &l.Size, &l.MediaType, &created); err != nil {
-			return err
-		}
-		l.CreatedAt = fromMicros(created)
-		into[l.Digest] = l
-	}
-	return rows.Err()
 }
 
 // CountLayers returns how many layers the repository holds; 0 for a

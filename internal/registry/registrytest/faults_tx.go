@@ -150,6 +150,13 @@ func (t faultTx) Image(a0 registry.RepoKey, a1 registry.Digest) (r0 registry.Ima
 	return t.Tx.Image(a0, a1)
 }
 
+func (t faultTx) ImageManifest(a0 registry.RepoKey, a1 registry.Digest) (r0 registry.Image, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ImageManifest", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ImageManifest(a0, a1)
+}
+
 func (t faultTx) ImageTags(a0 registry.RepoKey, a1 registry.Digest) (r0 []string, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.ImageTags", InUpdate: t.inUpdate}); err != nil {
 		return

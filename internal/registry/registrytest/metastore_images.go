@@ -12,6 +12,9 @@ import (
 
 // metaImage returns an image with every field set, its Blobs and Children
 // in an order other than digest order so that a store that sorts them shows.
+// The last blob names the first again, under a media type with characters
+// that need quoting in SQL, JSON and Go, so that a store must keep every
+// blob as given, in place.
 func metaImage(name string) registry.Image {
 	blobs := []registry.ImageBlob{
 		{Digest: metaDigest(name + " config"), MediaType: "application/vnd.oci.image.config.v1+json", Size: 1234},
@@ -19,6 +22,7 @@ func metaImage(name string) registry.Image {
 		{Digest: metaDigest(name + " layer 2"), MediaType: "application/vnd.oci.image.layer.v1.tar+zstd", Size: 0},
 	}
 	slices.SortFunc(blobs, func(a, b registry.ImageBlob) int { return strings.Compare(string(b.Digest), string(a.Digest)) })
+	blobs = append(blobs, registry.ImageBlob{Digest: blobs[0].Digest, MediaType: "x/y; q=\"'\\<&>\u00e9\t\u2028", Size: blobs[0].Size})
 	children := []registry.Digest{metaDigest(name + " child 1"), metaDigest(name + " child 2"), metaDigest(name + " child 3")}
 	slices.Sort(children)
 	slices.Reverse(children)
@@ -109,6 +113,14 @@ func testImageRoundTrip(t *testing.T, s registry.MetaStore) {
 				return err
 			}
 			metaSame(t, "Image "+string(w.Digest), got, w, normImage)
+			// ImageManifest has every field but the blobs and children.
+			got, err = tx.ImageManifest(key, w.Digest)
+			if err != nil {
+				return err
+			}
+			bare := w
+			bare.Blobs, bare.Children = nil, nil
+			metaSame(t, "ImageManifest "+string(w.Digest), got, bare, normImage)
 		}
 		// Every field but the manifest bytes comes back through the listings too.
 		listed, err := tx.Images(key, "", 10)
@@ -195,6 +207,11 @@ func testImageNotFound(t *testing.T, s registry.MetaStore) {
 	metaView(t, s, func(tx registry.Tx) error {
 		_, err := tx.Image(key, absent)
 		metaWantErr(t, "Image of an absent digest", err, registry.ErrNotFound)
+		_, err = tx.ImageManifest(key, absent)
+		metaWantErr(t, "ImageManifest of an absent digest", err, registry.ErrNotFound)
+		// An image of another repository is not found either.
+		_, err = tx.ImageManifest(metaKey(metaRegB, "app"), metaImage("present").Digest)
+		metaWantErr(t, "ImageManifest of an image of another registry", err, registry.ErrNotFound)
 		return nil
 	})
 	err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.DeleteImage(key, absent) })

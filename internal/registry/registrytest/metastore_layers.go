@@ -92,20 +92,23 @@ func testLayersNoDigests(t *testing.T, s registry.MetaStore) {
 	})
 }
 
-// testLayersMany asks for more digests than a store may bind in one query.
+// testLayersMany asks for more digests than a store may bind in one query,
+// and sets the media types of as many layers in one SetLayerMediaTypes.
 func testLayersMany(t *testing.T, s registry.MetaStore) {
 	// Every other digest asked for is held.
 	const asked, held = 2500, 1250
-	key := metaKey(metaRegA, "app")
-	metaCreateRepos(t, s, key)
+	key, twin := metaKey(metaRegA, "app"), metaKey(metaRegB, "app")
+	metaCreateRepos(t, s, key, twin)
 	var digests []registry.Digest
 	for i := range asked {
 		digests = append(digests, metaDigest(fmt.Sprint("layer ", i)))
 	}
 	metaUpdate(t, s, func(tx registry.Tx) error {
 		for i := 0; i < asked; i += 2 {
-			if err := tx.AddLayer(key, registry.Layer{Digest: digests[i], Size: int64(i), CreatedAt: metaTime(0)}); err != nil {
-				return err
+			for _, k := range []registry.RepoKey{key, twin} {
+				if err := tx.AddLayer(k, registry.Layer{Digest: digests[i], Size: int64(i), CreatedAt: metaTime(0)}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -125,6 +128,59 @@ func testLayersMany(t *testing.T, s registry.MetaStore) {
 		}
 		if n, err := tx.CountLayers(key); err != nil || n != held {
 			t.Errorf("CountLayers = %d, %v; want %d", n, err, held)
+		}
+		return nil
+	})
+	testSetLayerMediaTypesMany(t, s, key, twin, digests)
+}
+
+// testSetLayerMediaTypesMany sets the media types of every digest, held
+// or not, in one call, twice: the second call changes some and keeps
+// others. Only the layers of key change; those of twin, the same
+// repository name in another registry, keep no media type.
+func testSetLayerMediaTypesMany(t *testing.T, s registry.MetaStore, key, twin registry.RepoKey, digests []registry.Digest) {
+	const config, gzip, zstd = "application/vnd.oci.image.config.v1+json",
+		"application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.oci.image.layer.v1.tar+zstd"
+	first, second := make(map[registry.Digest]string), make(map[registry.Digest]string)
+	for i, d := range digests {
+		first[d] = gzip
+		second[d] = []string{gzip, zstd, config}[i%3]
+	}
+	first[digests[0]] = config
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		for _, types := range []map[registry.Digest]string{nil, {}, first, second} {
+			if err := tx.SetLayerMediaTypes(key, types); err != nil {
+				return fmt.Errorf("SetLayerMediaTypes of %d digests: %w", len(types), err)
+			}
+		}
+		return nil
+	})
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.Layers(key, digests)
+		if err != nil {
+			return err
+		}
+		wrong := 0
+		for i := 0; i < len(digests); i += 2 {
+			if l := got[digests[i]]; l.MediaType != second[digests[i]] {
+				wrong++
+				if wrong <= 3 {
+					t.Errorf("layer %d after SetLayerMediaTypes has media type %q, want %q", i, l.MediaType, second[digests[i]])
+				}
+			}
+		}
+		if len(got) != len(digests)/2 || wrong > 0 {
+			t.Errorf("SetLayerMediaTypes: %d layers read back, %d with the wrong media type; want %d, 0", len(got), wrong, len(digests)/2)
+		}
+		others, err := tx.Layers(twin, digests)
+		if err != nil {
+			return err
+		}
+		for d, l := range others {
+			if l.MediaType != "" {
+				t.Errorf("layer %s of the same repository name in another registry got media type %q", d, l.MediaType)
+				break
+			}
 		}
 		return nil
 	})
