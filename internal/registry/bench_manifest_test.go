@@ -2,12 +2,9 @@ package registry_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ecrd/ecrd/internal/blobstore/fs"
-	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -123,16 +120,7 @@ func newLargeManifestBench(b *testing.B, distinct int) (*registry.Registry, []re
 // metadata store under the registry.
 func newLargeManifestStores(b *testing.B, distinct int) (*registry.Registry, registry.MetaStore, []registry.Digest) {
 	b.Helper()
-	dir := b.TempDir()
-	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { meta.Close() })
-	blobs, err := fs.Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	meta, blobs, _ := openStores(b)
 	r := registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: registry.DefaultLimits()})
 	ctx := callerCtx()
 	if _, err := r.CreateRepository(ctx, registry.NewRepository{Key: registry.RepoKey{Name: largeRepo}}); err != nil {
@@ -141,7 +129,7 @@ func newLargeManifestStores(b *testing.B, distinct int) (*registry.Registry, reg
 	repo := registry.RepoKey{Registry: account, Name: largeRepo}
 	held := make([]registry.Digest, distinct)
 	now := time.Now().UTC()
-	err = meta.Update(ctx, func(tx registry.Tx) error {
+	err := meta.Update(ctx, func(tx registry.Tx) error {
 		for i := range held {
 			held[i] = benchDigest("large", i)
 			size := int64(1000 + i)

@@ -4,13 +4,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ecrd/ecrd/internal/blobstore/fs"
-	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -103,16 +100,7 @@ func checkHalfAvailable(checks []registry.LayerCheck) error {
 // them go through PutImage, so that the references are what a push makes.
 func newCheckLayersBench(b *testing.B) (*registry.Registry, []string) {
 	b.Helper()
-	dir := b.TempDir()
-	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { meta.Close() })
-	blobs, err := fs.Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	meta, blobs, _ := openStores(b)
 	r := registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: registry.DefaultLimits()})
 	ctx := callerCtx()
 	repo := registry.RepoKey{Registry: account, Name: benchRepo}
@@ -125,7 +113,7 @@ func newCheckLayersBench(b *testing.B) (*registry.Registry, []string) {
 		held[i] = benchDigest("layer", i)
 	}
 	now := time.Now().UTC()
-	err = meta.Update(ctx, func(tx registry.Tx) error {
+	err := meta.Update(ctx, func(tx registry.Tx) error {
 		for i, d := range held {
 			size := int64(1000 + i)
 			if err := tx.AddBlob(registry.Blob{Digest: d, Size: size, CreatedAt: now}); err != nil {

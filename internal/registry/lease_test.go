@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ecrd/ecrd/internal/blobstore/fs"
 	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -43,16 +41,7 @@ type leaseEnv struct {
 
 func newLeaseEnv(t *testing.T) *leaseEnv {
 	t.Helper()
-	dir := t.TempDir()
-	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { meta.Close() })
-	blobs, err := fs.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta, blobs, _ := openStores(t)
 	e := &leaseEnv{clock: newClock(), meta: meta, dead: map[string]bool{}, leaseLimit: limits().LeaseTimeout}
 	for name, r := range map[string]**registry.Registry{"a": &e.a, "b": &e.b} {
 		*r = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: limits(), Now: e.clock.Now,

@@ -45,19 +45,26 @@ func dirEntries(t *testing.T, d string) int {
 	return len(es)
 }
 
+// openStores opens the real stores in a temp dir, closed with the test.
+func openStores(tb testing.TB) (*sqlite.Store, *fs.Store, string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { meta.Close() })
+	blobs, err := fs.Open(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return meta, blobs, dir
+}
+
 // newRegistry returns a core over real stores in a temp dir.
 func newRegistry(t *testing.T, c *clock) (*registry.Registry, string) {
 	t.Helper()
-	dir := t.TempDir()
-	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { meta.Close() })
-	blobs, err := fs.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta, blobs, dir := openStores(t)
 	r := registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: limits(), Now: c.Now})
 	if _, err := r.CreateRepository(callerCtx(), registry.NewRepository{Key: key("a/b")}); err != nil {
 		t.Fatal(err)
