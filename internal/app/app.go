@@ -148,9 +148,10 @@ func (a *App) open() error {
 	// /v2/ manifests of both listeners; bodies that wait for their
 	// signature check beyond the memory budget go to the data dir.
 	spool := filepath.Join(dir, "tmp")
-	if err := errors.Join(os.RemoveAll(spool), os.MkdirAll(spool, 0o700)); err != nil {
+	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return fmt.Errorf("--data-dir %s: the request spool: %w", dir, err)
 	}
+	clearSpool(spool, a.log)
 	a.bodies = &awsjson.Bodies{
 		Memory: budget.New(a.cfg.Bodies.Memory), Pending: budget.New(a.cfg.Bodies.Pending),
 		SpoolDir: spool, Wait: a.cfg.Bodies.Wait,
@@ -350,59 +351,6 @@ func (a *App) Run(ctx context.Context) error {
 		err = nil
 	}
 	return errors.Join(err, a.close())
-}
-
-// reapUploads expires idle uploads now and then, reclaiming their bytes.
-func (a *App) reapUploads(ctx context.Context) {
-	every := min(a.cfg.Uploads.Expiry/4, 10*time.Minute)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := a.reg.ExpireUploads(ctx)
-		if err != nil && ctx.Err() == nil {
-			a.log.Error("expiring idle uploads", "err", err)
-		} else if n > 0 {
-			a.log.Info("expired idle uploads", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// collectGarbage runs a collection every GC interval (none when it is 0).
-func (a *App) collectGarbage(ctx context.Context) {
-	if a.cfg.Images.GCInterval <= 0 {
-		return
-	}
-	t := time.NewTicker(a.cfg.Images.GCInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		_, err := a.CollectGarbage(ctx)
-		switch {
-		case errors.Is(err, registry.ErrCollectionRunning):
-			a.log.Info("garbage collection skipped: another process or replica is collecting")
-		case err != nil && ctx.Err() == nil:
-			a.log.Error("collecting garbage", "err", err)
-		}
-	}
-}
-
-// CollectGarbage runs one collection with the configured grace period and
-// logs what it removed; `ecrd gc` calls it too.
-func (a *App) CollectGarbage(ctx context.Context) (registry.GCStats, error) {
-	st, err := a.reg.CollectGarbage(ctx, a.cfg.Images.GCGrace)
-	if err == nil {
-		a.log.Info("garbage collected", "layers", st.Layers, "blobs", st.Blobs, "grace", a.cfg.Images.GCGrace.String())
-	}
-	return st, err
 }
 
 // Close releases the stores of an App that was not Run.
