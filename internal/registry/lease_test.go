@@ -91,15 +91,57 @@ func (e *leaseEnv) waitLease(t *testing.T, holder string, at time.Time) {
 	}
 }
 
-// writing starts a streamed append by r whose bytes the test sends.
-func (e *leaseEnv) writing(r *registry.Registry) (*io.PipeWriter, <-chan error) {
+// writer is a streamed append by a, whose bytes the test feeds.
+type writer struct {
+	pw      *io.PipeWriter
+	entered chan struct{} // a Read of the part's body has begun
+	done    chan error
+}
+
+// pacedReader tells each Read's start, so that the test knows a chunk has
+// gone all the way through (a started the next Read) before it moves the
+// clock.
+type pacedReader struct {
+	r       io.Reader
+	entered chan struct{}
+}
+
+func (p pacedReader) Read(b []byte) (int, error) {
+	p.entered <- struct{}{}
+	return p.r.Read(b)
+}
+
+// writing starts a streamed append by r and waits until it reads.
+func (e *leaseEnv) writing(t *testing.T, r *registry.Registry) *writer {
 	pr, pw := io.Pipe()
-	done := make(chan error, 1)
+	w := &writer{pw: pw, entered: make(chan struct{}), done: make(chan error, 1)}
 	go func() {
-		_, err := r.AppendUpload(callerCtx(), key("a/b"), e.upload, 0, -1, pr)
-		done <- err
+		_, err := r.AppendUpload(callerCtx(), key("a/b"), e.upload, 0, -1, pacedReader{pr, w.entered})
+		w.done <- err
 	}()
-	return pw, done
+	w.settle(t)
+	return w
+}
+
+// feed sends chunk and waits until the writer has dealt with it (renewing
+// its lease if due) and reads again, or has stopped.
+func (w *writer) feed(t *testing.T, chunk []byte) {
+	t.Helper()
+	if _, err := w.pw.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	w.settle(t)
+}
+
+func (w *writer) settle(t *testing.T) {
+	t.Helper()
+	select {
+	case <-w.entered:
+	case err := <-w.done:
+		w.done <- err // for the test to read
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer neither read on nor stopped")
+	}
 }
 
 // busy reports whether b is refused because someone writes the upload.
@@ -119,10 +161,8 @@ func (e *leaseEnv) busy(t *testing.T) bool {
 func TestUploadLease(t *testing.T) {
 	t.Run("DiesWithItsProcess", func(t *testing.T) {
 		e := newLeaseEnv(t)
-		pw, done := e.writing(e.a)
-		if _, err := pw.Write([]byte("aaaa")); err != nil {
-			t.Fatal(err)
-		}
+		w := e.writing(t, e.a)
+		w.feed(t, []byte("aaaa"))
 		e.waitLease(t, "a", e.clock.Now())
 		if !e.busy(t) {
 			t.Fatal("b wrote while a, alive, was writing")
@@ -133,18 +173,16 @@ func TestUploadLease(t *testing.T) {
 		if e.busy(t) {
 			t.Fatal("b is still refused after a died")
 		}
-		pw.CloseWithError(errors.New("process gone"))
-		<-done
+		w.pw.CloseWithError(errors.New("process gone"))
+		<-w.done
 		if u := e.stored(t); u.Size != 3 || u.Lease != "" {
 			t.Fatalf("upload after b's part: size %d lease %q, want 3 bytes and no lease", u.Size, u.Lease)
 		}
 	})
 	t.Run("LapsesWithoutProgress", func(t *testing.T) {
 		e := newLeaseEnv(t)
-		pw, done := e.writing(e.a)
-		if _, err := pw.Write([]byte("aaaa")); err != nil {
-			t.Fatal(err)
-		}
+		w := e.writing(t, e.a)
+		w.feed(t, []byte("aaaa"))
 		e.waitLease(t, "a", e.clock.Now())
 		e.clock.Add(e.leaseLimit - time.Second)
 		if !e.busy(t) {
@@ -156,9 +194,9 @@ func TestUploadLease(t *testing.T) {
 		}
 		// a's bytes arrive late: they must not be written over b's. (a may
 		// have stopped reading already, if it saw its lease gone.)
-		go func() { _, _ = pw.Write([]byte("late")) }()
-		err := <-done
-		pw.Close()
+		go func() { _, _ = w.pw.Write([]byte("late")) }()
+		err := <-w.done
+		w.pw.Close()
 		if !registry.IsCode(err, registry.CodeUploadNotFound) {
 			t.Fatalf("a's late write: %v, want UploadNotFound (its lease is gone)", err)
 		}
@@ -172,28 +210,24 @@ func TestUploadLease(t *testing.T) {
 	})
 	t.Run("KeptWhileProgressing", func(t *testing.T) {
 		e := newLeaseEnv(t)
-		pw, done := e.writing(e.a)
+		w := e.writing(t, e.a)
 		sent := []byte("start")
-		if _, err := pw.Write(sent); err != nil {
-			t.Fatal(err)
-		}
+		w.feed(t, sent)
 		e.waitLease(t, "a", e.clock.Now())
 		// Three lease timeouts' worth of a slow part, a chunk every half
 		// timeout: a keeps the upload throughout.
 		for i := range 6 {
 			e.clock.Add(e.leaseLimit / 2)
 			chunk := bytes.Repeat([]byte{byte('0' + i)}, 10)
-			if _, err := pw.Write(chunk); err != nil {
-				t.Fatal(err)
-			}
+			w.feed(t, chunk)
 			sent = append(sent, chunk...)
 			e.waitLease(t, "a", e.clock.Now())
 			if !e.busy(t) {
 				t.Fatalf("after %d chunks b took the upload from a, which is making progress", i+1)
 			}
 		}
-		pw.Close()
-		if err := <-done; err != nil {
+		w.pw.Close()
+		if err := <-w.done; err != nil {
 			t.Fatalf("a's slow part: %v", err)
 		}
 		got, err := e.a.FinishUpload(callerCtx(), key("a/b"), e.upload, digest(sent))
