@@ -250,13 +250,16 @@ func TestDeadlines(t *testing.T) {
 		var got bytes.Buffer
 		buf := make([]byte, 64<<10)
 		start := time.Now()
-		for { // 320 KiB/s: over 6 s, several windows, for the blob
+		// 640 KiB/s, over several windows: above the least a download may
+		// move per window (256 KiB: the kernel reports a reader's progress
+		// each time it has taken half of TCP_NOTSENT_LOWAT), with room.
+		for {
 			n, err := io.ReadFull(resp.Body, buf)
 			got.Write(buf[:n])
 			if err != nil {
 				break
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 		}
 		if !bytes.Equal(got.Bytes(), data) {
 			t.Fatalf("slow reader got %d bytes in %s, want the %d of the blob", got.Len(), time.Since(start), len(data))
