@@ -106,13 +106,11 @@ type ImageTx interface {
 	// ActiveAt is at or before now counts as active (a restore completes
 	// by the clock, with no write). Digests no image refers to are absent.
 	LayerRefs(key RepoKey, digests []Digest, now time.Time) (map[Digest]LayerRefs, error)
-	// SetLayerMediaType records the media type under which an image refers
-	// to a layer the repository holds; a layer it does not hold is ignored.
-	SetLayerMediaType(key RepoKey, d Digest, mediaType string) error
-	// SetLayerMediaTypes is SetLayerMediaType for every digest of types at
-	// once, each with its media type: PutImage records an image's layers
-	// in one call, however many it has. It returns only the store's own
-	// errors.
+	// SetLayerMediaTypes records, for every digest of types, the media
+	// type under which an image refers to that layer of the repository;
+	// layers it does not hold are ignored. PutImage records an image's
+	// layers in one call, however many it has. It returns only the store's
+	// own errors.
 	SetLayerMediaTypes(key RepoKey, types map[Digest]string) error
 	// RecordPull sets the LastPulledAt of image d to at; an image that does
 	// not exist is ignored.

@@ -77,12 +77,6 @@ func (t *tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time
 	return refs, nil
 }
 
-// SetLayerMediaType records the media type under which an image refers to a
-// layer of the repository; a layer the repository does not hold is ignored.
-func (t *tx) SetLayerMediaType(key registry.RepoKey, d registry.Digest, mediaType string) error {
-	return t.SetLayerMediaTypes(key, map[registry.Digest]string{d: mediaType})
-}
-
 // SetLayerMediaTypes records the media types under which an image refers
 // to layers of the repository, with one UPDATE per media type (an image
 // has a handful, whatever its number of layers). Rows that have the media

@@ -325,13 +325,6 @@ func (t faultTx) Secret(a0 string) (r0 []uint8, err error) {
 	return t.Tx.Secret(a0)
 }
 
-func (t faultTx) SetLayerMediaType(a0 registry.RepoKey, a1 registry.Digest, a2 string) (err error) {
-	if _, err = t.f.hit(Call{Name: "Tx.SetLayerMediaType", InUpdate: t.inUpdate}); err != nil {
-		return
-	}
-	return t.Tx.SetLayerMediaType(a0, a1, a2)
-}
-
 func (t faultTx) SetLayerMediaTypes(a0 registry.RepoKey, a1 map[registry.Digest]string) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.SetLayerMediaTypes", InUpdate: t.inUpdate}); err != nil {
 		return

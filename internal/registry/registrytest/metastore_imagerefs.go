@@ -168,11 +168,8 @@ func testSetLayerMediaType(t *testing.T, s registry.MetaStore) {
 	})
 	const mt = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 	metaUpdate(t, s, func(tx registry.Tx) error {
-		if err := tx.SetLayerMediaType(key, l.Digest, mt); err != nil {
-			return err
-		}
 		// A layer the repository does not hold is no error.
-		return tx.SetLayerMediaType(key, metaDigest("absent"), mt)
+		return tx.SetLayerMediaTypes(key, map[registry.Digest]string{l.Digest: mt, metaDigest("absent"): mt})
 	})
 	metaView(t, s, func(tx registry.Tx) error {
 		got, err := tx.Layers(key, []registry.Digest{l.Digest, metaDigest("absent")})
@@ -184,7 +181,7 @@ func testSetLayerMediaType(t *testing.T, s registry.MetaStore) {
 		if len(got) != 1 {
 			t.Errorf("Layers = %v, want only the layer added", got)
 		}
-		metaSame(t, "Layer after SetLayerMediaType", got[l.Digest], want, normLayer)
+		metaSame(t, "Layer after SetLayerMediaTypes", got[l.Digest], want, normLayer)
 		got, err = tx.Layers(twin, []registry.Digest{l.Digest})
 		if err != nil {
 			return err
