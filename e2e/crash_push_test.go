@@ -118,28 +118,6 @@ func (e *crashEnv) startV2Upload(base, auth, name string) (string, error) {
 	return resolveLocation(base, resp.Header.Get("Location"))
 }
 
-// resolveLocation makes an upload Location absolute.
-func resolveLocation(base, loc string) (string, error) {
-	b, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	u, err := b.Parse(loc)
-	if err != nil || loc == "" {
-		return "", fmt.Errorf("upload Location %q: %v", loc, err)
-	}
-	return u.String(), nil
-}
-
-// withDigest adds ?digest= to an upload URL.
-func withDigest(loc, digest string) string {
-	u, _ := url.Parse(loc) // loc came out of url.Parse
-	q := u.Query()
-	q.Set("digest", digest)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // patchChunk sends data[from:to] at from with Content-Range and returns
 // the upload's new Location.
 func (e *crashEnv) patchChunk(base, auth, loc string, data []byte, from, to int) (string, error) {

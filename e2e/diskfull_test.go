@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -43,37 +41,6 @@ func mountSmall(t *testing.T, size int64) string {
 	return dir
 }
 
-// loggedProcess is the ecrd binary with its log in a file.
-type loggedProcess struct {
-	*process
-	log string
-}
-
-func startLoggedProcess(t *testing.T, dataDir, logFile string) *loggedProcess {
-	t.Helper()
-	f, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(ecrdBinary(t), "serve", "--listen", "127.0.0.1:0", "--public-listen", "off", "--data-dir", dataDir, "--account-id", testAccount)
-	cmd.Stderr = f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		sc := bufio.NewScanner(strings.NewReader(readFile(t, logFile)))
-		for sc.Scan() {
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				return &loggedProcess{process: &process{cmd: cmd, server: &server{URL: "http://" + m[1], DataDir: dataDir}}, log: logFile}
-			}
-		}
-	}
-	t.Fatalf("ecrd did not start on %s within 30s:\n%s", dataDir, readFile(t, logFile))
-	return nil
-}
-
 // TestDiskFull fills a small file system under a running ecrd: the pushes
 // that cannot be stored are refused, each with an answer naming the cause,
 // and the cause is logged once, not once per request; nothing acknowledged
@@ -83,9 +50,7 @@ func startLoggedProcess(t *testing.T, dataDir, logFile string) *loggedProcess {
 func TestDiskFull(t *testing.T) {
 	dir := mountSmall(t, 24<<20)
 	data := filepath.Join(dir, "data")
-	logs := t.TempDir()
-	logFile := filepath.Join(logs, "first.log")
-	p := startLoggedProcess(t, data, logFile)
+	p := startProcess(t, data)
 	c := p.client()
 	createRepos(t, c, "full/app")
 	authz := privateBasic(t, c)
@@ -138,11 +103,11 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	pullsWork("on the full disk")
-	logged := strings.Count(readFile(t, logFile), `msg="storage failing`)
+	logged := strings.Count(readFile(t, p.log), `msg="storage failing`)
 	if logged != 1 {
-		t.Errorf("the full disk was logged %d times over %d refused requests, want once:\n%s", logged, refused+1, readFile(t, logFile))
+		t.Errorf("the full disk was logged %d times over %d refused requests, want once:\n%s", logged, refused+1, readFile(t, p.log))
 	}
-	if !strings.Contains(readFile(t, logFile), "free_bytes=") {
+	if !strings.Contains(readFile(t, p.log), "free_bytes=") {
 		t.Error("the log does not say how much space is free")
 	}
 
@@ -151,8 +116,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = p.cmd.Wait()
-	logFile = filepath.Join(logs, "second.log")
-	p = startLoggedProcess(t, data, logFile)
+	p = startProcess(t, data)
 	c = p.client()
 	pullsWork("after a restart on the full disk")
 	b := layerBytes(512<<10, 999)
@@ -173,7 +137,7 @@ func TestDiskFull(t *testing.T) {
 		acked[digestOf(b)] = b
 	}
 	putImage(t, c, "full/app", dockerManifest(cfg, l1, blob{Digest: digestOf(b), Size: len(b)}), "v2")
-	if !strings.Contains(readFile(t, logFile), `msg="storage recovered`) {
+	if !strings.Contains(readFile(t, p.log), `msg="storage recovered`) {
 		t.Error("the recovery is not logged")
 	}
 	pullsWork("once space returned")

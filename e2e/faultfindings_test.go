@@ -34,15 +34,11 @@ func startV2Upload(t *testing.T, base, authorization, name string) string {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST uploads: %d %s", resp.StatusCode, body)
 	}
-	u, err := url.Parse(base)
+	loc, err := resolveLocation(base, resp.Header.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := u.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc.String()
+	return loc
 }
 
 // sendV2 sends a request whose body is chunked when hide is set.
@@ -81,7 +77,7 @@ func TestShortFinalChunkIsNotCreated(t *testing.T) {
 	authz := privateBasic(t, s.client())
 	data := layerBytes(100, 31)
 	loc := startV2Upload(t, s.URL, authz, "short/final")
-	resp, body := sendV2(t, http.MethodPut, withDigestQuery(loc, digestOf(data)), authz, data[:50], true, "Content-Range", "0-99")
+	resp, body := sendV2(t, http.MethodPut, withDigest(loc, digestOf(data)), authz, data[:50], true, "Content-Range", "0-99")
 	if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
 		t.Fatalf("short final PUT: %d %s (Docker-Content-Digest %q), want 416", resp.StatusCode, body, resp.Header.Get("Docker-Content-Digest"))
 	}
@@ -91,7 +87,7 @@ func TestShortFinalChunkIsNotCreated(t *testing.T) {
 	if r, _ := v2Do(t, http.MethodHead, s.URL+"/v2/short/final/blobs/"+digestOf(data), authz, "", nil); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("HEAD of the blob after the refused PUT: %d, want 404", r.StatusCode)
 	}
-	resp, body = sendV2(t, http.MethodPut, withDigestQuery(loc, digestOf(data)), authz, data, false, "Content-Range", "0-99")
+	resp, body = sendV2(t, http.MethodPut, withDigest(loc, digestOf(data)), authz, data, false, "Content-Range", "0-99")
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Docker-Content-Digest") != digestOf(data) {
 		t.Fatalf("finishing properly: %d %s", resp.StatusCode, body)
 	}

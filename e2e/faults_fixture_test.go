@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -134,13 +133,4 @@ const faultRegistryPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"rep","
 
 func pubRepoARN(name string) string {
 	return "arn:aws:ecr-public::" + testAccount + ":repository/" + name
-}
-
-// withDigestQuery adds ?digest= to an upload Location.
-func withDigestQuery(loc, digest string) string {
-	u, _ := url.Parse(loc)
-	q := u.Query()
-	q.Set("digest", digest)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

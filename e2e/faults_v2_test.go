@@ -130,11 +130,11 @@ func v2FaultCases() []faultCase {
 		}),
 		v2Case("FinishWithLastChunk", func(fx *faultFixture) v2Request {
 			all := append(append([]byte(nil), fx.chunk...), fx.rest...)
-			return v2Request{method: "PUT", path: withDigestQuery(fx.v2Upload, digestOf(all)), auth: "private", contentType: octet, body: fx.rest,
+			return v2Request{method: "PUT", path: withDigest(fx.v2Upload, digestOf(all)), auth: "private", contentType: octet, body: fx.rest,
 				header: []string{"Content-Range", fmt.Sprintf("%d-%d", len(fx.chunk), len(fx.chunk)+len(fx.rest)-1)}}
 		}),
 		v2Case("Finish", func(fx *faultFixture) v2Request {
-			return v2Request{method: "PUT", path: withDigestQuery(fx.v2Upload, digestOf(fx.chunk)), auth: "private"}
+			return v2Request{method: "PUT", path: withDigest(fx.v2Upload, digestOf(fx.chunk)), auth: "private"}
 		}),
 		v2Case("CancelUpload", func(fx *faultFixture) v2Request {
 			return v2Request{method: "DELETE", path: fx.v2Upload, auth: "private"}

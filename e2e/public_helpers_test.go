@@ -219,6 +219,28 @@ func v2Do(t *testing.T, method, u, authorization, contentType string, body []byt
 	return resp, data
 }
 
+// resolveLocation makes an upload Location absolute.
+func resolveLocation(base, loc string) (string, error) {
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u, err := b.Parse(loc)
+	if err != nil || loc == "" {
+		return "", fmt.Errorf("upload Location %q: %v", loc, err)
+	}
+	return u.String(), nil
+}
+
+// withDigest adds ?digest= to an upload URL.
+func withDigest(loc, digest string) string {
+	u, _ := url.Parse(loc) // loc came out of url.Parse
+	q := u.Query()
+	q.Set("digest", digest)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // v2PushBlob uploads data to repository name (<alias>/<repository> on
 // the public listener) at base with a POST and a PUT ?digest=.
 func v2PushBlob(t *testing.T, base, authorization, name string, data []byte) blob {
@@ -227,18 +249,11 @@ func v2PushBlob(t *testing.T, base, authorization, name string, data []byte) blo
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST %s blobs/uploads/: %d %s", name, resp.StatusCode, body)
 	}
-	baseURL, err := url.Parse(base)
+	loc, err := resolveLocation(base, resp.Header.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := baseURL.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatalf("upload Location %q: %v", resp.Header.Get("Location"), err)
-	}
-	q := loc.Query()
-	q.Set("digest", digestOf(data))
-	loc.RawQuery = q.Encode()
-	resp, body = v2Do(t, http.MethodPut, loc.String(), authorization, "application/octet-stream", data)
+	resp, body = v2Do(t, http.MethodPut, withDigest(loc, digestOf(data)), authorization, "application/octet-stream", data)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT %s ?digest=: %d %s", name, resp.StatusCode, body)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -57,37 +56,38 @@ var servingRE = regexp.MustCompile(`msg="ecrd serving" addr=(\S+)`)
 // process is ecrd running as a child process.
 type process struct {
 	cmd *exec.Cmd
+	// log is the file its log goes to.
+	log string
 	*server
 }
 
-// startProcess runs the ecrd binary on a free port over dataDir and waits
-// until it serves.
+// startProcess runs the ecrd binary on a free port over dataDir, its log
+// in a file of its own, and waits until it serves.
 func startProcess(t *testing.T, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(ecrdBinary(t), "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--account-id", testAccount)
-	stderr, err := cmd.StderrPipe()
+	logFile := filepath.Join(t.TempDir(), "ecrd.log")
+	f, err := os.Create(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
+	cmd := exec.Command(ecrdBinary(t), "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--account-id", testAccount)
+	cmd.Stderr = f // a file, not a pipe: what ecrd logged is there when its answer arrives
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile(logFile)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	select {
-	case a := <-addr:
-		return &process{cmd: cmd, server: &server{URL: "http://" + a, DataDir: dataDir}}
-	case <-time.After(30 * time.Second):
-		t.Fatal("ecrd did not start within 30s")
+		if m := servingRE.FindSubmatch(b); m != nil {
+			return &process{cmd: cmd, log: logFile, server: &server{URL: "http://" + string(m[1]), DataDir: dataDir}}
+		}
 	}
+	b, _ := os.ReadFile(logFile)
+	t.Fatalf("ecrd did not start within 30s; its log:\n%s", b)
 	return nil
 }
 
