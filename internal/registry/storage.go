@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 // StorageKind says how storage failed.
@@ -63,15 +64,21 @@ func AsStorageError(err error) (*StorageError, bool) {
 // first write that succeeds afterwards ends the episode (space came back)
 // and says how many requests failed meanwhile.
 type storageWatch struct {
-	log    *slog.Logger
-	mu     sync.Mutex
-	failed map[StorageKind]int // episodes in progress, by kind: failures so far
+	log *slog.Logger
+	// failing is set while an episode is in progress, so that the calls
+	// that succeed, nearly all of them, pass without taking mu.
+	failing atomic.Bool
+	mu      sync.Mutex
+	failed  map[StorageKind]int // episodes in progress, by kind: failures so far
 }
 
 // observe notes the outcome of a store call; wrote says whether the call
 // was a write, whose success ends an episode.
 func (w *storageWatch) observe(err error, wrote bool) error {
 	se, ok := AsStorageError(err)
+	if !ok && (err != nil || !wrote || !w.failing.Load()) {
+		return err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -81,11 +88,13 @@ func (w *storageWatch) observe(err error, wrote bool) error {
 				"kind", string(se.Kind), "store", se.Store, "path", se.Path, "free_bytes", se.Free, "err", se.Err)
 		}
 		w.failed[se.Kind]++
+		w.failing.Store(true)
 	case err == nil && wrote && len(w.failed) > 0:
 		for kind, n := range w.failed {
 			w.log.Info("storage recovered: writes succeed again", "kind", string(kind), "failed_calls", n)
 		}
 		clear(w.failed)
+		w.failing.Store(false)
 	}
 	return err
 }
