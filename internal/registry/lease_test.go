@@ -11,6 +11,7 @@ import (
 
 	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/registry/registrytest"
 )
 
 // holders is a registry.Holders whose processes live until killed.
@@ -37,16 +38,19 @@ type leaseEnv struct {
 	dead       map[string]bool
 	upload     registry.UploadID
 	leaseLimit time.Duration
+	faults     *registrytest.Faults
 }
 
 func newLeaseEnv(t *testing.T) *leaseEnv {
 	t.Helper()
 	meta, blobs, _ := openStores(t)
-	e := &leaseEnv{clock: newClock(), meta: meta, dead: map[string]bool{}, leaseLimit: limits().LeaseTimeout}
-	for name, r := range map[string]**registry.Registry{"a": &e.a, "b": &e.b} {
-		*r = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: limits(), Now: e.clock.Now,
-			Holders: holders{self: name, mu: &e.mu, dead: e.dead}})
-	}
+	e := &leaseEnv{clock: newClock(), meta: meta, dead: map[string]bool{}, leaseLimit: limits().LeaseTimeout, faults: registrytest.NewFaults()}
+	// a's store calls go through faults (disarmed unless a test arms it).
+	aMeta, aBlobs := e.faults.Wrap(meta, blobs)
+	e.a = registry.New(registry.Options{Meta: aMeta, Blobs: aBlobs, Region: "us-east-1", Limits: limits(), Now: e.clock.Now,
+		Holders: holders{self: "a", mu: &e.mu, dead: e.dead}})
+	e.b = registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: limits(), Now: e.clock.Now,
+		Holders: holders{self: "b", mu: &e.mu, dead: e.dead}})
 	ctx := callerCtx()
 	if _, err := e.a.CreateRepository(ctx, registry.NewRepository{Key: key("a/b")}); err != nil {
 		t.Fatal(err)
@@ -206,6 +210,29 @@ func TestUploadLease(t *testing.T) {
 		got, err := e.b.FinishUpload(callerCtx(), key("a/b"), e.upload, digest([]byte("bbb")))
 		if err != nil || string(got) != digest([]byte("bbb")) {
 			t.Fatalf("finishing with b's bytes: %v, %v", got, err)
+		}
+	})
+	t.Run("RenewalFails", func(t *testing.T) {
+		// The store fails as a renewal is due: the part fails with the
+		// cause, does not count, and gives the upload back at once.
+		e := newLeaseEnv(t)
+		w := e.writing(t, e.a)
+		w.feed(t, []byte("start"))
+		e.waitLease(t, "a", e.clock.Now())
+		e.faults.Reset()
+		e.faults.Arm(0, registrytest.FaultFull)
+		e.clock.Add(e.leaseLimit / 2)
+		_, _ = w.pw.Write([]byte("more"))
+		err := <-w.done
+		w.pw.Close()
+		if _, ok := registry.AsStorageError(err); !ok || !e.faults.Fired() {
+			t.Fatalf("the part whose renewal failed: %v (fault fired: %v), want the storage error", err, e.faults.Fired())
+		}
+		if u := e.stored(t); u.Size != 0 || u.Lease != "" {
+			t.Fatalf("upload after the failed part: %d bytes, lease %q; want none counted and no lease", u.Size, u.Lease)
+		}
+		if e.busy(t) {
+			t.Fatal("b is refused after a's part failed")
 		}
 	})
 	t.Run("KeptWhileProgressing", func(t *testing.T) {
