@@ -2,8 +2,8 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"strings"
+	"time"
 )
 
 // Tag status filters of DescribeImages and ListImages.
@@ -37,16 +37,6 @@ func (f ImageFilter) statusMatches(status string) bool {
 	return status == f.ImageStatus
 }
 
-func (f ImageFilter) tagsMatch(tags []string) bool {
-	switch f.TagStatus {
-	case TagStatusTagged:
-		return len(tags) > 0
-	case TagStatusUntagged:
-		return len(tags) == 0
-	}
-	return true
-}
-
 // DescribeImages describes the images named by ids, or (with no ids) one
 // page of the repository's images that pass the filter, in digest order.
 // Errors: RepositoryNotFound, ImageNotFound (an id that names no image),
@@ -73,57 +63,40 @@ func (r *Registry) DescribeImages(ctx context.Context, key RepoKey, ids []ImageI
 		if ids != nil {
 			return r.describeByID(tx, key, ids, &out)
 		}
-		cursor := Digest(after)
-		for len(out) < p.Max {
-			batch, err := tx.Images(key, cursor, p.Max)
-			if err != nil || len(batch) == 0 {
+		// One image more than the page tells whether another follows.
+		imgs, err := tx.Images(key, filter.query(Digest(after), p.Max+1, r.now()))
+		if err != nil {
+			return err
+		}
+		if len(imgs) > p.Max {
+			imgs = imgs[:p.Max]
+			next = encodeToken("images", string(imgs[len(imgs)-1].Digest))
+		}
+		for _, img := range imgs {
+			d, err := r.detail(tx, key, img)
+			if err != nil {
 				return err
 			}
-			for _, img := range batch {
-				cursor = img.Digest
-				d, err := r.detail(tx, key, img)
-				if err != nil {
-					return err
-				}
-				if !filter.statusMatches(d.Status) || !filter.tagsMatch(d.Tags) {
-					continue
-				}
-				if len(out) == p.Max {
-					// A matching image beyond the page: there is a next page.
-					next = encodeToken("images", string(out[len(out)-1].Digest))
-					return nil
-				}
-				out = append(out, d)
-			}
+			out = append(out, d)
 		}
-		// A full page may be the last; look one image further.
-		more, err := r.anyMatchAfter(tx, key, cursor, filter)
-		if err == nil && more {
-			next = encodeToken("images", string(out[len(out)-1].Digest))
-		}
-		return err
+		return nil
 	})
 	return out, next, err
 }
 
-// anyMatchAfter reports whether an image after cursor passes the filter.
-func (r *Registry) anyMatchAfter(tx Tx, key RepoKey, cursor Digest, filter ImageFilter) (bool, error) {
-	for {
-		batch, err := tx.Images(key, cursor, 100)
-		if err != nil || len(batch) == 0 {
-			return false, err
-		}
-		for _, img := range batch {
-			cursor = img.Digest
-			d, err := r.detail(tx, key, img)
-			if err != nil {
-				return false, err
-			}
-			if filter.statusMatches(d.Status) && filter.tagsMatch(d.Tags) {
-				return true, nil
-			}
-		}
+// query is the store's query for a page of images that pass the filter.
+func (f ImageFilter) query(after Digest, limit int, now time.Time) ImageQuery {
+	q := ImageQuery{After: after, Limit: limit, TagStatus: f.TagStatus, Status: f.ImageStatus, Now: now}
+	switch f.ImageStatus {
+	case "":
+		q.Status = ImageActive
+	case "ANY":
+		q.Status = ""
 	}
+	if q.TagStatus == TagStatusAny {
+		q.TagStatus = ""
+	}
+	return q
 }
 
 func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, out *[]ImageDetail) error {
@@ -220,12 +193,7 @@ func (r *Registry) listTagged(tx Tx, key RepoKey, filter ImageFilter, after stri
 		}
 		for _, t := range tags {
 			after = t.Tag
-			img, err := tx.Image(key, t.Digest)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			} else if err != nil {
-				return false, err
-			}
+			img := Image{Status: t.Status, ActiveAt: t.ActiveAt}
 			if filter.statusMatches(r.effectiveStatus(img)) && len(*out) < limit {
 				*out = append(*out, ImageID{Digest: string(t.Digest), Tag: t.Tag})
 			}
@@ -235,19 +203,10 @@ func (r *Registry) listTagged(tx Tx, key RepoKey, filter ImageFilter, after stri
 }
 
 func (r *Registry) listUntagged(tx Tx, key RepoKey, filter ImageFilter, after string, limit int, out *[]ImageID) error {
-	cursor := Digest(after)
-	want := len(*out) + limit
-	for len(*out) < want {
-		imgs, err := tx.UntaggedImages(key, cursor, limit)
-		if err != nil || len(imgs) == 0 {
-			return err
-		}
-		for _, img := range imgs {
-			cursor = img.Digest
-			if filter.statusMatches(r.effectiveStatus(img)) && len(*out) < want {
-				*out = append(*out, ImageID{Digest: string(img.Digest)})
-			}
-		}
+	filter.TagStatus = TagStatusUntagged
+	imgs, err := tx.Images(key, filter.query(Digest(after), limit, r.now()))
+	for _, img := range imgs {
+		*out = append(*out, ImageID{Digest: string(img.Digest)})
 	}
-	return nil
+	return err
 }

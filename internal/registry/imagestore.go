@@ -54,12 +54,37 @@ type TagRef struct {
 	// CreatedAt is when the tag was set to Digest (zero for tags set before
 	// ecrd recorded it).
 	CreatedAt time.Time
+	// Status and ActiveAt are those of the image the tag names, as stored:
+	// a listing filters tags by their image's status without reading each
+	// image.
+	Status   string
+	ActiveAt time.Time
 }
 
-// LayerRefs counts, by status, the images of a repository that refer to a
-// blob.
+// LayerRefs tells, by status, whether images of a repository refer to a
+// blob: whether one does, not how many, which is all availability needs
+// and what an index answers with one seek however many images share the
+// blob (a base layer is shared by most of a repository's images).
 type LayerRefs struct {
-	Active, Archived, Activating int
+	Active, Archived, Activating bool
+}
+
+// ImageQuery selects a page of a repository's images, in digest order.
+// The store applies every condition itself, so that a page costs what it
+// returns, not what it skips.
+type ImageQuery struct {
+	// After is the digest the page starts after ("" for the first page).
+	After Digest
+	// Limit is the most images returned; 0 or less returns none.
+	Limit int
+	// TagStatus is TagStatusTagged, TagStatusUntagged, or "" (or
+	// TagStatusAny) for both.
+	TagStatus string
+	// Status is ImageActive, ImageArchived or ImageActivating as of Now
+	// (an ACTIVATING image whose ActiveAt is at or before Now is active),
+	// or "" for every status.
+	Status string
+	Now    time.Time
 }
 
 // ImageTx is the part of a transaction that keeps images and tags. Every
@@ -72,10 +97,13 @@ type ImageTx interface {
 	// serving a manifest, or reading an image's size or status, needs no
 	// record per layer, and an image may have 25,000 of them.
 	ImageManifest(key RepoKey, d Digest) (Image, error)
-	// Images returns up to limit images of the repository with digests
-	// greater than after, in digest order, without their Manifest bytes
-	// (Image has them).
-	Images(key RepoKey, after Digest, limit int) ([]Image, error)
+	// Images returns the page of the repository's images q selects,
+	// without their Manifest bytes, Blobs or Children (Image has them).
+	Images(key RepoKey, q ImageQuery) ([]Image, error)
+	// Referrers returns up to limit images of the repository whose Subject
+	// is subject, with digests greater than after, in digest order, as
+	// ImageManifest returns them.
+	Referrers(key RepoKey, subject, after Digest, limit int) ([]Image, error)
 	// PutImage stores img, replacing any image with the same digest (its
 	// tags stay). A repository that does not exist gives ErrNotFound.
 	PutImage(key RepoKey, img Image) error
@@ -94,17 +122,16 @@ type ImageTx interface {
 	SetTag(key RepoKey, tag string, d Digest, at time.Time) error
 	// DeleteTag removes a tag, or returns ErrNotFound.
 	DeleteTag(key RepoKey, tag string) error
-	// UntaggedImages returns up to limit images without tags with digests
-	// greater than after, in digest order, without their Manifest bytes.
-	UntaggedImages(key RepoKey, after Digest, limit int) ([]Image, error)
 
 	// Parents returns the digests of the repository's images whose
 	// Children include d.
 	Parents(key RepoKey, d Digest) ([]Digest, error)
-	// LayerRefs counts, for each of digests, the repository's images whose
-	// Blobs include it, by status as of now: an ACTIVATING image whose
-	// ActiveAt is at or before now counts as active (a restore completes
-	// by the clock, with no write). Digests no image refers to are absent.
+	// LayerRefs tells, for each of digests, whether images of the
+	// repository whose Blobs include it exist, by status as of now: an
+	// ACTIVATING image whose ActiveAt is at or before now counts as active
+	// (a restore completes by the clock, with no write). Digests no image
+	// refers to are absent. Its cost must not grow with the number of
+	// images that share a digest.
 	LayerRefs(key RepoKey, digests []Digest, now time.Time) (map[Digest]LayerRefs, error)
 	// SetLayerMediaTypes records, for every digest of types, the media
 	// type under which an image refers to that layer of the repository;
@@ -115,7 +142,8 @@ type ImageTx interface {
 	// RecordPull sets the LastPulledAt of image d to at; an image that does
 	// not exist is ignored.
 	RecordPull(key RepoKey, d Digest, at time.Time) error
-	// CountImages returns how many images the repository holds.
+	// CountImages returns how many images the repository holds, reading
+	// every image record: for tests and tools, never for a request.
 	CountImages(key RepoKey) (int, error)
 	// UpdateRepository replaces the settings of an existing repository
 	// (matched by registry and name), or returns ErrNotFound.

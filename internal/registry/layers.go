@@ -96,9 +96,9 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 // every image that refers to it is archived.
 func availability(refs LayerRefs) string {
 	switch {
-	case refs.Active > 0 || refs == (LayerRefs{}):
+	case refs.Active || refs == (LayerRefs{}):
 		return LayerAvailable
-	case refs.Activating > 0:
+	case refs.Activating:
 		return LayerUnavailable
 	}
 	return LayerArchived

@@ -114,30 +114,26 @@ func (r *Registry) ListReferrers(ctx context.Context, key RepoKey, subject strin
 }
 
 // scanReferrers collects, after the digest after, up to max (0: all)
-// referrers of subject that pass f, and reports whether more follow. It
-// scans the repository's images: referrers are looked up rarely, and a
-// subject index can come when a repository's size makes it matter.
+// referrers of subject that pass f, and reports whether more follow. The
+// store finds a subject's referrers by an index, so the cost is that of
+// the subject's referrers, not of the repository's images.
 func (r *Registry) scanReferrers(tx Tx, key RepoKey, subject Digest, f ReferrerFilter, after Digest, max int) ([]Referrer, bool, error) {
 	var out []Referrer
 	for {
-		batch, err := tx.Images(key, after, 500)
+		batch, err := tx.Referrers(key, subject, after, 500)
 		if err != nil || len(batch) == 0 {
 			return out, false, err
 		}
 		for _, img := range batch {
 			after = img.Digest
 			status := r.effectiveStatus(img)
-			if img.Subject != subject || !f.matches(status, img.ArtifactMediaType) {
+			if !f.matches(status, img.ArtifactMediaType) {
 				continue
 			}
 			if max > 0 && len(out) == max {
 				return out, true, nil
 			}
-			full, err := tx.Image(key, img.Digest)
-			if err != nil {
-				return nil, false, err
-			}
-			out = append(out, Referrer{Image: full, Status: status})
+			out = append(out, Referrer{Image: img, Status: status})
 		}
 	}
 }

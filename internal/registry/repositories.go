@@ -275,16 +275,12 @@ func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool
 			return err
 		}
 		if !force {
-			layers, err := tx.CountLayers(key)
-			if err != nil {
-				return err
-			}
-			images, err := tx.CountImages(key)
-			if err != nil {
-				return err
-			}
 			// Archived images count as content too.
-			if layers+images > 0 {
+			empty, err := tx.RepositoryEmpty(key)
+			if err != nil {
+				return err
+			}
+			if !empty {
 				return Errorf(CodeRepositoryNotEmpty, "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", key.Name, key.Registry.Account())
 			}
 		}

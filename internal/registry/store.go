@@ -122,8 +122,13 @@ type Tx interface {
 	// Layers returns the layers of the repository among digests, keyed by
 	// digest; digests it does not hold are absent from the map.
 	Layers(key RepoKey, digests []Digest) (map[Digest]Layer, error)
-	// CountLayers returns how many layers the repository holds.
+	// CountLayers returns how many layers the repository holds, reading
+	// every layer record: for tests and tools, never for a request
+	// (RepositoryEmpty answers whether there are any).
 	CountLayers(key RepoKey) (int, error)
+	// RepositoryEmpty reports whether the repository holds no layer and no
+	// image, at the cost of reading at most one record of each.
+	RepositoryEmpty(key RepoKey) (bool, error)
 	// AddLayer records that the repository holds l, or returns ErrExists.
 	AddLayer(key RepoKey, l Layer) error
 	// DeleteLayer removes the repository's layer record d, or returns

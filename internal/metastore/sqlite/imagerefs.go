@@ -29,50 +29,42 @@ func (t *tx) Parents(key registry.RepoKey, d registry.Digest) ([]registry.Digest
 	return parents, nil
 }
 
-// LayerRefs counts, for each of digests, the repository's images whose
-// Blobs include it, by stored status; an image that lists a blob twice
-// counts once. The core decides what an ACTIVATING image whose ActiveAt has
-// passed means, so the status is taken as stored. Digests are looked up in
-// batches, one query each, so that any number of them can be asked for.
+// LayerRefs tells, for each of digests, whether images of the repository
+// of each status refer to it. Every question is an EXISTS that one seek of
+// image_blobs_blob (blob, then image status and restore time) answers, so
+// the cost is per digest, whatever the number of images sharing it. The
+// status is the image's as stored, copied into its image_blobs rows; a
+// restore whose time has come counts as active (see the interface), and so
+// does one without a time, which has no time to wait for.
 func (t *tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time.Time) (map[registry.Digest]registry.LayerRefs, error) {
 	refs := make(map[registry.Digest]registry.LayerRefs)
-	for len(digests) > 0 {
-		batch := digests[:min(len(digests), layersBatch)]
-		digests = digests[len(batch):]
-		// A restore whose time has come counts as active: see the interface.
-		args := append([]any{micros(now)}, digestArgs(key, batch)...)
-		err := t.each(`SELECT b.blob_digest,
-				CASE WHEN i.status = 'ACTIVATING' AND i.active_at <= ? THEN 'ACTIVE' ELSE i.status END AS st,
-				count(DISTINCT i.digest)
-			FROM image_blobs b JOIN images i ON i.registry_id = b.registry_id
-				AND i.repo_name = b.repo_name AND i.digest = b.image_digest
-			WHERE b.registry_id = ? AND b.repo_name = ? AND b.blob_digest IN `+inList(len(batch))+`
-			GROUP BY b.blob_digest, st`, args, func(scan func(...any) error) error {
+	if len(digests) == 0 {
+		return refs, nil
+	}
+	const refers = `EXISTS (SELECT 1 FROM image_blobs AS b
+		WHERE b.registry_id = ?1 AND b.repo_name = ?2 AND b.blob_digest = j.value AND b.image_status = `
+	// A digest asked for twice is answered twice, into the same entry.
+	err := t.each(`SELECT j.value,
+			`+refers+`'ACTIVE') OR `+refers+`'ACTIVATING' AND b.image_active_at <= ?3)
+				OR `+refers+`'ACTIVATING' AND b.image_active_at IS NULL),
+			`+refers+`'ACTIVATING' AND b.image_active_at > ?3),
+			`+refers+`'ARCHIVED')
+		FROM json_each(?4) AS j`,
+		[]any{key.Registry, key.Name, micros(now), digestsJSON(digests)}, func(scan func(...any) error) error {
 			var (
-				d      registry.Digest
-				status string
-				n      int
+				d registry.Digest
+				r registry.LayerRefs
 			)
-			if err := scan(&d, &status, &n); err != nil {
+			if err := scan(&d, &r.Active, &r.Activating, &r.Archived); err != nil {
 				return err
 			}
-			r := refs[d]
-			switch status {
-			case registry.ImageActive:
-				r.Active += n
-			case registry.ImageArchived:
-				r.Archived += n
-			case registry.ImageActivating:
-				r.Activating += n
-			default:
-				return fmt.Errorf("image referring to %s has unknown status %q", d, status)
+			if r != (registry.LayerRefs{}) {
+				refs[d] = r
 			}
-			refs[d] = r
 			return nil
 		})
-		if err != nil {
-			return nil, fmt.Errorf("layer refs in %s/%s: %w", key.Registry, key.Name, err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("layer refs in %s/%s: %w", key.Registry, key.Name, err)
 	}
 	return refs, nil
 }

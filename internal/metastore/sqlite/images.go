@@ -47,31 +47,37 @@ func (t *tx) ImageManifest(key registry.RepoKey, d registry.Digest) (registry.Im
 	return img, nil
 }
 
-// Images returns up to limit images of the repository with digests after
-// after, in byte order. A limit of 0 or less returns none.
-func (t *tx) Images(key registry.RepoKey, after registry.Digest, limit int) ([]registry.Image, error) {
-	return t.listImages(key, "", after, limit)
+// Images returns the page of the repository's images q selects (see
+// imagePage), without their manifests, blobs or children. A limit of 0 or
+// less returns none.
+func (t *tx) Images(key registry.RepoKey, q registry.ImageQuery) ([]registry.Image, error) {
+	what := fmt.Sprintf("images of %s/%s", key.Registry, key.Name)
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	query, args, err := imagePage(key, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return t.scanImages(what, query, args...)
 }
 
-// UntaggedImages returns up to limit images of the repository that no tag
-// names, with digests after after, in byte order. A limit of 0 or less
-// returns none.
-func (t *tx) UntaggedImages(key registry.RepoKey, after registry.Digest, limit int) ([]registry.Image, error) {
-	return t.listImages(key, `AND NOT EXISTS (SELECT 1 FROM tags
-		WHERE tags.registry_id = images.registry_id AND tags.repo_name = images.repo_name
-		AND tags.digest = images.digest)`, after, limit)
-}
-
-// listImages returns a page of the repository's images in digest order,
-// restricted further by cond, a condition on the images table.
-func (t *tx) listImages(key registry.RepoKey, cond string, after registry.Digest, limit int) ([]registry.Image, error) {
+// Referrers returns up to limit images of the repository whose subject is
+// subject, after after in digest order, by the images_subject index.
+func (t *tx) Referrers(key registry.RepoKey, subject, after registry.Digest, limit int) ([]registry.Image, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	what := fmt.Sprintf("images of %s/%s", key.Registry, key.Name)
-	rows, err := t.query(`SELECT `+listColumns+` FROM images
-		WHERE registry_id = ? AND repo_name = ? AND digest > ? `+cond+`
-		ORDER BY digest LIMIT ?`, key.Registry, key.Name, after, limit)
+	// subject <> '' is spelled out so that the planner may use the
+	// partial index, which holds only images with a subject.
+	return t.scanImages(fmt.Sprintf("referrers of %s in %s/%s", subject, key.Registry, key.Name),
+		`SELECT `+imageColumns+` FROM images
+		WHERE registry_id = ? AND repo_name = ? AND subject = ? AND subject <> '' AND digest > ?
+		ORDER BY digest LIMIT ?`, key.Registry, key.Name, subject, after, limit)
+}
+
+func (t *tx) scanImages(what, query string, args ...any) ([]registry.Image, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -87,10 +93,64 @@ func (t *tx) listImages(key registry.RepoKey, cond string, after registry.Digest
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if err := t.addImageParts(key, imgs); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
 	return imgs, nil
+}
+
+// imagePage builds the query of a page of images. Each status the query
+// admits is one arm, a range of images_status (or, with a tag status,
+// images_tagged) in digest order; arms are merged by digest, which SQLite
+// does without sorting, so that the LIMIT stops the scan of every arm.
+// Without a status or tag status the primary key alone serves.
+func imagePage(key registry.RepoKey, q registry.ImageQuery) (string, []any, error) {
+	type arm struct {
+		status string // "" for any
+		extra  string // a condition on active_at, with one parameter
+	}
+	var arms []arm
+	switch q.Status {
+	case "":
+		arms = []arm{{}}
+		if q.TagStatus != "" {
+			arms = []arm{{status: registry.ImageActive}, {status: registry.ImageArchived}, {status: registry.ImageActivating}}
+		}
+	case registry.ImageActive:
+		// A restore whose time has come is active: see registry.ImageQuery.
+		arms = []arm{{status: registry.ImageActive}, {status: registry.ImageActivating, extra: "(active_at IS NULL OR active_at <= ?)"}}
+	case registry.ImageArchived:
+		arms = []arm{{status: registry.ImageArchived}}
+	case registry.ImageActivating:
+		arms = []arm{{status: registry.ImageActivating, extra: "active_at > ?"}}
+	default:
+		return "", nil, fmt.Errorf("unknown image status %q", q.Status)
+	}
+	tagged := ""
+	switch q.TagStatus {
+	case "":
+	case registry.TagStatusTagged:
+		tagged = " AND tagged = 1"
+	case registry.TagStatusUntagged:
+		tagged = " AND tagged = 0"
+	default:
+		return "", nil, fmt.Errorf("unknown tag status %q", q.TagStatus)
+	}
+	var (
+		parts []string
+		args  []any
+	)
+	for _, a := range arms {
+		part := `SELECT ` + listColumns + ` FROM images WHERE registry_id = ? AND repo_name = ? AND digest > ?` + tagged
+		args = append(args, key.Registry, key.Name, q.After)
+		if a.status != "" {
+			part += ` AND status = ?`
+			args = append(args, a.status)
+		}
+		if a.extra != "" {
+			part += ` AND ` + a.extra
+			args = append(args, micros(q.Now))
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY digest LIMIT ?", append(args, q.Limit), nil
 }
 
 // PutImage stores img, replacing every field of an image with the same
@@ -131,9 +191,9 @@ func (t *tx) PutImage(key registry.RepoKey, img registry.Image) error {
 	// One statement per table however many rows: see jsonargs.go.
 	if len(img.Blobs) > 0 {
 		_, err := t.exec(`INSERT INTO image_blobs (registry_id, repo_name, image_digest, position,
-			blob_digest, media_type, size)
-			SELECT ?, ?, ?, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) AS j`,
-			key.Registry, key.Name, img.Digest, blobsJSON(img.Blobs))
+			blob_digest, media_type, size, image_status, image_active_at)
+			SELECT ?, ?, ?, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, ?, ? FROM json_each(?) AS j`,
+			key.Registry, key.Name, img.Digest, img.Status, nullMicros(img.ActiveAt), blobsJSON(img.Blobs))
 		if err != nil {
 			return fmt.Errorf("%s: blobs: %w", what, err)
 		}

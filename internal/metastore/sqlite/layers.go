@@ -56,6 +56,18 @@ func (t *tx) CountLayers(key registry.RepoKey) (int, error) {
 	return n, nil
 }
 
+// RepositoryEmpty implements registry.Tx: each EXISTS stops at the first
+// record of the repository it finds.
+func (t *tx) RepositoryEmpty(key registry.RepoKey) (bool, error) {
+	var held bool
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM layers WHERE registry_id = ?1 AND repo_name = ?2)
+		OR EXISTS (SELECT 1 FROM images WHERE registry_id = ?1 AND repo_name = ?2)`, key.Registry, key.Name).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("contents of %s/%s: %w", key.Registry, key.Name, err)
+	}
+	return !held, nil
+}
+
 // AddLayer records that the repository holds l, or returns
 // registry.ErrExists; for a repository that does not exist it returns
 // registry.ErrNotFound.

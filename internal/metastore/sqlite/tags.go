@@ -48,22 +48,26 @@ func (t *tx) ImageTags(key registry.RepoKey, d registry.Digest) ([]string, error
 }
 
 // Tags returns up to limit tags of the repository after after, in byte
-// order. A limit of 0 or less returns none.
+// order, each with its image's status. A limit of 0 or less returns none.
 func (t *tx) Tags(key registry.RepoKey, after string, limit int) ([]registry.TagRef, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var refs []registry.TagRef
-	err := t.each(`SELECT tag, digest, created_at FROM tags WHERE registry_id = ? AND repo_name = ? AND tag > ?
-		ORDER BY tag LIMIT ?`, []any{key.Registry, key.Name, after, limit}, func(scan func(...any) error) error {
+	// CROSS JOIN keeps tags the outer loop, read in tag order up to the
+	// limit, with one primary-key lookup of each tag's image.
+	err := t.each(`SELECT t.tag, t.digest, t.created_at, i.status, i.active_at
+		FROM tags AS t CROSS JOIN images AS i
+		WHERE t.registry_id = ? AND t.repo_name = ? AND t.tag > ?
+			AND i.registry_id = t.registry_id AND i.repo_name = t.repo_name AND i.digest = t.digest
+		ORDER BY t.tag LIMIT ?`, []any{key.Registry, key.Name, after, limit}, func(scan func(...any) error) error {
 		var r registry.TagRef
-		var created sql.NullInt64
-		if err := scan(&r.Tag, &r.Digest, &created); err != nil {
+		var created, activeAt sql.NullInt64
+		if err := scan(&r.Tag, &r.Digest, &created, &r.Status, &activeAt); err != nil {
 			return err
 		}
-		if created.Valid {
-			r.CreatedAt = fromMicros(created.Int64)
-		}
+		r.CreatedAt = fromNullMicros(created)
+		r.ActiveAt = fromNullMicros(activeAt)
 		refs = append(refs, r)
 		return nil
 	})
@@ -76,25 +80,59 @@ func (t *tx) Tags(key registry.RepoKey, after string, limit int) ([]registry.Tag
 // SetTag points tag at d, creating the tag or moving it. An image the
 // repository does not hold (the foreign key) gives registry.ErrNotFound.
 // Setting a tag to the image it already names keeps its creation time.
+// The images' tagged flags follow: d is tagged, and an image the tag moved
+// away from is tagged only if another tag names it.
 func (t *tx) SetTag(key registry.RepoKey, tag string, d registry.Digest, at time.Time) error {
-	_, err := t.exec(`INSERT INTO tags (registry_id, repo_name, tag, digest, created_at) VALUES (?, ?, ?, ?, ?)
+	what := fmt.Sprintf("set tag %q to %s in %s/%s", tag, d, key.Registry, key.Name)
+	var old registry.Digest
+	err := t.queryRow(`SELECT digest FROM tags WHERE registry_id = ? AND repo_name = ? AND tag = ?`,
+		key.Registry, key.Name, tag).Scan(&old)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	_, err = t.exec(`INSERT INTO tags (registry_id, repo_name, tag, digest, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (registry_id, repo_name, tag) DO UPDATE SET digest = excluded.digest,
 			created_at = CASE WHEN tags.digest = excluded.digest AND tags.created_at IS NOT NULL
 				THEN tags.created_at ELSE excluded.created_at END`,
 		key.Registry, key.Name, tag, d, micros(at))
 	if err != nil {
-		return refError(err, fmt.Sprintf("set tag %q to %s in %s/%s", tag, d, key.Registry, key.Name), "image")
+		return refError(err, what, "image")
+	}
+	if _, err := t.exec(`UPDATE images SET tagged = 1 WHERE registry_id = ? AND repo_name = ? AND digest = ? AND tagged = 0`,
+		key.Registry, key.Name, d); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if old != "" && old != d {
+		if err := t.retag(key, old); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	return nil
 }
 
-// DeleteTag removes a tag, or returns registry.ErrNotFound.
+// DeleteTag removes a tag, or returns registry.ErrNotFound; its image stays
+// tagged only if another tag names it.
 func (t *tx) DeleteTag(key registry.RepoKey, tag string) error {
 	what := fmt.Sprintf("delete tag %q in %s/%s", tag, key.Registry, key.Name)
-	res, err := t.exec(`DELETE FROM tags WHERE registry_id = ? AND repo_name = ? AND tag = ?`,
-		key.Registry, key.Name, tag)
+	var d registry.Digest
+	err := t.queryRow(`DELETE FROM tags WHERE registry_id = ? AND repo_name = ? AND tag = ? RETURNING digest`,
+		key.Registry, key.Name, tag).Scan(&d)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return mustAffect(res, what)
+	if err := t.retag(key, d); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// retag sets image d's tagged flag from its tags, after one let go of it.
+func (t *tx) retag(key registry.RepoKey, d registry.Digest) error {
+	_, err := t.exec(`UPDATE images SET tagged = EXISTS (SELECT 1 FROM tags
+			WHERE tags.registry_id = images.registry_id AND tags.repo_name = images.repo_name AND tags.digest = images.digest)
+		WHERE registry_id = ? AND repo_name = ? AND digest = ?`, key.Registry, key.Name, d)
+	return err
 }

@@ -93,9 +93,10 @@ func (t *tx) StaleUploads(before time.Time, limit int) ([]registry.Upload, error
 	return us, nil
 }
 
-// RepositoryUploads returns the IDs of the repository's uploads, in ID order.
+// RepositoryUploads returns the IDs of the repository's uploads, in no
+// particular order (the index on the repository holds no ID to sort by).
 func (t *tx) RepositoryUploads(key registry.RepoKey) ([]registry.UploadID, error) {
-	rows, err := t.query(`SELECT id FROM uploads WHERE registry_id = ? AND repo_name = ? ORDER BY id`,
+	rows, err := t.query(`SELECT id FROM uploads WHERE registry_id = ? AND repo_name = ?`,
 		key.Registry, key.Name)
 	if err != nil {
 		return nil, fmt.Errorf("uploads of %s/%s: %w", key.Registry, key.Name, err)

@@ -164,11 +164,11 @@ func (t faultTx) ImageTags(a0 registry.RepoKey, a1 registry.Digest) (r0 []string
 	return t.Tx.ImageTags(a0, a1)
 }
 
-func (t faultTx) Images(a0 registry.RepoKey, a1 registry.Digest, a2 int) (r0 []registry.Image, err error) {
+func (t faultTx) Images(a0 registry.RepoKey, a1 registry.ImageQuery) (r0 []registry.Image, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.Images", InUpdate: t.inUpdate}); err != nil {
 		return
 	}
-	return t.Tx.Images(a0, a1, a2)
+	return t.Tx.Images(a0, a1)
 }
 
 func (t faultTx) LayerRefs(a0 registry.RepoKey, a1 []registry.Digest, a2 time.Time) (r0 map[registry.Digest]registry.LayerRefs, err error) {
@@ -262,6 +262,13 @@ func (t faultTx) RecordPull(a0 registry.RepoKey, a1 registry.Digest, a2 time.Tim
 	return t.Tx.RecordPull(a0, a1, a2)
 }
 
+func (t faultTx) Referrers(a0 registry.RepoKey, a1 registry.Digest, a2 registry.Digest, a3 int) (r0 []registry.Image, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.Referrers", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.Referrers(a0, a1, a2, a3)
+}
+
 func (t faultTx) RegistryPolicy(a0 registry.RegistryID) (r0 string, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.RegistryPolicy", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -295,6 +302,13 @@ func (t faultTx) RepositoryCatalog(a0 registry.RepoKey) (r0 registry.Catalog, er
 		return
 	}
 	return t.Tx.RepositoryCatalog(a0)
+}
+
+func (t faultTx) RepositoryEmpty(a0 registry.RepoKey) (r0 bool, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.RepositoryEmpty", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.RepositoryEmpty(a0)
 }
 
 func (t faultTx) RepositoryLogo(a0 registry.RepoKey) (r0 []uint8, err error) {
@@ -365,13 +379,6 @@ func (t faultTx) TakeLease(a0 string, a1 string, a2 time.Time, a3 time.Duration)
 		return
 	}
 	return t.Tx.TakeLease(a0, a1, a2, a3)
-}
-
-func (t faultTx) UntaggedImages(a0 registry.RepoKey, a1 registry.Digest, a2 int) (r0 []registry.Image, err error) {
-	if _, err = t.f.hit(Call{Name: "Tx.UntaggedImages", InUpdate: t.inUpdate}); err != nil {
-		return
-	}
-	return t.Tx.UntaggedImages(a0, a1, a2)
 }
 
 func (t faultTx) UpdateRepository(a0 registry.Repository) (err error) {

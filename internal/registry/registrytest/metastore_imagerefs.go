@@ -66,13 +66,16 @@ func testLayerRefsByStatus(t *testing.T, s registry.MetaStore) {
 	image := func(name, status string, ds ...registry.Digest) registry.Image {
 		img := metaBareImage(name)
 		img.Status = status
+		if status == registry.ImageActivating {
+			img.ActiveAt = time.Now().Add(time.Hour)
+		}
 		img.Blobs = blobs(ds...)
 		return img
 	}
 	metaPutImages(t, s, key,
 		image("a", registry.ImageActive, x, y),
 		image("b", registry.ImageActive, x),
-		// An image that lists a blob twice counts once.
+		// An image may list a blob twice.
 		image("c", registry.ImageArchived, x, x),
 		image("d", registry.ImageActivating, y),
 		image("e", registry.ImageActivating, y),
@@ -82,8 +85,8 @@ func testLayerRefsByStatus(t *testing.T, s registry.MetaStore) {
 	metaPutImages(t, s, other, image("f", registry.ImageActive, x, z))
 	metaPutImages(t, s, twin, image("a", registry.ImageArchived, x, y, z))
 	want := map[registry.Digest]registry.LayerRefs{
-		x: {Active: 2, Archived: 1},
-		y: {Active: 1, Activating: 2},
+		x: {Active: true, Archived: true},
+		y: {Active: true, Activating: true},
 	}
 	metaView(t, s, func(tx registry.Tx) error {
 		got, err := tx.LayerRefs(key, []registry.Digest{x, y, z, metaDigest("absent"), x}, time.Now())
@@ -97,6 +100,17 @@ func testLayerRefsByStatus(t *testing.T, s registry.MetaStore) {
 			if got, err := tx.LayerRefs(key, ds, time.Now()); err != nil || len(got) != 0 {
 				t.Errorf("LayerRefs(%#v, time.Now()) = %v, %v; want none", ds, got, err)
 			}
+		}
+		return nil
+	})
+	// A status changes by putting the image again: archiving the active
+	// images leaves x archived only, and y archived and being restored.
+	metaPutImages(t, s, key, image("a", registry.ImageArchived, x, y), image("b", registry.ImageArchived, x))
+	metaView(t, s, func(tx registry.Tx) error {
+		got, err := tx.LayerRefs(key, []registry.Digest{x, y}, time.Now())
+		want := map[registry.Digest]registry.LayerRefs{x: {Archived: true}, y: {Archived: true, Activating: true}}
+		if err != nil || !maps.Equal(got, want) {
+			t.Errorf("LayerRefs after archiving = %v, %v; want %v", got, err, want)
 		}
 		return nil
 	})
@@ -134,10 +148,10 @@ func testLayerRefsMany(t *testing.T, s registry.MetaStore) {
 		for i, d := range digests {
 			var r registry.LayerRefs
 			if i%2 == 0 {
-				r.Active = 1
+				r.Active = true
 			}
 			if i%3 == 0 {
-				r.Archived = 1
+				r.Archived = true
 			}
 			if r != (registry.LayerRefs{}) {
 				want[d] = r
@@ -206,9 +220,9 @@ func testLayerRefsRestoreByClock(t *testing.T, s registry.MetaStore) {
 		now  time.Time
 		want registry.LayerRefs
 	}{
-		{at.Add(-time.Second), registry.LayerRefs{Activating: 1}},
-		{at, registry.LayerRefs{Active: 1}},
-		{at.Add(time.Second), registry.LayerRefs{Active: 1}},
+		{at.Add(-time.Second), registry.LayerRefs{Activating: true}},
+		{at, registry.LayerRefs{Active: true}},
+		{at.Add(time.Second), registry.LayerRefs{Active: true}},
 	} {
 		metaView(t, s, func(tx registry.Tx) error {
 			got, err := tx.LayerRefs(key, []registry.Digest{layer}, c.now)

@@ -122,8 +122,9 @@ func testImageRoundTrip(t *testing.T, s registry.MetaStore) {
 			bare.Blobs, bare.Children = nil, nil
 			metaSame(t, "ImageManifest "+string(w.Digest), got, bare, normImage)
 		}
-		// Every field but the manifest bytes comes back through the listings too.
-		listed, err := tx.Images(key, "", 10)
+		// Every field but the manifest bytes, blobs and children comes back
+		// through the listings too.
+		listed, err := tx.Images(key, registry.ImageQuery{Limit: 10})
 		if err != nil {
 			return err
 		}
@@ -137,7 +138,7 @@ func testImageRoundTrip(t *testing.T, s registry.MetaStore) {
 				t.Errorf("Images listed %s with its manifest bytes", got.Digest)
 			}
 			w := want[i]
-			w.Manifest = nil
+			w.Manifest, w.Blobs, w.Children = nil, nil, nil
 			metaSame(t, "listed image "+string(got.Digest), got, w, normImage)
 		}
 		if len(listed) != len(want) {
@@ -242,7 +243,8 @@ func testImageDeleteRemovesTags(t *testing.T, s registry.MetaStore) {
 		if tags, err := tx.ImageTags(key, gone.Digest); err != nil || len(tags) != 0 {
 			t.Errorf("ImageTags of the deleted image = %q, %v; want none", tags, err)
 		}
-		if refs, err := tx.Tags(key, "", 10); err != nil || !slices.Equal(refs, []registry.TagRef{{Tag: "c", Digest: kept.Digest, CreatedAt: metaMicro(metaTime(0))}}) {
+		if refs, err := tx.Tags(key, "", 10); err != nil || !slices.Equal(refs, []registry.TagRef{{Tag: "c", Digest: kept.Digest, CreatedAt: metaMicro(metaTime(0)),
+			Status: kept.Status, ActiveAt: metaMicro(kept.ActiveAt)}}) {
 			t.Errorf("Tags after delete = %v, %v; want only the other image's", refs, err)
 		}
 		if ps, err := tx.Parents(key, gone.Children[0]); err != nil || len(ps) != 0 {
@@ -263,8 +265,8 @@ func testImageDeleteRemovesTags(t *testing.T, s registry.MetaStore) {
 	})
 }
 
-// testImagesPagination pages through Images and UntaggedImages, which
-// list in digest order.
+// testImagesPagination pages through Images, which lists in digest order,
+// without a filter and for untagged images.
 func testImagesPagination(t *testing.T, s registry.MetaStore) {
 	key := metaKey(metaRegA, "app")
 	metaCreateRepos(t, s, key, metaKey(metaRegA, "other"))
@@ -309,11 +311,11 @@ func testImagesPagination(t *testing.T, s registry.MetaStore) {
 	}
 	metaView(t, s, func(tx registry.Tx) error {
 		for _, c := range cases {
-			list := tx.Images
+			q := registry.ImageQuery{After: c.after, Limit: c.limit}
 			if c.untagged {
-				list = tx.UntaggedImages
+				q.TagStatus = registry.TagStatusUntagged
 			}
-			got, err := list(key, c.after, c.limit)
+			got, err := tx.Images(key, q)
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)
 				continue

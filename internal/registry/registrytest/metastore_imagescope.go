@@ -22,11 +22,14 @@ func testImagesPerRepository(t *testing.T, s registry.MetaStore) {
 			metaWantErr(t, "Image"+where, err, registry.ErrNotFound)
 			_, err = tx.Tag(k, "latest")
 			metaWantErr(t, "Tag"+where, err, registry.ErrNotFound)
-			if imgs, err := tx.Images(k, "", 10); err != nil || len(imgs) != 0 {
-				t.Errorf("Images%s = %d images, %v; want none", where, len(imgs), err)
+			for _, q := range []registry.ImageQuery{{Limit: 10}, {Limit: 10, TagStatus: registry.TagStatusUntagged},
+				{Limit: 10, TagStatus: registry.TagStatusTagged, Status: registry.ImageActive}} {
+				if imgs, err := tx.Images(k, q); err != nil || len(imgs) != 0 {
+					t.Errorf("Images(%+v)%s = %d images, %v; want none", q, where, len(imgs), err)
+				}
 			}
-			if imgs, err := tx.UntaggedImages(k, "", 10); err != nil || len(imgs) != 0 {
-				t.Errorf("UntaggedImages%s = %d images, %v; want none", where, len(imgs), err)
+			if refs, err := tx.Referrers(k, img.Digest, "", 10); err != nil || len(refs) != 0 {
+				t.Errorf("Referrers%s = %d images, %v; want none", where, len(refs), err)
 			}
 			if tags, err := tx.Tags(k, "", 10); err != nil || len(tags) != 0 {
 				t.Errorf("Tags%s = %v, %v; want none", where, tags, err)
@@ -102,7 +105,7 @@ func testRepositoryDeleteCascadesImages(t *testing.T, s registry.MetaStore) {
 		if n, err := tx.CountImages(gone); err != nil || n != 0 {
 			t.Errorf("CountImages of the re-created repository = %d, %v; want 0", n, err)
 		}
-		if imgs, err := tx.Images(gone, "", 10); err != nil || len(imgs) != 0 {
+		if imgs, err := tx.Images(gone, registry.ImageQuery{Limit: 10}); err != nil || len(imgs) != 0 {
 			t.Errorf("Images of the re-created repository = %d images, %v; want none", len(imgs), err)
 		}
 		if tags, err := tx.Tags(gone, "", 10); err != nil || len(tags) != 0 {
