@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ecrd/ecrd/internal/diskerr"
 	"github.com/ecrd/ecrd/internal/registry"
@@ -33,6 +34,9 @@ var _ registry.MetaStore = (*Store)(nil)
 // never waits for another writer; busy_timeout covers another process on the
 // same file and the brief locks WAL recovery and checkpoints take.
 var connPragmas = []string{
+	// ANALYZE (run by PRAGMA optimize) reads about this many rows per
+	// index, so that keeping the statistics costs milliseconds at any size.
+	"analysis_limit(1000)",
 	"busy_timeout(10000)",
 	"foreign_keys(ON)",
 	"journal_mode(WAL)",
@@ -50,7 +54,16 @@ type Store struct {
 	// dir holds the database file, for the free space a storage error
 	// reports.
 	dir string
+	// trace is given every statement a transaction runs (tests only).
+	trace func(query string, args []any)
+	// commits counts Updates committed, for keeping the statistics.
+	commits atomic.Int64
 }
+
+// optimizeEvery is how many commits pass between two PRAGMA optimize: the
+// planner's statistics follow the data as it grows, and optimize analyzes
+// only the tables whose size has changed a lot since their last analysis.
+const optimizeEvery = 1000
 
 // Open opens the database at path, creating it if it does not exist, and
 // brings its schema up to date. It fails if the file was written by a newer
@@ -84,7 +97,23 @@ func Open(path string) (*Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{write: write, read: read, dir: filepath.Dir(path)}, nil
+	s := &Store{write: write, read: read, dir: filepath.Dir(path)}
+	// A database written by an ecrd that never analyzed it, or grown
+	// since, gets statistics now rather than the planner's guesses
+	// (0x10000: look at every table, not only those queried lately).
+	if err := s.optimize(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// optimize runs a PRAGMA optimize on the write connection.
+func (s *Store) optimize(ctx context.Context, pragma string) error {
+	if _, err := s.write.ExecContext(ctx, pragma); err != nil {
+		return fmt.Errorf("keeping the planner's statistics: %w", err)
+	}
+	return nil
 }
 
 // dsn returns the modernc DSN for the file at path with connPragmas and the
@@ -106,7 +135,7 @@ func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
 		return s.storageError(fmt.Errorf("sqlite: begin read: %w", err))
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+	if err := fn(&tx{ctx: ctx, tx: sqlTx, trace: s.trace}); err != nil {
 		return s.storageError(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -127,11 +156,16 @@ func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error
 		return s.storageError(fmt.Errorf("sqlite: begin write: %w", err))
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+	if err := fn(&tx{ctx: ctx, tx: sqlTx, trace: s.trace}); err != nil {
 		return s.storageError(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return s.storageError(fmt.Errorf("sqlite: commit: %w", err))
+	}
+	if s.commits.Add(1)%optimizeEvery == 0 {
+		// The commit stands whatever happens here: statistics that could
+		// not be refreshed are only older, and the next round tries again.
+		_ = s.optimize(ctx, "PRAGMA optimize=0x10002")
 	}
 	return nil
 }

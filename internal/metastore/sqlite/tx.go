@@ -20,18 +20,30 @@ var _ registry.Tx = (*tx)(nil)
 type tx struct {
 	ctx context.Context
 	tx  *sql.Tx
+	// trace, when set, sees every statement before it runs: the
+	// query-plan test collects them to ask SQLite for their plans.
+	trace func(query string, args []any)
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	t.traced(query, args)
 	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	t.traced(query, args)
 	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	t.traced(query, args)
 	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+func (t *tx) traced(query string, args []any) {
+	if t.trace != nil {
+		t.trace(query, args)
+	}
 }
 
 // mustAffect returns registry.ErrNotFound, wrapped with what, when the
