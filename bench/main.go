@@ -6,6 +6,16 @@
 //
 //	go run ./bench              # the sizes, 5 runs (about 15 minutes)
 //	go run ./bench -short       # small sizes, 1 run: what CI runs
+//
+// With -growth it runs ecrd alone (no peer registry): it grows one
+// repository to each of -sizes images and a registry to each of -repos
+// repositories, measures every operation at each size, and writes
+// growth.md and growth.json (see growth.go).
+//
+//	go run ./bench -growth                 # 1k, 10k, 100k images and repositories
+//	go run ./bench -growth -sizes 1000,10000,100000,1000000 -repos 1000,10000,100000
+//	go run ./bench -growth -short          # 100 and 300: what CI runs
+//	go run ./bench -growth -run 'BatchCheck|referrers' -ecrd /path/to/ecrd
 package main
 
 import (
@@ -31,15 +41,30 @@ func main() {
 func run() error {
 	short := flag.Bool("short", false, "small sizes and one run (CI): the figures mean nothing, the run proves the benchmark works")
 	runs := flag.Int("runs", 0, "runs of each workload (default 5, or 1 with -short)")
-	out := flag.String("out", "bench/results", "directory for results.md, results.json and profiles/")
+	out := flag.String("out", "bench/results", "directory for results.md, results.json and profiles/ (growth.md and growth.json with -growth)")
 	profile := flag.Bool("profile", false, "write ecrd's CPU and heap profile of each workload (first run) to OUT/profiles")
 	only := flag.String("run", "", "run only the workloads whose name matches this regexp")
 	shared := flag.String("shared", "", "the shared/ directory with tools/ (default: ../shared next to the repository)")
 	work := flag.String("work", "", "directory for the servers' data (default: a temporary directory on the same disk as the repository)")
 	render := flag.String("render", "", "only print the Markdown table of an earlier run's results.json")
+	prebuilt := flag.String("ecrd", "", "run this ecrd binary instead of building ./cmd/ecrd")
+	growth := flag.Bool("growth", false, "ecrd alone: measure each operation as a repository and a registry grow (OUT/growth.md, OUT/growth.json)")
+	growSizes := flag.String("sizes", "", "with -growth: images of the grown repository, increasing multiples of 100 (default 1000,10000,100000; 100,300 with -short)")
+	growRepos := flag.String("repos", "", "with -growth: repositories of the grown registry (default 1000,10000,100000; 100,300 with -short)")
+	renderGrowth := flag.String("render-growth", "", "only print the Markdown tables of an earlier run's growth.json")
 	flag.Parse()
 	if *render != "" {
 		return renderJSON(*render)
+	}
+	if *renderGrowth != "" {
+		return renderGrowthJSON(*renderGrowth)
+	}
+	var grow growthOptions
+	if *growth {
+		var err error
+		if grow, err = newGrowthOptions(*short, *growSizes, *growRepos, *only); err != nil {
+			return err
+		}
 	}
 
 	sz, n := fullSizes(), 5
@@ -63,13 +88,6 @@ func run() error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	profDir := ""
-	if *profile {
-		profDir = filepath.Join(*out, "profiles")
-		if err := os.MkdirAll(profDir, 0o755); err != nil {
-			return err
-		}
-	}
 	if *work == "" {
 		// On the repository's disk, not a tmpfs: both servers write where
 		// a user's data would be.
@@ -78,17 +96,25 @@ func run() error {
 		}
 		defer os.RemoveAll(*work)
 	}
+	bin, err := ecrdBinary(root, *work, *prebuilt)
+	if err != nil {
+		return err
+	}
+	if *growth {
+		grow.bin, grow.work, grow.out = bin, *work, *out
+		return runGrowth(context.Background(), grow)
+	}
+	profDir := ""
+	if *profile {
+		profDir = filepath.Join(*out, "profiles")
+		if err := os.MkdirAll(profDir, 0o755); err != nil {
+			return err
+		}
+	}
 
 	step("installing the peer registry (docker-registry)")
 	if err := runScript(filepath.Join(*shared, "tools", "install-peer-registry.sh")); err != nil {
 		return err
-	}
-	step("building ecrd")
-	bin := filepath.Join(*work, "ecrd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ecrd")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building ecrd: %w", err)
 	}
 
 	rep := newReport(*short, n)
@@ -180,6 +206,22 @@ func runOne(ctx context.Context, wb *workbench, wl workload, name, bin, shared, 
 		err = fmt.Errorf("stopping: %w", serr)
 	}
 	return m, err
+}
+
+// ecrdBinary is the ecrd the benchmark runs: prebuilt if given, else
+// ./cmd/ecrd built into work.
+func ecrdBinary(root, work, prebuilt string) (string, error) {
+	if prebuilt != "" {
+		return filepath.Abs(prebuilt)
+	}
+	step("building ecrd")
+	bin := filepath.Join(work, "ecrd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ecrd")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("building ecrd: %w", err)
+	}
+	return bin, nil
 }
 
 func step(msg string) { fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), msg) }

@@ -33,12 +33,27 @@ type server struct {
 
 // freePort asks the kernel for a port nobody listens on.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := freePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
+}
+
+// freePorts asks the kernel for n distinct ports nobody listens on. The
+// listeners stay open until all are chosen: one closed at once could be
+// handed out again for the next.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 // startEcrd runs the ecrd binary over a fresh data dir: the embedded store,
@@ -46,14 +61,11 @@ func freePort() (int, error) {
 // for distribution), repositories created by the first push (as
 // distribution does), and the debug listener for profiles.
 func startEcrd(bin, dataDir string) (*server, error) {
-	port, err := freePort()
+	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	dport, err := freePort()
-	if err != nil {
-		return nil, err
-	}
+	port, dport := ports[0], ports[1]
 	host := fmt.Sprintf("127.0.0.1:%d", port)
 	logf, err := os.Create(filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"))
 	if err != nil {
