@@ -187,7 +187,7 @@ func (r *Registry) ListImages(ctx context.Context, key RepoKey, filter ImageFilt
 // that the tags ran out.
 func (r *Registry) listTagged(tx Tx, key RepoKey, filter ImageFilter, after string, limit int, out *[]ImageID) (bool, error) {
 	for len(*out) < limit {
-		tags, err := tx.Tags(key, after, limit)
+		tags, err := tx.TagsWithStatus(key, after, limit)
 		if err != nil || len(tags) == 0 {
 			return true, err
 		}

@@ -54,9 +54,9 @@ type TagRef struct {
 	// CreatedAt is when the tag was set to Digest (zero for tags set before
 	// ecrd recorded it).
 	CreatedAt time.Time
-	// Status and ActiveAt are those of the image the tag names, as stored:
-	// a listing filters tags by their image's status without reading each
-	// image.
+	// Status and ActiveAt are those of the image the tag names, as stored,
+	// from TagsWithStatus only: a listing filters tags by their image's
+	// status without reading each image.
 	Status   string
 	ActiveAt time.Time
 }
@@ -117,6 +117,8 @@ type ImageTx interface {
 	// Tags returns up to limit tags of the repository greater than after,
 	// in byte order.
 	Tags(key RepoKey, after string, limit int) ([]TagRef, error)
+	// TagsWithStatus is Tags with each tag's Status and ActiveAt.
+	TagsWithStatus(key RepoKey, after string, limit int) ([]TagRef, error)
 	// SetTag points tag at digest d (an image of the repository), creating
 	// or moving it.
 	SetTag(key RepoKey, tag string, d Digest, at time.Time) error

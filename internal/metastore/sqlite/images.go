@@ -181,6 +181,15 @@ func (t *tx) PutImage(key registry.RepoKey, img registry.Image) error {
 	if err != nil {
 		return insertError(err, what)
 	}
+	// The image's tags carry its status (see TagsWithStatus); only a
+	// change is written. The index is named: without statistics SQLite
+	// would search the tags by the repository alone (the plan test).
+	if _, err := t.exec(`UPDATE tags INDEXED BY tags_digest SET image_status = ?4, image_active_at = ?5
+		WHERE registry_id = ?1 AND repo_name = ?2 AND digest = ?3
+			AND (image_status <> ?4 OR image_active_at IS NOT ?5)`,
+		key.Registry, key.Name, img.Digest, img.Status, nullMicros(img.ActiveAt)); err != nil {
+		return fmt.Errorf("%s: tags: %w", what, err)
+	}
 	for _, table := range []string{"image_blobs", "image_children"} {
 		_, err := t.exec(`DELETE FROM `+table+` WHERE registry_id = ? AND repo_name = ? AND image_digest = ?`,
 			key.Registry, key.Name, img.Digest)
@@ -210,11 +219,16 @@ func (t *tx) PutImage(key registry.RepoKey, img registry.Image) error {
 	return nil
 }
 
-// DeleteImage removes the image; the foreign keys' ON DELETE CASCADE removes
-// its blob and child rows and its tags. An absent image gives
-// registry.ErrNotFound.
+// DeleteImage removes the image and its tags; the foreign keys' ON DELETE
+// CASCADE removes its blob and child rows, which are keyed by image. Tags
+// have no foreign key (see migration 0011): they go first, by the index
+// the statement names. An absent image gives registry.ErrNotFound.
 func (t *tx) DeleteImage(key registry.RepoKey, d registry.Digest) error {
 	what := fmt.Sprintf("delete image %s in %s/%s", d, key.Registry, key.Name)
+	if _, err := t.exec(`DELETE FROM tags INDEXED BY tags_digest WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
+		key.Registry, key.Name, d); err != nil {
+		return fmt.Errorf("%s: tags: %w", what, err)
+	}
 	res, err := t.exec(`DELETE FROM images WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
 		key.Registry, key.Name, d)
 	if err != nil {

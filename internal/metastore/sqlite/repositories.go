@@ -83,6 +83,10 @@ func (t *tx) CreateRepository(r registry.Repository) error {
 // CASCADE removes its layers and uploads in the same statement.
 func (t *tx) DeleteRepository(key registry.RepoKey) error {
 	what := fmt.Sprintf("delete repository %s/%s", key.Registry, key.Name)
+	// Tags have no foreign key to cascade through (see DeleteImage).
+	if _, err := t.exec(`DELETE FROM tags WHERE registry_id = ? AND repo_name = ?`, key.Registry, key.Name); err != nil {
+		return fmt.Errorf("%s: tags: %w", what, err)
+	}
 	res, err := t.exec(`DELETE FROM repositories WHERE registry_id = ? AND name = ?`, key.Registry, key.Name)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

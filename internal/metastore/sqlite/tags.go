@@ -48,26 +48,34 @@ func (t *tx) ImageTags(key registry.RepoKey, d registry.Digest) ([]string, error
 }
 
 // Tags returns up to limit tags of the repository after after, in byte
-// order, each with its image's status. A limit of 0 or less returns none.
+// order, from the primary key alone. A limit of 0 or less returns none.
 func (t *tx) Tags(key registry.RepoKey, after string, limit int) ([]registry.TagRef, error) {
+	return t.tagPage(key, `SELECT tag, digest, created_at, NULL, NULL FROM tags
+		WHERE registry_id = ? AND repo_name = ? AND tag > ? ORDER BY tag LIMIT ?`, after, limit)
+}
+
+// TagsWithStatus is Tags with each tag's image status, which the tag
+// row carries (see migration 0011): the same read of the primary key.
+func (t *tx) TagsWithStatus(key registry.RepoKey, after string, limit int) ([]registry.TagRef, error) {
+	return t.tagPage(key, `SELECT tag, digest, created_at, image_status, image_active_at FROM tags
+		WHERE registry_id = ? AND repo_name = ? AND tag > ? ORDER BY tag LIMIT ?`, after, limit)
+}
+
+func (t *tx) tagPage(key registry.RepoKey, query, after string, limit int) ([]registry.TagRef, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var refs []registry.TagRef
-	// CROSS JOIN keeps tags the outer loop, read in tag order up to the
-	// limit, with one primary-key lookup of each tag's image.
-	err := t.each(`SELECT t.tag, t.digest, t.created_at, i.status, i.active_at
-		FROM tags AS t CROSS JOIN images AS i
-		WHERE t.registry_id = ? AND t.repo_name = ? AND t.tag > ?
-			AND i.registry_id = t.registry_id AND i.repo_name = t.repo_name AND i.digest = t.digest
-		ORDER BY t.tag LIMIT ?`, []any{key.Registry, key.Name, after, limit}, func(scan func(...any) error) error {
-		var r registry.TagRef
-		var created, activeAt sql.NullInt64
-		if err := scan(&r.Tag, &r.Digest, &created, &r.Status, &activeAt); err != nil {
+	err := t.each(query, []any{key.Registry, key.Name, after, limit}, func(scan func(...any) error) error {
+		var (
+			r                 registry.TagRef
+			created, activeAt sql.NullInt64
+			status            sql.NullString
+		)
+		if err := scan(&r.Tag, &r.Digest, &created, &status, &activeAt); err != nil {
 			return err
 		}
-		r.CreatedAt = fromNullMicros(created)
-		r.ActiveAt = fromNullMicros(activeAt)
+		r.CreatedAt, r.Status, r.ActiveAt = fromNullMicros(created), status.String, fromNullMicros(activeAt)
 		refs = append(refs, r)
 		return nil
 	})
@@ -78,7 +86,8 @@ func (t *tx) Tags(key registry.RepoKey, after string, limit int) ([]registry.Tag
 }
 
 // SetTag points tag at d, creating the tag or moving it. An image the
-// repository does not hold (the foreign key) gives registry.ErrNotFound.
+// repository does not hold gives registry.ErrNotFound: the INSERT selects
+// its row from the image's, with the image's status.
 // Setting a tag to the image it already names keeps its creation time.
 // The images' tagged flags follow: d is tagged, and an image the tag moved
 // away from is tagged only if another tag names it.
@@ -90,13 +99,19 @@ func (t *tx) SetTag(key registry.RepoKey, tag string, d registry.Digest, at time
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	_, err = t.exec(`INSERT INTO tags (registry_id, repo_name, tag, digest, created_at) VALUES (?, ?, ?, ?, ?)
+	res, err := t.exec(`INSERT INTO tags (registry_id, repo_name, tag, digest, created_at, image_status, image_active_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, i.status, i.active_at FROM images AS i
+		WHERE i.registry_id = ?1 AND i.repo_name = ?2 AND i.digest = ?4
 		ON CONFLICT (registry_id, repo_name, tag) DO UPDATE SET digest = excluded.digest,
+			image_status = excluded.image_status, image_active_at = excluded.image_active_at,
 			created_at = CASE WHEN tags.digest = excluded.digest AND tags.created_at IS NOT NULL
 				THEN tags.created_at ELSE excluded.created_at END`,
 		key.Registry, key.Name, tag, d, micros(at))
 	if err != nil {
-		return refError(err, what, "image")
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := mustAffect(res, what+": image"); err != nil {
+		return err
 	}
 	if _, err := t.exec(`UPDATE images SET tagged = 1 WHERE registry_id = ? AND repo_name = ? AND digest = ? AND tagged = 0`,
 		key.Registry, key.Name, d); err != nil {

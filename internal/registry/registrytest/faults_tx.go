@@ -374,6 +374,13 @@ func (t faultTx) Tags(a0 registry.RepoKey, a1 string, a2 int) (r0 []registry.Tag
 	return t.Tx.Tags(a0, a1, a2)
 }
 
+func (t faultTx) TagsWithStatus(a0 registry.RepoKey, a1 string, a2 int) (r0 []registry.TagRef, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.TagsWithStatus", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.TagsWithStatus(a0, a1, a2)
+}
+
 func (t faultTx) TakeLease(a0 string, a1 string, a2 time.Time, a3 time.Duration) (r0 bool, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.TakeLease", InUpdate: t.inUpdate}); err != nil {
 		return

@@ -72,6 +72,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Images/Referrers", testReferrers},
 		{"Tags/CarryImageStatus", testTagsCarryImageStatus},
 		{"Repositories/Empty", testRepositoryEmpty},
+		{"Tags/SetNeedsImage", testSetTagNeedsImage},
 		{"Tags/NotFound", testTagNotFound},
 		{"Tags/SetCreatesAndMoves", testTagSetCreatesAndMoves},
 		{"Tags/ImageTagsInByteOrder", testImageTagsSorted},

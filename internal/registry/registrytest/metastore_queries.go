@@ -141,8 +141,8 @@ func testImageQueries(t *testing.T, s registry.MetaStore) {
 	})
 }
 
-// testTagsCarryImageStatus: Tags reports the status and restore time of
-// each tag's image, as stored.
+// testTagsCarryImageStatus: TagsWithStatus reports the status and restore
+// time of each tag's image, as stored, and otherwise what Tags does.
 func testTagsCarryImageStatus(t *testing.T, s registry.MetaStore) {
 	key := metaKey(metaRegA, "app")
 	metaCreateRepos(t, s, key)
@@ -156,13 +156,36 @@ func testTagsCarryImageStatus(t *testing.T, s registry.MetaStore) {
 		return tx.SetTag(key, "b", restoring.Digest, metaTime(0))
 	})
 	metaView(t, s, func(tx registry.Tx) error {
-		tags, err := tx.Tags(key, "", 10)
+		tags, err := tx.TagsWithStatus(key, "", 10)
 		if err != nil {
 			return err
+		}
+		plain, err := tx.Tags(key, "", 10)
+		if err != nil {
+			return err
+		}
+		for i := range min(len(tags), len(plain)) {
+			if p := tags[i]; p.Status == "" || (registry.TagRef{Tag: p.Tag, Digest: p.Digest, CreatedAt: p.CreatedAt}) != plain[i] {
+				t.Errorf("TagsWithStatus[%d] = %+v, Tags[%d] = %+v; want the same tag, with a status", i, p, i, plain[i])
+			}
+		}
+		if page, err := tx.TagsWithStatus(key, "a", 1); err != nil || len(page) != 1 || page[0].Tag != "b" {
+			t.Errorf("TagsWithStatus after a, limit 1 = %+v, %v; want b", page, err)
 		}
 		if len(tags) != 2 || tags[0].Status != registry.ImageActive || !tags[0].ActiveAt.IsZero() ||
 			tags[1].Status != registry.ImageActivating || !tags[1].ActiveAt.Equal(metaMicro(restoring.ActiveAt)) {
 			t.Errorf("Tags = %+v; want a ACTIVE and b ACTIVATING until %v", tags, restoring.ActiveAt)
+		}
+		return nil
+	})
+	// A status changes by putting the image again; its tags follow.
+	active.Status, restoring.Status, restoring.ActiveAt = registry.ImageArchived, registry.ImageActive, time.Time{}
+	metaPutImages(t, s, key, active, restoring)
+	metaView(t, s, func(tx registry.Tx) error {
+		tags, err := tx.TagsWithStatus(key, "", 10)
+		if err != nil || len(tags) != 2 || tags[0].Status != registry.ImageArchived ||
+			tags[1].Status != registry.ImageActive || !tags[1].ActiveAt.IsZero() {
+			t.Errorf("TagsWithStatus after the statuses changed = %+v, %v; want a ARCHIVED, b ACTIVE", tags, err)
 		}
 		return nil
 	})
@@ -258,4 +281,22 @@ func testRepositoryEmpty(t *testing.T, s registry.MetaStore) {
 	empty("with an archived image only", false)
 	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DeleteImage(key, archived.Digest) })
 	empty("emptied", true)
+}
+
+// testSetTagNeedsImage: a tag can only name an image of its own
+// repository; a refused SetTag writes nothing.
+func testSetTagNeedsImage(t *testing.T, s registry.MetaStore) {
+	key, other := metaKey(metaRegA, "app"), metaKey(metaRegA, "other")
+	metaCreateRepos(t, s, key, other)
+	elsewhere := metaBareImage("elsewhere")
+	metaPutImages(t, s, other, elsewhere)
+	for _, d := range []registry.Digest{metaDigest("absent"), elsewhere.Digest} {
+		err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.SetTag(key, "latest", d, metaTime(0)) })
+		metaWantErr(t, "SetTag to an image the repository does not hold", err, registry.ErrNotFound)
+	}
+	metaView(t, s, func(tx registry.Tx) error {
+		_, err := tx.Tag(key, "latest")
+		metaWantErr(t, "Tag after a refused SetTag", err, registry.ErrNotFound)
+		return nil
+	})
 }

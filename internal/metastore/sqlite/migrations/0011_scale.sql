@@ -32,25 +32,29 @@ UPDATE images SET tagged = EXISTS (SELECT 1 FROM tags t WHERE t.registry_id = im
 CREATE INDEX images_status ON images (registry_id, repo_name, status, digest);
 CREATE INDEX images_tagged ON images (registry_id, repo_name, tagged, status, digest);
 
--- Tags are keyed by their image first. Deleting an image cascades into
--- its tags through the foreign key, and SQLite's cascade picks its index
--- by the planner's statistics: without them it took the old primary key
--- (repository, tag), two of the three columns, and read every tag of the
--- repository to delete an image's. With the image's digest leading the
--- key, the cascade's best index is the key itself, whatever the
--- statistics; looking a tag up by name uses the unique index.
-CREATE TABLE tags_by_image (
-    registry_id TEXT NOT NULL,
-    repo_name   TEXT NOT NULL,
-    digest      TEXT NOT NULL,
-    tag         TEXT NOT NULL,
-    created_at  INTEGER,
-    PRIMARY KEY (registry_id, repo_name, digest, tag),
-    FOREIGN KEY (registry_id, repo_name, digest)
-        REFERENCES images (registry_id, repo_name, digest) ON DELETE CASCADE
+-- Tags lose their foreign key to images. Deleting an image cascaded into
+-- its tags through it, and SQLite's cascade picks its index by the
+-- planner's statistics: without them it took the primary key (repository,
+-- tag), two of the three columns, and read every tag of the repository to
+-- delete one image's. The store now deletes an image's tags itself, by
+-- tags_digest named in the statement, and refuses a tag of an image it
+-- does not hold in SetTag; the plan test sees both statements. A tag also
+-- carries its image's status and restore time, as image_blobs does, kept
+-- by SetTag and PutImage: ListImages filters a page of tags by status
+-- reading the tags alone, in key order, instead of looking up each image.
+CREATE TABLE tags_new (
+    registry_id     TEXT    NOT NULL,
+    repo_name       TEXT    NOT NULL,
+    tag             TEXT    NOT NULL,
+    digest          TEXT    NOT NULL,
+    created_at      INTEGER,
+    image_status    TEXT    NOT NULL,
+    image_active_at INTEGER,
+    PRIMARY KEY (registry_id, repo_name, tag)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO tags_by_image (registry_id, repo_name, digest, tag, created_at)
-    SELECT registry_id, repo_name, digest, tag, created_at FROM tags;
+INSERT INTO tags_new (registry_id, repo_name, tag, digest, created_at, image_status, image_active_at)
+    SELECT t.registry_id, t.repo_name, t.tag, t.digest, t.created_at, i.status, i.active_at
+    FROM tags t JOIN images i ON i.registry_id = t.registry_id AND i.repo_name = t.repo_name AND i.digest = t.digest;
 DROP TABLE tags;
-ALTER TABLE tags_by_image RENAME TO tags;
-CREATE UNIQUE INDEX tags_name ON tags (registry_id, repo_name, tag);
+ALTER TABLE tags_new RENAME TO tags;
+CREATE INDEX tags_digest ON tags (registry_id, repo_name, digest);
