@@ -40,4 +40,6 @@ echo "== benchmarks, once each at small sizes, so that they cannot rot (no timin
 go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/
 go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
 go run ./bench -short -out "$(mktemp -d)"
+echo "== the growth benchmark, at tiny sizes (go run ./bench -growth measures 1k to 100k images)"
+go run ./bench -growth -short -out "$(mktemp -d)"
 echo "test.sh: all passed"
