@@ -204,7 +204,9 @@ func (r *Registry) listTagged(tx Tx, key RepoKey, filter ImageFilter, after stri
 
 func (r *Registry) listUntagged(tx Tx, key RepoKey, filter ImageFilter, after string, limit int, out *[]ImageID) error {
 	filter.TagStatus = TagStatusUntagged
-	imgs, err := tx.Images(key, filter.query(Digest(after), limit, r.now()))
+	q := filter.query(Digest(after), limit, r.now())
+	q.DigestsOnly = true
+	imgs, err := tx.Images(key, q)
 	for _, img := range imgs {
 		*out = append(*out, ImageID{Digest: string(img.Digest)})
 	}

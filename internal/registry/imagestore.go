@@ -85,6 +85,10 @@ type ImageQuery struct {
 	// or "" for every status.
 	Status string
 	Now    time.Time
+	// DigestsOnly asks for each image's Digest, Status and ActiveAt
+	// only, which the store may answer from an index without reading the
+	// images' records (ListImages needs no more).
+	DigestsOnly bool
 }
 
 // ImageTx is the part of a transaction that keeps images and tags. Every

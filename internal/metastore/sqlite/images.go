@@ -138,7 +138,18 @@ func imagePage(key registry.RepoKey, q registry.ImageQuery) (string, []any, erro
 		args  []any
 	)
 	for _, a := range arms {
-		part := `SELECT ` + listColumns + ` FROM images WHERE registry_id = ? AND repo_name = ? AND digest > ?` + tagged
+		cols := listColumns
+		if q.DigestsOnly {
+			// What images_status and images_tagged hold, so that the page
+			// is read from the index alone; only a restoring image's row
+			// is read, for its restore time.
+			activeAt := "NULL"
+			if a.status != registry.ImageActive && a.status != registry.ImageArchived {
+				activeAt = "active_at"
+			}
+			cols = `digest, NULL, '', '', 0, 0, NULL, status, NULL, NULL, ` + activeAt + `, ''`
+		}
+		part := `SELECT ` + cols + ` FROM images WHERE registry_id = ? AND repo_name = ? AND digest > ?` + tagged
 		args = append(args, key.Registry, key.Name, q.After)
 		if a.status != "" {
 			part += ` AND status = ?`

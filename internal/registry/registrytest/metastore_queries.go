@@ -56,29 +56,32 @@ func testImageQueries(t *testing.T, s registry.MetaStore) {
 					}
 				}
 				slices.Sort(want)
-				var got []registry.Digest
-				q := registry.ImageQuery{Limit: 2, TagStatus: ts, Status: st, Now: now}
-				metaView(t, s, func(tx registry.Tx) error {
-					for range len(imgs) + 1 {
-						page, err := tx.Images(key, q)
-						if err != nil || len(page) == 0 {
-							return err
-						}
-						if len(page) > q.Limit {
-							t.Errorf("%s: Images(%+v) returned %d images", when, q, len(page))
-						}
-						for _, img := range page {
-							if img.Status != imgs[slices.IndexFunc(imgs, func(i registry.Image) bool { return i.Digest == img.Digest })].Status {
-								t.Errorf("%s: Images listed %s with status %s as stored differently", when, img.Digest, img.Status)
+				for _, bare := range []bool{false, true} {
+					var got []registry.Digest
+					q := registry.ImageQuery{Limit: 2, TagStatus: ts, Status: st, Now: now, DigestsOnly: bare}
+					metaView(t, s, func(tx registry.Tx) error {
+						for range len(imgs) + 1 {
+							page, err := tx.Images(key, q)
+							if err != nil || len(page) == 0 {
+								return err
 							}
+							if len(page) > q.Limit {
+								t.Errorf("%s: Images(%+v) returned %d images", when, q, len(page))
+							}
+							for _, img := range page {
+								w := imgs[slices.IndexFunc(imgs, func(i registry.Image) bool { return i.Digest == img.Digest })]
+								if img.Status != w.Status || !img.ActiveAt.Equal(metaMicro(w.ActiveAt)) && !w.ActiveAt.IsZero() {
+									t.Errorf("%s: Images(%+v) listed %s as %s until %v, stored as %s until %v", when, q, img.Digest, img.Status, img.ActiveAt, w.Status, w.ActiveAt)
+								}
+							}
+							got = append(got, metaDigests(page)...)
+							q.After = page[len(page)-1].Digest
 						}
-						got = append(got, metaDigests(page)...)
-						q.After = page[len(page)-1].Digest
+						return nil
+					})
+					if !slices.Equal(got, want) {
+						t.Errorf("%s: tag status %q, status %q, digests only %v listed\n %s\nwant\n %s", when, ts, st, bare, got, want)
 					}
-					return nil
-				})
-				if !slices.Equal(got, want) {
-					t.Errorf("%s: tag status %q, status %q listed\n %s\nwant\n %s", when, ts, st, got, want)
 				}
 			}
 		}
