@@ -56,6 +56,29 @@ func BenchmarkCheckLayersShared(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("images=%d/delete-100-tags", n), func(b *testing.B) {
+			ctx := callerCtx()
+			for i := range b.N {
+				// Pushed untimed: 100 images on the shared base layers,
+				// each with one tag, which BatchDeleteImage then removes
+				// with their images.
+				b.StopTimer()
+				ids := make([]registry.ImageID, 100)
+				for j := range ids {
+					tag := fmt.Sprintf("doomed-%d-%d", i, j)
+					m := sharedManifest(g.Apps[(i*100+j)%len(g.Apps)], g.Bases[2*(j%20)], g.Bases[2*(j%20)+1])
+					if _, err := r.PutImage(ctx, registry.NewImage{Key: registry.RepoKey{Name: g.Key.Name}, Manifest: m, Tag: tag}); err != nil {
+						b.Fatal(err)
+					}
+					ids[j] = registry.ImageID{Tag: tag}
+				}
+				b.StartTimer()
+				deleted, failures, err := r.BatchDeleteImage(ctx, registry.RepoKey{Name: g.Key.Name}, ids)
+				if err != nil || len(deleted) != 100 || len(failures) != 0 {
+					b.Fatalf("BatchDeleteImage = %d deleted, %v, %v; want 100", len(deleted), failures, err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("images=%d/referrers-of-one-image", n), func(b *testing.B) {
 			ctx := callerCtx()
 			for range b.N {
@@ -87,4 +110,11 @@ func newSharedBench(b *testing.B, n int) (*registry.Registry, registrytest.Grown
 	meta, blobs, _ := openStores(b)
 	r := registry.New(registry.Options{Meta: meta, Blobs: blobs, Region: "us-east-1", Limits: registry.DefaultLimits()})
 	return r, registrytest.Grow(b, meta, registry.RepoKey{Registry: account, Name: "shared/app"}, n)
+}
+
+// sharedManifest is an OCI image manifest of config on two base layers,
+// with the sizes registrytest.Grow gave them.
+func sharedManifest(config, base1, base2 registry.Digest) []byte {
+	return fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":1000},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":%q,"size":%d},{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":%q,"size":%d}]}`,
+		registry.MediaTypeOCIManifest, config, base1, 30<<20, base2, 30<<20)
 }

@@ -38,7 +38,7 @@ func (r *Registry) DownloadableLayer(ctx context.Context, key RepoKey, digest st
 			return err
 		}
 		switch rf := refs[d]; {
-		case rf == (LayerRefs{}):
+		case rf == "":
 			return Errorf(CodeLayerInaccessible, "The specified layer is not available because it is not associated with an image. Unassociated image layers may be cleaned up at any time.")
 		case availability(rf) != LayerAvailable:
 			return Errorf(CodeLayerInaccessible, "The specified layer is not available: every image that refers to it is archived or being restored; restore one with UpdateImageStorageClass")

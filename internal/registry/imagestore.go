@@ -61,14 +61,6 @@ type TagRef struct {
 	ActiveAt time.Time
 }
 
-// LayerRefs tells, by status, whether images of a repository refer to a
-// blob: whether one does, not how many, which is all availability needs
-// and what an index answers with one seek however many images share the
-// blob (a base layer is shared by most of a repository's images).
-type LayerRefs struct {
-	Active, Archived, Activating bool
-}
-
 // ImageQuery selects a page of a repository's images, in digest order.
 // The store applies every condition itself, so that a page costs what it
 // returns, not what it skips.
@@ -132,13 +124,16 @@ type ImageTx interface {
 	// Parents returns the digests of the repository's images whose
 	// Children include d.
 	Parents(key RepoKey, d Digest) ([]Digest, error)
-	// LayerRefs tells, for each of digests, whether images of the
-	// repository whose Blobs include it exist, by status as of now: an
-	// ACTIVATING image whose ActiveAt is at or before now counts as active
-	// (a restore completes by the clock, with no write). Digests no image
-	// refers to are absent. Its cost must not grow with the number of
-	// images that share a digest.
-	LayerRefs(key RepoKey, digests []Digest, now time.Time) (map[Digest]LayerRefs, error)
+	// LayerRefs returns, for each of digests that images of the repository
+	// refer to (in their Blobs), the most available status among those
+	// images as of now: ImageActive if one is active (an ACTIVATING image
+	// whose ActiveAt is at or before now is: a restore completes by the
+	// clock, with no write), else ImageActivating if one is being
+	// restored, else ImageArchived. Digests no image refers to are absent.
+	// It says whether such an image exists, never how many do, so that its
+	// cost does not grow with the images that share a digest (a base
+	// layer is shared by most of a repository's images).
+	LayerRefs(key RepoKey, digests []Digest, now time.Time) (map[Digest]string, error)
 	// SetLayerMediaTypes records, for every digest of types, the media
 	// type under which an image refers to that layer of the repository;
 	// layers it does not hold are ignored. PutImage records an image's

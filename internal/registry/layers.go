@@ -58,7 +58,7 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 		valid = append(valid, d)
 	}
 	var have map[Digest]Layer
-	var refs map[Digest]LayerRefs
+	var refs map[Digest]string
 	err := r.meta.View(ctx, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
@@ -89,16 +89,17 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 	return out, nil
 }
 
-// availability decides a held layer's status from the images that refer
-// to it: AVAILABLE while any active image refers to it, or none does (a
-// completed upload waiting for its manifest); UNAVAILABLE while the only
-// images that could make it available are being restored; ARCHIVED when
-// every image that refers to it is archived.
-func availability(refs LayerRefs) string {
-	switch {
-	case refs.Active || refs == (LayerRefs{}):
+// availability decides a held layer's status from the most available of
+// the images that refer to it (Tx.LayerRefs): AVAILABLE while any active
+// image refers to it, or none does (a completed upload waiting for its
+// manifest); UNAVAILABLE while the only images that could make it
+// available are being restored; ARCHIVED when every image that refers to
+// it is archived.
+func availability(use string) string {
+	switch use {
+	case "", ImageActive:
 		return LayerAvailable
-	case refs.Activating:
+	case ImageActivating:
 		return LayerUnavailable
 	}
 	return LayerArchived

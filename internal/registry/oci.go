@@ -231,7 +231,7 @@ func (r *Registry) DeleteLayer(ctx context.Context, key RepoKey, digest string) 
 		if err != nil {
 			return err
 		}
-		if refs[d] != (LayerRefs{}) {
+		if refs[d] != "" {
 			return Errorf(CodeInvalidParameter, "The blob '%s' is referred to by images of the repository; delete them first", d)
 		}
 		if err := tx.DeleteLayer(key, d); errors.Is(err, ErrNotFound) {

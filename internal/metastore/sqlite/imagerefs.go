@@ -29,37 +29,39 @@ func (t *tx) Parents(key registry.RepoKey, d registry.Digest) ([]registry.Digest
 	return parents, nil
 }
 
-// LayerRefs tells, for each of digests, whether images of the repository
-// of each status refer to it. Every question is an EXISTS that one seek of
-// image_blobs_blob (blob, then image status and restore time) answers, so
-// the cost is per digest, whatever the number of images sharing it. The
-// status is the image's as stored, copied into its image_blobs rows; a
-// restore whose time has come counts as active (see the interface), and so
-// does one without a time, which has no time to wait for.
-func (t *tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time.Time) (map[registry.Digest]registry.LayerRefs, error) {
-	refs := make(map[registry.Digest]registry.LayerRefs)
+// LayerRefs returns, for each of digests, the most available status of
+// the repository's images that refer to it. Each question is an EXISTS
+// that one seek of image_blobs_blob (blob, then image status and restore
+// time) answers, asked in order of availability and only until one holds
+// (CASE stops there): a layer an active image refers to, the common case,
+// costs one seek, whatever the number of images sharing it. The status is
+// the image's as stored, copied into its image_blobs rows; a restore whose
+// time has come counts as active (see the interface), and so does one
+// without a time, which has no time to wait for.
+func (t *tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time.Time) (map[registry.Digest]string, error) {
+	refs := make(map[registry.Digest]string)
 	if len(digests) == 0 {
 		return refs, nil
 	}
 	const refers = `EXISTS (SELECT 1 FROM image_blobs AS b
 		WHERE b.registry_id = ?1 AND b.repo_name = ?2 AND b.blob_digest = j.value AND b.image_status = `
 	// A digest asked for twice is answered twice, into the same entry.
-	err := t.each(`SELECT j.value,
-			`+refers+`'ACTIVE') OR `+refers+`'ACTIVATING' AND b.image_active_at <= ?3)
-				OR `+refers+`'ACTIVATING' AND b.image_active_at IS NULL),
-			`+refers+`'ACTIVATING' AND b.image_active_at > ?3),
-			`+refers+`'ARCHIVED')
+	err := t.each(`SELECT j.value, CASE
+			WHEN `+refers+`'ACTIVE') THEN 'ACTIVE'
+			WHEN `+refers+`'ACTIVATING' AND b.image_active_at <= ?3) THEN 'ACTIVE'
+			WHEN `+refers+`'ACTIVATING' AND b.image_active_at IS NULL) THEN 'ACTIVE'
+			WHEN `+refers+`'ACTIVATING' AND b.image_active_at > ?3) THEN 'ACTIVATING'
+			WHEN `+refers+`'ARCHIVED') THEN 'ARCHIVED'
+			ELSE '' END
 		FROM json_each(?4) AS j`,
 		[]any{key.Registry, key.Name, micros(now), digestsJSON(digests)}, func(scan func(...any) error) error {
-			var (
-				d registry.Digest
-				r registry.LayerRefs
-			)
-			if err := scan(&d, &r.Active, &r.Activating, &r.Archived); err != nil {
+			var d registry.Digest
+			var use string
+			if err := scan(&d, &use); err != nil {
 				return err
 			}
-			if r != (registry.LayerRefs{}) {
-				refs[d] = r
+			if use != "" {
+				refs[d] = use
 			}
 			return nil
 		})

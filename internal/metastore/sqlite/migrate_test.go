@@ -58,7 +58,7 @@ func TestMigrateScale(t *testing.T) {
 	key := registry.RepoKey{Registry: reg, Name: repo}
 	err = s.View(t.Context(), func(tx registry.Tx) error {
 		refs, err := tx.LayerRefs(key, []registry.Digest{registry.Digest(layer)}, time.Now())
-		if want := map[registry.Digest]registry.LayerRefs{registry.Digest(layer): {Archived: true}}; err != nil || !maps.Equal(refs, want) {
+		if want := map[registry.Digest]string{registry.Digest(layer): registry.ImageArchived}; err != nil || !maps.Equal(refs, want) {
 			t.Errorf("LayerRefs after the migration = %v, %v; want %v", refs, err, want)
 		}
 		for ts, want := range map[string][]string{registry.TagStatusTagged: {tagged}, registry.TagStatusUntagged: {archived, untagged}} {

@@ -171,7 +171,7 @@ func (t faultTx) Images(a0 registry.RepoKey, a1 registry.ImageQuery) (r0 []regis
 	return t.Tx.Images(a0, a1)
 }
 
-func (t faultTx) LayerRefs(a0 registry.RepoKey, a1 []registry.Digest, a2 time.Time) (r0 map[registry.Digest]registry.LayerRefs, err error) {
+func (t faultTx) LayerRefs(a0 registry.RepoKey, a1 []registry.Digest, a2 time.Time) (r0 map[registry.Digest]string, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.LayerRefs", InUpdate: t.inUpdate}); err != nil {
 		return
 	}

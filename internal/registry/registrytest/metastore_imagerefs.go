@@ -84,10 +84,7 @@ func testLayerRefsByStatus(t *testing.T, s registry.MetaStore) {
 	// Images of other repositories count only there.
 	metaPutImages(t, s, other, image("f", registry.ImageActive, x, z))
 	metaPutImages(t, s, twin, image("a", registry.ImageArchived, x, y, z))
-	want := map[registry.Digest]registry.LayerRefs{
-		x: {Active: true, Archived: true},
-		y: {Active: true, Activating: true},
-	}
+	want := map[registry.Digest]string{x: registry.ImageActive, y: registry.ImageActive}
 	metaView(t, s, func(tx registry.Tx) error {
 		got, err := tx.LayerRefs(key, []registry.Digest{x, y, z, metaDigest("absent"), x}, time.Now())
 		if err != nil {
@@ -104,11 +101,12 @@ func testLayerRefsByStatus(t *testing.T, s registry.MetaStore) {
 		return nil
 	})
 	// A status changes by putting the image again: archiving the active
-	// images leaves x archived only, and y archived and being restored.
+	// images leaves x archived only, and y archived and being restored,
+	// which is the more available.
 	metaPutImages(t, s, key, image("a", registry.ImageArchived, x, y), image("b", registry.ImageArchived, x))
 	metaView(t, s, func(tx registry.Tx) error {
 		got, err := tx.LayerRefs(key, []registry.Digest{x, y}, time.Now())
-		want := map[registry.Digest]registry.LayerRefs{x: {Archived: true}, y: {Archived: true, Activating: true}}
+		want := map[registry.Digest]string{x: registry.ImageArchived, y: registry.ImageActivating}
 		if err != nil || !maps.Equal(got, want) {
 			t.Errorf("LayerRefs after archiving = %v, %v; want %v", got, err, want)
 		}
@@ -144,17 +142,13 @@ func testLayerRefsMany(t *testing.T, s registry.MetaStore) {
 		if err != nil {
 			return err
 		}
-		want := map[registry.Digest]registry.LayerRefs{}
+		want := map[registry.Digest]string{}
 		for i, d := range digests {
-			var r registry.LayerRefs
-			if i%2 == 0 {
-				r.Active = true
-			}
-			if i%3 == 0 {
-				r.Archived = true
-			}
-			if r != (registry.LayerRefs{}) {
-				want[d] = r
+			switch {
+			case i%2 == 0:
+				want[d] = registry.ImageActive
+			case i%3 == 0:
+				want[d] = registry.ImageArchived
 			}
 		}
 		if !maps.Equal(got, want) {
@@ -218,11 +212,11 @@ func testLayerRefsRestoreByClock(t *testing.T, s registry.MetaStore) {
 	metaPutImages(t, s, key, img)
 	for _, c := range []struct {
 		now  time.Time
-		want registry.LayerRefs
+		want string
 	}{
-		{at.Add(-time.Second), registry.LayerRefs{Activating: true}},
-		{at, registry.LayerRefs{Active: true}},
-		{at.Add(time.Second), registry.LayerRefs{Active: true}},
+		{at.Add(-time.Second), registry.ImageActivating},
+		{at, registry.ImageActive},
+		{at.Add(time.Second), registry.ImageActive},
 	} {
 		metaView(t, s, func(tx registry.Tx) error {
 			got, err := tx.LayerRefs(key, []registry.Digest{layer}, c.now)
