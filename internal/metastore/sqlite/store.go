@@ -100,11 +100,11 @@ func Open(path string) (*Store, error) {
 	s := &Store{write: write, read: read, dir: filepath.Dir(path)}
 	// A database written by an ecrd that never analyzed it, or grown
 	// since, gets statistics now rather than the planner's guesses
-	// (0x10000: look at every table, not only those queried lately).
-	if err := s.optimize(context.Background(), "PRAGMA optimize=0x10002"); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	// (0x10000: look at every table, not only those queried lately). It
+	// writes, so it fails on a full disk; ecrd must still start there and
+	// serve pulls, and the statistics are only older: the next round, every
+	// optimizeEvery commits, tries again.
+	_ = s.optimize(context.Background(), "PRAGMA optimize=0x10002")
 	return s, nil
 }
 
