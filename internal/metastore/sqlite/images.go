@@ -165,10 +165,10 @@ func imagePage(key registry.RepoKey, q registry.ImageQuery) (string, []any, erro
 }
 
 // PutImage stores img, replacing every field of an image with the same
-// digest. The upsert updates an existing row in place rather than deleting
-// it, which would cascade to the image's tags; the blob and child rows are
-// then written afresh. A repository that does not exist gives
-// registry.ErrNotFound.
+// digest. The upsert updates an existing row in place, keeping its tagged
+// flag (its tags stay); the blob and child rows are then written afresh,
+// and the tags take the image's status. A repository that does not exist
+// gives registry.ErrNotFound.
 func (t *tx) PutImage(key registry.RepoKey, img registry.Image) error {
 	what := fmt.Sprintf("put image %s in %s/%s", img.Digest, key.Registry, key.Name)
 	manifest := img.Manifest
