@@ -137,6 +137,32 @@ func anyMatch[E any](ops []growthOp[E], filter *regexp.Regexp) bool {
 
 // measure runs the asked-for operations in order (the last ones restart
 // the server) and returns their figures by key.
+// growSteps takes a dimension to each of sizes in turn and measures ops
+// at each: grow adds what takes it from the size before (0 first) to the
+// next and returns the point's composition; noun names a unit of size.
+func growSteps[E any](ctx context.Context, t *target, sizes []int, noun string, e E, ops []growthOp[E], filter *regexp.Regexp,
+	grow func(ctx context.Context, from, to int) (composition, error)) ([]growthPoint, error) {
+	var pts []growthPoint
+	from := 0
+	for _, n := range sizes {
+		step(fmt.Sprintf("growing from %d to %d %s", from, n, noun))
+		start := time.Now()
+		comp, err := grow(ctx, from, n)
+		if err != nil {
+			return nil, t.failed(err)
+		}
+		d := time.Since(start)
+		pt := growthPoint{Size: n, Composition: comp,
+			Seed: seeding{Added: n - from, Seconds: d.Seconds(), PerSecond: float64(n-from) / d.Seconds()}}
+		step(fmt.Sprintf("measuring at %d %s", n, noun))
+		if pt.Figures, err = measure(ctx, e, ops, filter); err != nil {
+			return nil, t.failed(err)
+		}
+		pts, from = append(pts, pt), n
+	}
+	return pts, nil
+}
+
 func measure[E any](ctx context.Context, e E, ops []growthOp[E], filter *regexp.Regexp) (map[string]*figure, error) {
 	figs := map[string]*figure{}
 	for _, op := range ops {

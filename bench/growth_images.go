@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
 )
 
 // growthRepo is the repository grown to each size.
@@ -83,24 +82,13 @@ func growImages(ctx context.Context, o growthOptions) ([]growthPoint, error) {
 	if err := seedRepository(ctx, t, e.cs, growthRepo); err != nil {
 		return nil, t.failed(err)
 	}
-	var pts []growthPoint
-	for _, n := range o.sizes {
-		step(fmt.Sprintf("growing %s from %d to %d images", growthRepo, e.n, n))
-		start := time.Now()
-		if err := seedImages(ctx, t.oci, e.cs, growthRepo, e.n, n); err != nil {
-			return nil, t.failed(err)
+	return growSteps(ctx, t, o.sizes, "images in "+growthRepo, e, imageOps, o.filter, func(ctx context.Context, from, to int) (composition, error) {
+		if err := seedImages(ctx, t.oci, e.cs, growthRepo, from, to); err != nil {
+			return composition{}, err
 		}
-		d := time.Since(start)
-		pt := growthPoint{Size: n, Composition: compositionOf(n),
-			Seed: seeding{Added: n - e.n, Seconds: d.Seconds(), PerSecond: float64(n-e.n) / d.Seconds()}}
-		e.n, e.comp = n, pt.Composition
-		step(fmt.Sprintf("measuring at %d images (%d manifests)", n, e.comp.Manifests))
-		if pt.Figures, err = measure(ctx, e, imageOps, o.filter); err != nil {
-			return nil, t.failed(err)
-		}
-		pts = append(pts, pt)
-	}
-	return pts, nil
+		e.n, e.comp = to, compositionOf(to)
+		return e.comp, nil
+	})
 }
 
 // anyImage is a seeded image picked at random.

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -52,27 +51,15 @@ func growRegistry(ctx context.Context, o growthOptions) ([]growthPoint, error) {
 	}
 	defer t.stop()
 	e := &repoEnv{t: t, it: o.iters, rnd: newRand()}
-	var pts []growthPoint
-	for _, n := range o.repos {
-		step(fmt.Sprintf("growing the registry from %d to %d repositories", e.n, n))
-		start := time.Now()
-		err := each(ctx, "repositories", e.n, n, seedWorkers, func(ctx context.Context, i int) error {
+	// The registry dimension has no composition beyond its size.
+	return growSteps(ctx, t, o.repos, "repositories", e, repoOps, o.filter, func(ctx context.Context, from, to int) (composition, error) {
+		err := each(ctx, "repositories", from, to, seedWorkers, func(ctx context.Context, i int) error {
 			_, err := t.api.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(fleetRepo(i))})
 			return err
 		})
-		if err != nil {
-			return nil, t.failed(err)
-		}
-		d := time.Since(start)
-		pt := growthPoint{Size: n, Seed: seeding{Added: n - e.n, Seconds: d.Seconds(), PerSecond: float64(n-e.n) / d.Seconds()}}
-		e.n = n
-		step(fmt.Sprintf("measuring at %d repositories", n))
-		if pt.Figures, err = measure(ctx, e, repoOps, o.filter); err != nil {
-			return nil, t.failed(err)
-		}
-		pts = append(pts, pt)
-	}
-	return pts, nil
+		e.n = to
+		return composition{}, err
+	})
 }
 
 func (e *repoEnv) describeFirst(ctx context.Context) (figure, error) {
