@@ -134,6 +134,11 @@ type Server struct {
 	// keep-alive ones included; at the cap new clients wait in the
 	// kernel's backlog.
 	MaxConnections int
+	// TLSCert and TLSKey are the PEM files of the certificate (with its
+	// chain) and key both listeners serve HTTPS with; empty serves plain
+	// HTTP. They are read again on SIGHUP and when the files change.
+	TLSCert string
+	TLSKey  string
 }
 
 // Store configures where state is kept.
@@ -224,6 +229,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	str(&c.Server.DebugListen, "debug-listen", "ECRD_DEBUG_LISTEN", "host:port serving Go profiles under /debug/pprof/ and /debug/cpuprofile (default: none; keep it on loopback)")
 	str(&c.Public.Listen, "public-listen", "ECRD_PUBLIC_LISTEN", "host:port of the ECR Public /v2/ listener, where anyone may pull public repositories; off turns ECR Public off (default: the --listen host, next port)")
 	str(&c.Public.Hostname, "public-hostname", "ECRD_PUBLIC_HOSTNAME", "host[:port] clients use to reach the public listener, shown in public repositoryUri (default: its listen address)")
+	str(&c.Server.TLSCert, "tls-cert", "ECRD_TLS_CERT", "PEM certificate (and chain) both listeners serve HTTPS with; reloaded on SIGHUP and when it changes (default: plain HTTP)")
+	str(&c.Server.TLSKey, "tls-key", "ECRD_TLS_KEY", "PEM private key of --tls-cert")
 	str(&c.Public.Alias, "public-alias", "ECRD_PUBLIC_ALIAS", "registry alias of the --account-id account's public registry (others get ecrd-<account>)")
 	var errs []error
 	errs = append(errs, dur(&c.Images.RestoreDelay, "restore-delay", "ECRD_RESTORE_DELAY", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)"))
@@ -335,6 +342,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := registry.ParseRegistryAlias(c.Public.Alias); err != nil {
 		errs = append(errs, fmt.Errorf("--public-alias %q: want 2 to 50 characters matching [a-z][a-z0-9]+([._-][a-z0-9]+)*", c.Public.Alias))
+	}
+	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key: give both, or neither for plain HTTP"))
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.Server.ShutdownTimeout))
