@@ -6,7 +6,11 @@
 // goroutine; it decides nothing.
 package reqinfo
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+)
 
 // Info is what one request turned out to be.
 type Info struct {
@@ -83,4 +87,25 @@ func Refused(ctx context.Context, reason string) {
 	if info := From(ctx); info != nil {
 		info.AuthRefusal = reason
 	}
+}
+
+// NewID returns a random (version 4) UUID, as AWS request IDs are; /v2/
+// requests get one too, so that every request can be found in the log by
+// the ID its client saw.
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
 }

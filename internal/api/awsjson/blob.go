@@ -36,7 +36,7 @@ var errNoBlobField = errors.New("awsjson: input has no []byte field for the blob
 // then decodeSlow redoes the request from the start: decodeFast never
 // decides an error, so every error is worded, ordered and logged exactly
 // as the general path does it.
-func (s *Service) decodeFast(op Operation, h Handler, body []byte, minLen int) (func(context.Context) (any, error), bool) {
+func (s *Service) decodeFast(info *RequestInfo, op Operation, h Handler, body []byte, minLen int) (func(context.Context) (any, error), bool) {
 	in, ok := s.Model.shapes[op.Input]
 	if !ok || len(body) < minLen {
 		return nil, false
@@ -67,6 +67,7 @@ func (s *Service) decodeFast(op Operation, h Handler, body []byte, minLen int) (
 	if !ok || obj[name] != "" {
 		return nil, false
 	}
+	recordRepository(info, obj)
 	stripped, err := s.Model.validateInput(in, obj, name)
 	if err != nil {
 		return nil, false

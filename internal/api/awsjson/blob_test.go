@@ -55,7 +55,7 @@ func decodeBoth(t *testing.T, s *Service, op Operation, body string, minLen int)
 	}
 	ctx, info := WithRequestInfo(context.Background())
 	slow = run(s.decodeSlow(ctx, info, op, h, []byte(body)))
-	call, ok := s.decodeFast(op, h, []byte(body), minLen)
+	call, ok := s.decodeFast(nil, op, h, []byte(body), minLen)
 	if ok {
 		return slow, run(call, nil), true
 	}

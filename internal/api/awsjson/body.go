@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ecrd/ecrd/internal/reqinfo"
 )
 
 // bodyLimit picks the body cap for target: its operation's entry in
@@ -44,6 +46,7 @@ func (s *Service) checkBody(ctx context.Context, info *RequestInfo, op Operation
 		return nil, &WireError{Type: typeSerialization,
 			Message: "Request body must be a JSON object, not " + jsonKind(v)}
 	}
+	recordRepository(info, obj)
 	in, ok := s.Model.shapes[op.Input]
 	if !ok {
 		return body, nil
@@ -93,4 +96,12 @@ func decodeError(err error) *WireError {
 			Message: fmt.Sprintf("Value at '%s' cannot be decoded from %s", typ.Field, typ.Value)}
 	}
 	return &WireError{Type: typeSerialization, Message: "Request body could not be decoded"}
+}
+
+// recordRepository notes the repository a request body names, for the
+// access log.
+func recordRepository(info *RequestInfo, obj map[string]any) {
+	if n, ok := obj["repositoryName"].(string); ok && info != nil {
+		info.Repository = reqinfo.Clip(n)
+	}
 }

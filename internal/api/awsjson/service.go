@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/ecrd/ecrd/internal/reqinfo"
 )
 
 // DefaultMaxBody is the request body cap when Service.MaxBody is zero:
@@ -107,7 +109,7 @@ func (s *Service) Check() error {
 
 // ServeHTTP implements http.Handler.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := newRequestID()
+	id := reqinfo.NewID()
 	if s.NewRequestID != nil {
 		id = s.NewRequestID()
 	}
@@ -190,7 +192,7 @@ func (s *Service) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 // carrying a large blob takes decodeFast; any other body, and any body
 // decodeFast is unsure of, takes decodeSlow, which decides every error.
 func (s *Service) decode(ctx context.Context, info *RequestInfo, op Operation, h Handler, body []byte) (func(context.Context) (any, error), *WireError) {
-	if call, ok := s.decodeFast(op, h, body, fastBlobMin); ok {
+	if call, ok := s.decodeFast(info, op, h, body, fastBlobMin); ok {
 		return call, nil
 	}
 	return s.decodeSlow(ctx, info, op, h, body)

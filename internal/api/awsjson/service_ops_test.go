@@ -197,8 +197,8 @@ func TestService_RequestInfo(t *testing.T) {
 		got = append(got, <-seen)
 	}
 	want := []awsjson.RequestInfo{
-		{Operation: "BatchCheckLayerAvailability", RequestID: ids[0]},
-		{Operation: "CreateRepository", RequestID: ids[1], ErrorType: "RepositoryAlreadyExistsException"},
+		{Operation: "BatchCheckLayerAvailability", Repository: "ab", RequestID: ids[0]},
+		{Operation: "CreateRepository", Repository: "exists", RequestID: ids[1], ErrorType: "RepositoryAlreadyExistsException"},
 		{Operation: "", RequestID: ids[2], ErrorType: "UnknownOperationException"},
 	}
 	for i := range want {

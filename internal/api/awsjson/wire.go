@@ -1,8 +1,6 @@
 package awsjson
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -68,23 +66,4 @@ func writeError(w http.ResponseWriter, e *WireError) {
 	}
 	w.Header().Set("X-Amzn-Errortype", e.Type)
 	writeJSON(w, status, data)
-}
-
-// newRequestID returns a random (version 4) UUID, as AWS request IDs are.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }

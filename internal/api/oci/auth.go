@@ -10,6 +10,7 @@ import (
 
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/reqinfo"
 )
 
 // ecrService is the service ECR names in its Basic challenge.
@@ -155,8 +156,8 @@ func (h *Handler) TokenHandler() http.Handler {
 			token, expires = h.o.Tokens.IssuePublic("", "", true)
 		}
 		if token == "" {
-			e := h.challenge()
-			writeError(w, r, e)
+			reqinfo.Refused(r.Context(), "no valid credentials")
+			writeError(w, r, h.challenge())
 			return
 		}
 		body, _ := json.Marshal(map[string]any{

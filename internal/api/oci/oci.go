@@ -13,6 +13,7 @@ import (
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/budget"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/reqinfo"
 )
 
 // maxManifestSize bounds a manifest put, as ECR does (4 MiB).
@@ -73,7 +74,20 @@ func New(reg *registry.Registry, o Options) (*Handler, error) {
 // ServeHTTP authenticates the request, routes it and answers its error.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+	// Every answer carries an ID the log line has too, as the AWS APIs'
+	// x-amzn-RequestId does.
+	info := reqinfo.From(r.Context())
+	if info == nil {
+		var ctx context.Context
+		ctx, info = reqinfo.New(r.Context(), "")
+		r = r.WithContext(ctx)
+	}
+	info.RequestID = reqinfo.NewID()
+	w.Header().Set(RequestIDHeader, info.RequestID)
 	rt, routed := parseRoute(r.URL.EscapedPath())
+	if routed {
+		info.Repository = reqinfo.Clip(rt.name)
+	}
 	err := h.serve(w, r, rt, routed)
 	if err == nil {
 		return
@@ -85,10 +99,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		we.Message = "The repository '" + rt.name + "' does not exist"
 	}
 	if !ok {
-		h.log.Error("/v2/ request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("/v2/ request failed", "method", r.Method, "path", r.URL.Path, "request_id", info.RequestID, "err", err)
 		we = serverError()
 	}
+	info.ErrorType = we.Code
+	if we.Status == http.StatusUnauthorized || we.Code == denied.Code {
+		info.AuthRefusal = refusalReason(we)
+	}
 	writeError(w, r, we)
+}
+
+// RequestIDHeader carries the request's ID on every /v2/ answer.
+const RequestIDHeader = "X-Request-Id"
+
+// refusalReason says in a word why a request was refused, for the metrics
+// (a small fixed set: it is a label).
+func refusalReason(we *wireError) string {
+	switch {
+	case we.Code == denied.Code:
+		return "denied"
+	case strings.Contains(we.Message, "expired"):
+		return "expired token"
+	}
+	return "no valid credentials"
 }
 
 // handlerFunc is a /v2/ operation: it writes a success or returns an error
@@ -118,6 +151,8 @@ type operation struct {
 	fn     handlerFunc
 	access access
 	action string
+	// name is what the log and the metrics call it.
+	name string
 }
 
 // operations is the route table: every method each endpoint serves. A
@@ -125,40 +160,40 @@ type operation struct {
 func (h *Handler) operations() map[endpoint]map[string]operation {
 	return map[endpoint]map[string]operation{
 		endpointBase: {
-			http.MethodGet:  {base, accessLogin, ""},
-			http.MethodHead: {base, accessLogin, ""},
+			http.MethodGet:  {base, accessLogin, "", "Ping"},
+			http.MethodHead: {base, accessLogin, "", "Ping"},
 		},
 		endpointCatalog: {
 			// Anyone may learn that there is no catalog.
-			http.MethodGet: {catalog, accessRead, ""},
+			http.MethodGet: {catalog, accessRead, "", "ListCatalog"},
 		},
 		endpointBlob: {
-			http.MethodGet:    {h.getBlob, accessRead, "GetDownloadUrlForLayer"},
-			http.MethodHead:   {h.getBlob, accessRead, "BatchCheckLayerAvailability"},
-			http.MethodDelete: {h.deleteBlob, accessWrite, "BatchDeleteImage"},
+			http.MethodGet:    {h.getBlob, accessRead, "GetDownloadUrlForLayer", "GetBlob"},
+			http.MethodHead:   {h.getBlob, accessRead, "BatchCheckLayerAvailability", "HeadBlob"},
+			http.MethodDelete: {h.deleteBlob, accessWrite, "BatchDeleteImage", "DeleteBlob"},
 		},
 		endpointUploads: {
-			http.MethodPost: {h.startUpload, accessWrite, "InitiateLayerUpload"},
+			http.MethodPost: {h.startUpload, accessWrite, "InitiateLayerUpload", "StartUpload"},
 		},
 		endpointUpload: {
 			// Reading an upload's state is part of a push: only a pusher
 			// has an upload to ask about.
-			http.MethodGet:    {h.uploadStatus, accessWrite, "UploadLayerPart"},
-			http.MethodPatch:  {h.patchUpload, accessWrite, "UploadLayerPart"},
-			http.MethodPut:    {h.finishUpload, accessWrite, "CompleteLayerUpload"},
-			http.MethodDelete: {h.cancelUpload, accessWrite, "InitiateLayerUpload"},
+			http.MethodGet:    {h.uploadStatus, accessWrite, "UploadLayerPart", "GetUploadStatus"},
+			http.MethodPatch:  {h.patchUpload, accessWrite, "UploadLayerPart", "PatchUpload"},
+			http.MethodPut:    {h.finishUpload, accessWrite, "CompleteLayerUpload", "FinishUpload"},
+			http.MethodDelete: {h.cancelUpload, accessWrite, "InitiateLayerUpload", "CancelUpload"},
 		},
 		endpointManifest: {
-			http.MethodGet:    {h.getManifest, accessRead, "BatchGetImage"},
-			http.MethodHead:   {h.getManifest, accessRead, "BatchGetImage"},
-			http.MethodPut:    {h.putManifest, accessWrite, "PutImage"},
-			http.MethodDelete: {h.deleteManifest, accessWrite, "BatchDeleteImage"},
+			http.MethodGet:    {h.getManifest, accessRead, "BatchGetImage", "GetManifest"},
+			http.MethodHead:   {h.getManifest, accessRead, "BatchGetImage", "HeadManifest"},
+			http.MethodPut:    {h.putManifest, accessWrite, "PutImage", "PutManifest"},
+			http.MethodDelete: {h.deleteManifest, accessWrite, "BatchDeleteImage", "DeleteManifest"},
 		},
 		endpointTags: {
-			http.MethodGet: {h.listTags, accessRead, "ListImages"},
+			http.MethodGet: {h.listTags, accessRead, "ListImages", "ListTags"},
 		},
 		endpointReferrers: {
-			http.MethodGet: {h.referrers, accessRead, "BatchGetImage"},
+			http.MethodGet: {h.referrers, accessRead, "BatchGetImage", "ListReferrers"},
 		},
 	}
 }
@@ -172,10 +207,13 @@ func (h *Handler) lookup(e endpoint, method string) (operation, bool) {
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed bool) error {
 	op, served := h.lookup(rt.endpoint, r.Method)
+	info := reqinfo.From(r.Context())
+	info.Operation = op.name
 	p, err := h.authenticate(r, op.access)
 	if err != nil {
 		return err
 	}
+	info.Account = string(p.Account)
 	ctx := registry.WithCaller(r.Context(), p)
 	r = r.WithContext(ctx)
 	if !routed {
