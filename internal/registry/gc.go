@@ -11,6 +11,9 @@ import (
 type GCStats struct {
 	Layers int // layer records no image referred to
 	Blobs  int // blobs no layer record named, with their bytes
+	// Bytes is the size of the blobs removed, as the blob store reported
+	// it before deleting them (a blob it could not size counts 0).
+	Bytes int64
 }
 
 // CollectGarbage reclaims what nothing uses any more, in two steps:
@@ -73,6 +76,7 @@ func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (st 
 			// file without a record is only wasted space (a later commit
 			// of the digest checks it), while a mark left behind would
 			// hold up every commit of the digest.
+			size, statErr := r.blobs.Stat(ctx, d)
 			delErr := r.blobs.Delete(ctx, d)
 			err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 				if err := tx.DeleteBlob(d); err != nil && !errors.Is(err, ErrNotFound) {
@@ -84,6 +88,9 @@ func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (st 
 				return st, err
 			}
 			st.Blobs++
+			if statErr == nil {
+				st.Bytes += size
+			}
 		}
 	}
 }

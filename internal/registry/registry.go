@@ -89,6 +89,10 @@ type Options struct {
 	// Holders tells whether the process holding an upload's lease runs;
 	// nil takes every holder for alive, so leases lapse only by timeout.
 	Holders Holders
+	// OnStorageError, when set, is told of every store call that failed
+	// for want of storage (the metrics count them; the log says it once
+	// per episode).
+	OnStorageError func(StorageKind)
 }
 
 // Registry is the domain core. All its methods are safe for concurrent use;
@@ -128,7 +132,7 @@ func New(o Options) *Registry {
 	}
 	// Every store call passes the watch, which logs a full or failing
 	// disk once per episode rather than once per request.
-	w := &storageWatch{log: r.log, failed: map[StorageKind]int{}}
+	w := &storageWatch{log: r.log, failed: map[StorageKind]int{}, notify: o.OnStorageError}
 	if r.meta != nil {
 		r.meta = watchedMeta{MetaStore: r.meta, w: w}
 	}

@@ -70,6 +70,8 @@ type storageWatch struct {
 	failing atomic.Bool
 	mu      sync.Mutex
 	failed  map[StorageKind]int // episodes in progress, by kind: failures so far
+	// notify, when set, hears of every failure (Options.OnStorageError).
+	notify func(StorageKind)
 }
 
 // observe notes the outcome of a store call; wrote says whether the call
@@ -78,6 +80,9 @@ func (w *storageWatch) observe(err error, wrote bool) error {
 	se, ok := AsStorageError(err)
 	if !ok && (err != nil || !wrote || !w.failing.Load()) {
 		return err
+	}
+	if ok && w.notify != nil {
+		w.notify(se.Kind)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
