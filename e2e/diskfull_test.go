@@ -110,6 +110,10 @@ func TestDiskFull(t *testing.T) {
 	if !strings.Contains(readFile(t, p.log), "free_bytes=") {
 		t.Error("the log does not say how much space is free")
 	}
+	// The metrics count every refused store call, not just the episode.
+	if n := scrape(t, p.URL)[`ecrd_storage_errors_total{kind="full"}`]; n < float64(refused) {
+		t.Errorf("ecrd_storage_errors_total{kind=\"full\"} = %v after %d refused pushes", n, refused)
+	}
 
 	// A restart while the disk is still full serves pulls.
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {

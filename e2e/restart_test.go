@@ -71,7 +71,7 @@ func startProcess(t *testing.T, dataDir string) *process {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(ecrdBinary(t), "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--account-id", testAccount)
+	cmd := exec.Command(ecrdBinary(t), "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--account-id", testAccount, "--metrics")
 	cmd.Stderr = f // a file, not a pipe: what ecrd logged is there when its answer arrives
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,36 +3,38 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
+	"time"
 
 	"github.com/ecrd/ecrd/internal/app"
+	"github.com/ecrd/ecrd/internal/buildinfo"
 	"github.com/ecrd/ecrd/internal/config"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 const usage = `ecrd: an Amazon ECR-compatible container registry
 
 Usage:
-  ecrd serve [flags]   run the registry (ecrd serve --help lists the flags)
-  ecrd gc [flags]      collect unused layers and blobs once (same flags as serve)
-  ecrd version         print the version
+  ecrd serve [flags]   run the registry (ecrd serve --help lists its flags)
+  ecrd gc [flags]      collect unused layers and blobs once (ecrd gc --help)
+  ecrd health [flags]  check that the server answers, for container health checks
+  ecrd version         print the version, commit and Go version
   ecrd --help          show this help
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
 
 // run is main with its dependencies passed in; it returns the exit status:
-// 0 on success, 2 for usage and start-up problems, 1 for failures while serving.
+// 0 on success, 2 for usage and start-up problems, 1 for failures while
+// serving (and an unhealthy server).
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -42,38 +44,58 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "version", "--version":
-		fmt.Fprintln(stdout, "ecrd", version)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, buildinfo.Read())
 		return 0
 	case "serve":
 		return serve(args[1:], getenv, stdout, stderr)
 	case "gc":
 		return gc(args[1:], getenv, stdout, stderr)
+	case "health":
+		return health(args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ecrd: unknown command %q\n\n%s", args[0], usage)
 	return 2
 }
 
-func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	// Asked-for help goes to stdout; usage after a mistake goes to stderr.
-	usageOut := stderr
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			usageOut = stdout
-		}
-	}
-	cfg, err := config.Load(args, getenv, usageOut)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+// load reads a subcommand's settings. It returns ok false with the exit
+// status when the command should stop: help was asked for (printed to
+// stdout), or the settings are wrong (each problem printed once).
+func load(cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) (config.Config, int, bool) {
+	cfg, err := config.Load(cmd, args, getenv)
+	if errors.Is(err, config.ErrHelp) {
+		config.Usage(stdout, cmd)
+		return cfg, 0, false
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "ecrd: %v\n", err)
-		return 2
+		fmt.Fprintf(stderr, "ecrd %s: %v\n", cmd, err)
+		return cfg, 2, false
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	return cfg, 0, true
+}
+
+// newLogger is the log --log-format and --log-level ask for, on w.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: config.LogLevels[c.Level]}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, status, ok := load("serve", args, getenv, stdout, stderr)
+	if !ok {
+		return status
+	}
+	log := newLogger(cfg.Log, stderr)
+	if old, ok := cfg.FormerDataDir(); ok {
+		log.Warn("found a registry in ./ecrd-data, the default data dir of earlier versions; serving the new default instead: pass --data-dir "+old+" to keep serving it",
+			"data_dir", cfg.Store.DataDir)
+	}
 	a, err := app.New(cfg, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "ecrd: %v\n", err)
+		fmt.Fprintf(stderr, "ecrd serve: %v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -90,21 +112,17 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 // while a server runs on the same data dir: both go through the store's
 // transactions.
 func gc(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	// It serves nothing: whatever listeners the flags name (a server may
-	// hold them), it binds a throwaway port and no public listener.
-	args = append(slices.Clip(args), "--listen", "127.0.0.1:0", "--public-listen", config.PublicOff, "--debug-listen=")
-	cfg, err := config.Load(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	cfg, status, ok := load("gc", args, getenv, stdout, stderr)
+	if !ok {
+		return status
 	}
+	// It serves nothing: whatever listeners a server on this data dir
+	// holds, it binds a throwaway loopback port and no public listener.
+	cfg.Server.Listen, cfg.Public.Listen, cfg.Server.DebugListen = "127.0.0.1:0", config.PublicOff, ""
+	log := newLogger(cfg.Log, stderr)
+	a, err := app.New(cfg, log, app.NotServing())
 	if err != nil {
-		fmt.Fprintf(stderr, "ecrd: %v\n", err)
-		return 2
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	a, err := app.New(cfg, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "ecrd: %v\n", err)
+		fmt.Fprintf(stderr, "ecrd gc: %v\n", err)
 		return 2
 	}
 	defer a.Close()
@@ -113,6 +131,41 @@ func gc(args []string, getenv func(string) string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "ecrd gc: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "removed %d unused layer records and %d blobs\n", st.Layers, st.Blobs)
+	fmt.Fprintf(stdout, "removed %d unused layer records and %d blobs (%d bytes)\n", st.Layers, st.Blobs, st.Bytes)
+	return 0
+}
+
+// health asks the server on --listen for /healthz: the health check of
+// the container image, which has no curl. With TLS on it speaks HTTPS
+// without verifying the certificate, which names the registry's public
+// host, not the loopback address asked: this checks that the server
+// answers, not who it is.
+func health(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, status, ok := load("health", args, getenv, stdout, stderr)
+	if !ok {
+		return status
+	}
+	host, port, _ := net.SplitHostPort(cfg.Server.Listen)
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	url := "http://" + net.JoinHostPort(host, port) + "/healthz"
+	client := &http.Client{Timeout: 5 * time.Second}
+	if cfg.Server.TLSCert != "" {
+		url = "https" + url[len("http"):]
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	}
+	res, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd health: %v\n", err)
+		return 1
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "ecrd health: %s answered %s: %s\n", url, res.Status, body)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: %s", url, body)
 	return 0
 }

@@ -1,37 +1,110 @@
 package app
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ecrd/ecrd/internal/api/ecr"
+	"github.com/ecrd/ecrd/internal/api/ecrpublic"
+	"github.com/ecrd/ecrd/internal/metrics"
+	"github.com/ecrd/ecrd/internal/reqinfo"
 )
 
-// accessLog writes one line per request: the operation (the X-Amz-Target
-// operation for API calls), method, path, status, bytes and duration.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// observe wraps a listener's routes: every request gets a reqinfo.Info
+// that the front ends fill in, and once it is answered, one access log
+// line and its metrics (m may be nil). classify names the API a request
+// is for before it runs, and whether it is a probe (health checks and
+// scrapes), logged only at debug level.
+func observe(log *slog.Logger, m *metrics.Metrics, classify func(*http.Request) (api string, probe bool), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		api, probe := classify(r)
+		ctx, info := reqinfo.New(r.Context(), api)
+		body := &countingBody{ReadCloser: r.Body}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = body
+		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		op := r.Header.Get("X-Amz-Target")
-		if i := strings.LastIndexByte(op, '.'); i >= 0 {
-			op = op[i+1:]
+		if m != nil && isUpload(r) {
+			defer m.UploadStarted(api)()
 		}
-		op = clipTarget(op)
-		attrs := []any{
-			"operation", op, "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "bytes", rec.bytes,
-			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		took := time.Since(start)
+		if m != nil {
+			m.Request(info, rec.status, body.n, rec.bytes, took)
 		}
-		if id := rec.Header().Get("X-Amzn-Requestid"); id != "" {
-			attrs = append(attrs, "request_id", id)
+		level := slog.LevelInfo
+		if probe {
+			level = slog.LevelDebug
 		}
-		if typ := rec.Header().Get("X-Amzn-Errortype"); typ != "" {
-			attrs = append(attrs, "error", typ)
+		if !log.Enabled(ctx, level) {
+			return
 		}
-		log.Info("request", attrs...)
+		attrs := []slog.Attr{
+			slog.String("api", info.API), slog.String("operation", info.Operation),
+			slog.String("repository", info.Repository), slog.String("account", info.Account),
+			slog.String("request_id", info.RequestID),
+			slog.String("method", r.Method), slog.String("path", reqinfo.Clip(r.URL.Path)),
+			slog.Int("status", rec.status), slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+			slog.Int64("bytes_in", body.n), slog.Int64("bytes_out", rec.bytes),
+			slog.String("remote", r.RemoteAddr),
+		}
+		if info.ErrorType != "" {
+			attrs = append(attrs, slog.String("error", info.ErrorType))
+		}
+		if info.AuthRefusal != "" {
+			attrs = append(attrs, slog.String("refused", info.AuthRefusal))
+		}
+		log.LogAttrs(context.WithoutCancel(ctx), level, "request", attrs...)
+	})
+}
+
+// mainAPI classifies a request of the main listener: the ECR API and ECR
+// Public's share POST /, told apart by X-Amz-Target.
+func mainAPI(r *http.Request) (string, bool) {
+	switch p := r.URL.Path; {
+	case p == "/v2" || strings.HasPrefix(p, "/v2/"):
+		return "v2", false
+	case strings.HasPrefix(p, ecr.DownloadPath):
+		return "download", false
+	case p == "/healthz" || p == "/metrics":
+		return "other", true
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecrpublic.TargetPrefix):
+		return "ecr-public", false
+	}
+	return "ecr", false
+}
+
+// publicAPI classifies a request of the public listener: /v2/, its token
+// endpoint and the catalog logos are all ECR Public's pull side.
+func publicAPI(r *http.Request) (string, bool) {
+	if r.URL.Path == "/healthz" {
+		return "other", true
+	}
+	return "v2-public", false
+}
+
+// isUpload reports whether a request sends layer bytes: the uploads that
+// ecrd_uploads_in_flight counts.
+func isUpload(r *http.Request) bool {
+	if r.Method == http.MethodPost && r.URL.Path == "/" {
+		return strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UploadLayerPart")
+	}
+	return (r.Method == http.MethodPatch || r.Method == http.MethodPut) && strings.Contains(r.URL.Path, "/blobs/uploads/")
+}
+
+// named sets the operation of a request a plain handler serves (health,
+// metrics, downloads, logos, tokens), which no front end names.
+func named(op string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info := reqinfo.From(r.Context()); info != nil && info.Operation == "" {
+			info.Operation = op
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -46,6 +119,18 @@ func clipTarget(s string) string {
 		return s
 	}
 	return s[:maxLoggedTarget] + "…"
+}
+
+// countingBody counts the bytes of a request body its handler read.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 // statusRecorder remembers what a handler wrote, for the access log.

@@ -21,9 +21,11 @@ import (
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/blobstore/fs"
 	"github.com/ecrd/ecrd/internal/budget"
+	"github.com/ecrd/ecrd/internal/buildinfo"
 	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/instance"
 	"github.com/ecrd/ecrd/internal/metastore/sqlite"
+	"github.com/ecrd/ecrd/internal/metrics"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -44,6 +46,8 @@ type App struct {
 	// when ECR Public is off).
 	publicLn      net.Listener
 	publicHandler http.Handler
+	// certs is the certificate both listeners serve (nil: plain HTTP).
+	certs *certificates
 	// debugLn serves Go's profiles (--debug-listen; nil when not asked).
 	debugLn net.Listener
 	// instances registers this process among those on the data dir.
@@ -52,6 +56,13 @@ type App struct {
 	bodies *awsjson.Bodies
 	// wrapStores, when set, wraps the stores the core uses (WithStores).
 	wrapStores func(registry.MetaStore, registry.BlobStore) (registry.MetaStore, registry.BlobStore)
+	// metrics counts what the server does (/metrics).
+	metrics *metrics.Metrics
+	// build is the binary's version, for the start-up log and the metrics.
+	build buildinfo.Info
+	// notServing: the App is opened to run maintenance (ecrd gc), so the
+	// warnings about who could reach its listeners do not apply.
+	notServing bool
 }
 
 // StartupError is a problem with the configuration or environment that
@@ -71,6 +82,10 @@ func WithStores(wrap func(registry.MetaStore, registry.BlobStore) (registry.Meta
 	return func(a *App) { a.wrapStores = wrap }
 }
 
+// NotServing opens the App for maintenance only (ecrd gc): it will not be
+// Run, so nothing is said about who could reach its listeners.
+func NotServing() Option { return func(a *App) { a.notServing = true } }
+
 // New opens the stores under the data dir and binds the listener. Problems
 // come back as *StartupError naming what is wrong.
 func New(cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
@@ -78,7 +93,8 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, &StartupError{Err: err}
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, build: buildinfo.Read()}
+	a.metrics = metrics.New(a.build)
 	for _, o := range opts {
 		o(a)
 	}
@@ -92,21 +108,21 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 func (a *App) open() error {
 	dir := a.cfg.Store.DataDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--data-dir %s: %w", dir, err)
+		return fmt.Errorf("%s %s: %w", a.cfg.Origin("data-dir"), dir, err)
 	}
 	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
 	if err != nil {
-		return fmt.Errorf("--data-dir %s: opening the metadata database: %w", dir, err)
+		return fmt.Errorf("%s %s: opening the metadata database: %w", a.cfg.Origin("data-dir"), dir, err)
 	}
 	a.meta = meta
 	blobs, err := fs.Open(dir)
 	if err != nil {
-		return fmt.Errorf("--data-dir %s: opening the blob store: %w", dir, err)
+		return fmt.Errorf("%s %s: opening the blob store: %w", a.cfg.Origin("data-dir"), dir, err)
 	}
 	// Every process on the data dir registers, so that the upload leases
 	// of one that died can be taken over at once.
 	if a.instances, err = instance.Open(filepath.Join(dir, "instances")); err != nil {
-		return fmt.Errorf("--data-dir %s: %w", dir, err)
+		return fmt.Errorf("%s %s: %w", a.cfg.Origin("data-dir"), dir, err)
 	}
 	limits := registry.DefaultLimits()
 	limits.UploadExpiry = a.cfg.Uploads.Expiry
@@ -116,25 +132,30 @@ func (a *App) open() error {
 	if a.wrapStores != nil {
 		coreMeta, coreBlobs = a.wrapStores(meta, blobs)
 	}
-	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: a.instances})
+	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: a.instances,
+		OnStorageError: a.countStorageError})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
-		return fmt.Errorf("--listen %s: %w", a.cfg.Server.Listen, err)
+		return fmt.Errorf("%s %s: %w", a.cfg.Origin("listen"), a.cfg.Server.Listen, err)
 	}
 	if l := a.cfg.Server.DebugListen; l != "" {
 		if a.debugLn, err = net.Listen("tcp", l); err != nil {
-			return fmt.Errorf("--debug-listen %s: %w", l, err)
+			return fmt.Errorf("%s %s: %w", a.cfg.Origin("debug-listen"), l, err)
 		}
 	}
 	publicListen, publicOn := a.cfg.PublicListen()
 	if publicOn {
 		if a.publicLn, err = net.Listen("tcp", publicListen); err != nil {
-			return fmt.Errorf("--public-listen %s (ECR Public's /v2/ listener; off turns it off): %w", publicListen, err)
+			return fmt.Errorf("%s %s (ECR Public's /v2/ listener; off turns it off): %w", a.cfg.Origin("public-listen"), publicListen, err)
 		}
 	}
 	host := a.cfg.Server.Hostname
 	if host == "" {
 		host = a.ln.Addr().String()
+	}
+	scheme, err := a.openTLS()
+	if err != nil {
+		return err
 	}
 	forService, tokens, err := a.authenticator(context.Background())
 	if err != nil {
@@ -149,7 +170,7 @@ func (a *App) open() error {
 	// signature check beyond the memory budget go to the data dir.
 	spool := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(spool, 0o700); err != nil {
-		return fmt.Errorf("--data-dir %s: the request spool: %w", dir, err)
+		return fmt.Errorf("%s %s: the request spool: %w", a.cfg.Origin("data-dir"), dir, err)
 	}
 	clearSpool(spool, a.log)
 	a.bodies = &awsjson.Bodies{
@@ -158,14 +179,14 @@ func (a *App) open() error {
 	}
 	private := forService(a.cfg.Identity.Region, "ecr")
 	api, err := ecr.New(a.reg, ecr.Options{
-		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: "http://" + host,
+		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: scheme + host,
 		Tokens: tokens, DownloadKey: downloadKey,
 		Precheck: private.precheck, Authenticate: private.authenticate, Bodies: a.bodies, Logger: a.log,
 	})
 	if err != nil {
 		return err
 	}
-	v2, err := oci.New(a.reg, a.ociOptions(tokens, "http://"+host+"/", false))
+	v2, err := oci.New(a.reg, a.ociOptions(tokens, scheme+host+"/", false))
 	if err != nil {
 		return err
 	}
@@ -175,7 +196,7 @@ func (a *App) open() error {
 	}
 	public := forService(ecrpublic.Region, "ecr-public")
 	papi, err := ecrpublic.New(a.reg, ecrpublic.Options{
-		Off: !publicOn, Hostname: publicHost, Tokens: tokens,
+		Off: !publicOn, Hostname: publicHost, Scheme: scheme, Tokens: tokens,
 		Precheck: public.precheck, Authenticate: public.authenticate, Bodies: a.bodies, Logger: a.log,
 	})
 	if err != nil {
@@ -183,13 +204,26 @@ func (a *App) open() error {
 	}
 	a.handler = a.routes(api, papi.API, v2)
 	if publicOn {
-		pv2, err := oci.New(a.reg, a.ociOptions(tokens, "http://"+publicHost+tokenPath, true))
+		pv2, err := oci.New(a.reg, a.ociOptions(tokens, scheme+publicHost+tokenPath, true))
 		if err != nil {
 			return err
 		}
 		a.publicHandler = a.publicRoutes(pv2, papi.Logos)
 	}
 	return nil
+}
+
+// countStorageError counts a store call that failed for want of storage,
+// by a label-friendly kind.
+func (a *App) countStorageError(k registry.StorageKind) {
+	kind := "other"
+	switch k {
+	case registry.StorageFull:
+		kind = "full"
+	case registry.StorageIO:
+		kind = "io"
+	}
+	a.metrics.StorageError(kind)
 }
 
 // ociOptions configures a /v2/ front end: the private namespace, or the
@@ -231,8 +265,11 @@ func (a *App) openPublic() (string, error) {
 // ECR Public's API shares POST / with ECR's, told apart by X-Amz-Target.
 func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle(ecr.DownloadPath, api.Downloads)
+	mux.Handle("GET /healthz", named("Healthz", http.HandlerFunc(a.healthz)))
+	if a.cfg.Server.Metrics {
+		mux.Handle("GET /metrics", named("Metrics", a.metrics.Handler()))
+	}
+	mux.Handle(ecr.DownloadPath, named("DownloadLayer", api.Downloads))
 	mux.Handle("/v2/", v2)
 	mux.Handle("/v2", v2)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -242,7 +279,7 @@ func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler 
 		}
 		api.API.ServeHTTP(w, r)
 	}))
-	return accessLog(a.log, mux)
+	return observe(a.log, a.metrics, mainAPI, mux)
 }
 
 // tokenPath is the public listener's token endpoint, the realm of its
@@ -254,13 +291,13 @@ const tokenPath = "/token"
 // logos of catalog data.
 func (a *App) publicRoutes(v2 *oci.Handler, logos http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle(tokenPath, v2.TokenHandler())
-	mux.Handle(tokenPath+"/", v2.TokenHandler())
-	mux.Handle(ecrpublic.LogoPath, logos)
+	mux.Handle("GET /healthz", named("Healthz", http.HandlerFunc(a.healthz)))
+	mux.Handle(tokenPath, named("GetToken", v2.TokenHandler()))
+	mux.Handle(tokenPath+"/", named("GetToken", v2.TokenHandler()))
+	mux.Handle(ecrpublic.LogoPath, named("GetLogo", logos))
 	mux.Handle("/v2/", v2)
 	mux.Handle("/v2", v2)
-	return accessLog(a.log, mux)
+	return observe(a.log, a.metrics, publicAPI, mux)
 }
 
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
@@ -313,22 +350,25 @@ func (a *App) Run(ctx context.Context) error {
 
 	servers := []*http.Server{srv}
 	served := make(chan error, 3)
-	go func() { served <- srv.Serve(limitConnections(a.ln, srvCfg.MaxConnections)) }()
+	stopCerts := a.watchCertificates() // SIGHUP and changed files reload the certificate
+	defer stopCerts()
+	go func() { served <- a.serve(srv, limitConnections(a.ln, srvCfg.MaxConnections)) }()
 	if a.publicLn != nil {
 		psrv := &http.Server{Handler: withDeadlines(a.publicHandler, srvCfg.StallTimeout),
 			ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog}
 		servers = append(servers, psrv)
-		go func() { served <- psrv.Serve(limitConnections(a.publicLn, srvCfg.MaxConnections)) }()
+		go func() { served <- a.serve(psrv, limitConnections(a.publicLn, srvCfg.MaxConnections)) }()
 		a.log.Info("ECR Public /v2/ serving (anonymous pulls)", "addr", a.publicLn.Addr().String())
 	}
 	if a.debugLn != nil {
-		dsrv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
+		dsrv := &http.Server{Handler: debugHandler(a.metrics.Handler()), ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
 		servers = append(servers, dsrv)
 		go func() { served <- dsrv.Serve(a.debugLn) }()
 		a.log.Warn("serving Go profiles: keep --debug-listen on a trusted address", "addr", a.debugLn.Addr().String())
 	}
 	a.log.Info("ecrd serving", "addr", a.ln.Addr().String(), "data_dir", a.cfg.Store.DataDir,
-		"region", a.cfg.Identity.Region, "account", a.cfg.Identity.AccountID)
+		"region", a.cfg.Identity.Region, "account", a.cfg.Identity.AccountID,
+		"version", a.build.Version, "commit", a.build.Revision)
 
 	var err error
 	select {

@@ -10,6 +10,7 @@ import (
 	"github.com/ecrd/ecrd/internal/api/awsjson"
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/reqinfo"
 )
 
 // tokenKeyName names the server secret that signs docker-login tokens; it
@@ -40,12 +41,13 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 	tokens = &auth.Tokens{Key: key, TTL: a.cfg.Auth.TokenTTL}
 
 	if a.cfg.Auth.Mode == "none" {
-		a.log.Warn("AUTHENTICATION IS OFF (--auth=none): anyone who can reach this port acts as account " +
+		a.warnServing("AUTHENTICATION IS OFF (--auth=none): anyone who can reach this port acts as account " +
 			a.cfg.Identity.AccountID + " with full access; use this only for throwaway local work")
 		p := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
 		a.accounts = []string{a.cfg.Identity.AccountID}
 		return func(string, string) checks {
 			return checks{authenticate: func(r *http.Request, _ [32]byte) (context.Context, *awsjson.WireError) {
+				reqinfo.SetAccount(r.Context(), string(p.Account))
 				return registry.WithCaller(r.Context(), p), nil
 			}}
 		}, tokens, nil
@@ -54,16 +56,16 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 	keys := auth.DefaultKeyring(a.cfg.Identity.AccountID)
 	if f := a.cfg.Auth.CredentialsFile; f != "" {
 		if keys, err = auth.LoadKeyring(f); err != nil {
-			return nil, nil, fmt.Errorf("--credentials: %w", err)
+			return nil, nil, fmt.Errorf("%s: %w", a.cfg.Origin("credentials"), err)
 		}
 		a.log.Info("credentials loaded", "file", f, "accounts", keys.Accounts())
 	} else {
 		// The well-known key is for laptops and CI; on an address others can
 		// reach it would let anyone in, so it must be asked for explicitly.
 		if !loopback(a.cfg.Server.Listen) {
-			return nil, nil, fmt.Errorf("--listen %s is reachable from other machines, and without --credentials anyone could use the well-known key test/test: give --credentials FILE (or --auth=none for a throwaway registry)", a.cfg.Server.Listen)
+			return nil, nil, fmt.Errorf("%s %s is reachable from other machines, and without --credentials anyone could use the well-known key test/test: give --credentials FILE (or --auth=none for a throwaway registry)", a.cfg.Origin("listen"), a.cfg.Server.Listen)
 		}
-		a.log.Warn("no --credentials file: serving account " + a.cfg.Identity.AccountID +
+		a.warnServing("no --credentials file: serving account " + a.cfg.Identity.AccountID +
 			" with the well-known access key test / secret test; anyone who knows it gets in")
 	}
 	a.keys = keys
@@ -82,6 +84,7 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 				if err != nil {
 					return nil, a.refused(r, err)
 				}
+				reqinfo.SetAccount(r.Context(), c.AccountID)
 				return registry.WithCaller(r.Context(), registry.Principal{
 					Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID, ReadOnly: c.ReadOnly,
 				}), nil
@@ -99,6 +102,7 @@ func (a *App) refused(r *http.Request, err error) *awsjson.WireError {
 	}
 	// The access key and the reason, never the secret or signature; the
 	// target is the client's, so clipped.
+	reqinfo.Refused(r.Context(), ae.Type)
 	a.log.Warn("request refused", "access_key", ae.AccessKeyID, "reason", ae.Reason,
 		"error", ae.Type, "remote", r.RemoteAddr, "target", clipTarget(r.Header.Get("X-Amz-Target")))
 	return &awsjson.WireError{Type: ae.Type, Status: ae.Status, Message: ae.Message}
@@ -115,4 +119,12 @@ func loopback(listen string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// warnServing warns about who could reach the server, unless it will not
+// serve (ecrd gc).
+func (a *App) warnServing(msg string) {
+	if !a.notServing {
+		a.log.Warn(msg)
+	}
 }

@@ -58,8 +58,14 @@ func (a *App) collectGarbage(ctx context.Context) {
 // logs what it removed; `ecrd gc` calls it too.
 func (a *App) CollectGarbage(ctx context.Context) (registry.GCStats, error) {
 	st, err := a.reg.CollectGarbage(ctx, a.cfg.Images.GCGrace)
-	if err == nil {
-		a.log.Info("garbage collected", "layers", st.Layers, "blobs", st.Blobs, "grace", a.cfg.Images.GCGrace.String())
+	switch {
+	case err == nil:
+		a.metrics.GC("ok", st.Layers, st.Blobs, st.Bytes, time.Now())
+		a.log.Info("garbage collected", "layers", st.Layers, "blobs", st.Blobs, "bytes", st.Bytes, "grace", a.cfg.Images.GCGrace.String())
+	case errors.Is(err, registry.ErrCollectionRunning):
+		a.metrics.GC("skipped", 0, 0, 0, time.Now())
+	default:
+		a.metrics.GC("failed", 0, 0, 0, time.Now())
 	}
 	return st, err
 }

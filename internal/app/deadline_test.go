@@ -25,7 +25,7 @@ func deadlineServer(t *testing.T, window time.Duration, logs io.Writer, h http.H
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(withDeadlines(accessLog(slog.New(slog.NewTextHandler(logs, nil)), h), window))
+	srv := httptest.NewUnstartedServer(withDeadlines(observe(slog.New(slog.NewTextHandler(logs, nil)), nil, mainAPI, h), window))
 	srv.Listener.Close()
 	srv.Listener = limitConnections(ln, 8)
 	srv.Start()
@@ -77,7 +77,7 @@ func TestDeadlines_ServeFile(t *testing.T) {
 		})
 	}
 	srv.Close() // the log lines are written once the handlers are done
-	if want := fmt.Sprintf("bytes=%d", len(data)); !strings.Contains(logs.String(), want) {
+	if want := fmt.Sprintf("bytes_out=%d", len(data)); !strings.Contains(logs.String(), want) {
 		t.Errorf("access log does not count the whole file (%s):\n%s", want, logs.String())
 	}
 }

@@ -9,12 +9,14 @@ import (
 	"sync"
 )
 
-// debugHandler serves Go's profiles for --debug-listen: net/http/pprof's
+// debugHandler serves Go's profiles for --debug-listen, and the metrics
+// (always there, --metrics or not): net/http/pprof's
 // handlers, and a CPU profile that runs from a start request to a stop
 // request, so that a benchmark can profile exactly one workload of unknown
 // length.
-func debugHandler() http.Handler {
+func debugHandler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -29,19 +29,19 @@ func TestParseSize(t *testing.T) {
 }
 
 func TestBodiesFlags(t *testing.T) {
-	env := map[string]string{"ECRD_PENDING_BODIES": "1GiB"}
-	cfg, err := config.Load([]string{"--body-memory", "256MiB", "--body-wait", "3s"}, func(k string) string { return env[k] }, &strings.Builder{})
+	env := map[string]string{"ECRD_PENDING_BODIES": "1GiB", "HOME": t.TempDir()}
+	cfg, err := config.Load("serve", []string{"--body-memory", "256MiB", "--body-wait", "3s"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Bodies.Memory != 256<<20 || cfg.Bodies.Pending != 1<<30 || cfg.Bodies.Wait.Seconds() != 3 {
 		t.Fatalf("bodies %+v", cfg.Bodies)
 	}
-	_, err = config.Load([]string{"--body-memory", "1MiB", "--pending-bodies", "lots"}, func(string) string { return "" }, &strings.Builder{})
+	_, err = config.Load("serve", []string{"--body-memory", "1MiB", "--pending-bodies", "lots"}, func(k string) string { return env[k] })
 	if err == nil || !strings.Contains(err.Error(), "lots") {
 		t.Fatalf("bad sizes: %v", err)
 	}
-	_, err = config.Load([]string{"--body-memory", "1MiB"}, func(string) string { return "" }, &strings.Builder{})
+	_, err = config.Load("serve", []string{"--body-memory", "1MiB"}, func(k string) string { return env[k] })
 	if err == nil || !strings.Contains(err.Error(), "--body-memory 1MiB") {
 		t.Fatalf("too small a budget: %v", err)
 	}

@@ -14,16 +14,26 @@
 package sdkhttp
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 )
 
 // Client returns an *http.Client for the SDK's HTTPClient option that keeps
 // up to idlePerHost idle connections per host (net/http's default if 0).
-func Client(idlePerHost int) *http.Client {
+func Client(idlePerHost int) *http.Client { return ClientTLS(idlePerHost, nil) }
+
+// ClientTLS is Client checking servers' certificates against roots (a
+// test's own certificate authority; nil: the system's). Like net/http's
+// default transport it speaks HTTP/2 to a server that offers it.
+func ClientTLS(idlePerHost int, roots *x509.CertPool) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if idlePerHost > 0 {
 		t.MaxIdleConnsPerHost = idlePerHost
+	}
+	if roots != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: roots}
 	}
 	return &http.Client{Transport: readOnlyBodies{t}}
 }

@@ -6,6 +6,7 @@
 package ecrpublic
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
@@ -52,6 +53,9 @@ type Options struct {
 	// Hostname is the public listener's host[:port]: repository URIs are
 	// <Hostname>/<alias>/<name>.
 	Hostname string
+	// Scheme is how logo URLs reach the public listener: "https://" when
+	// it serves TLS; empty is "http://".
+	Scheme string
 	// Tokens issues GetAuthorizationToken's passwords.
 	Tokens *auth.Tokens
 	// Precheck and Authenticate check requests as in the ECR front end
@@ -69,6 +73,7 @@ type Options struct {
 type API struct {
 	reg      *registry.Registry
 	hostname string
+	scheme   string // of logo URLs, "http://" or "https://"
 	tokens   *auth.Tokens
 	off      bool
 	precheck func(r *http.Request) *awsjson.WireError
@@ -97,7 +102,7 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{reg: reg, hostname: o.Hostname, tokens: o.Tokens, off: o.Off, precheck: o.Precheck, log: log}
+	a := &API{reg: reg, hostname: o.Hostname, scheme: cmp.Or(o.Scheme, "http://"), tokens: o.Tokens, off: o.Off, precheck: o.Precheck, log: log}
 	a.shared = a.sharedOps()
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {

@@ -155,7 +155,7 @@ func (a *API) catalogData(p registry.PublicRegistry, name registry.RepositoryNam
 		UsageText:        c.UsageText,
 	}
 	if c.LogoDigest != "" {
-		out.LogoURL = "http://" + a.hostname + LogoPath + p.Alias + "/" + string(name) + "?digest=" + string(c.LogoDigest)
+		out.LogoURL = a.scheme + a.hostname + LogoPath + p.Alias + "/" + string(name) + "?digest=" + string(c.LogoDigest)
 	}
 	return out
 }

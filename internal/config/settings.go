@@ -1,0 +1,157 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// A setting is one configurable value, reachable three ways: the flag
+// --<name>, the environment variable env, and the key <name> of a config
+// file. One table of them drives parsing, precedence, error messages and
+// usage, so the three cannot drift apart.
+type setting struct {
+	name string
+	env  string
+	// arg names the value in usage (HOST:PORT, DUR, ...).
+	arg  string
+	help string
+	kind kind
+	// field points into a Config at the value: *string, *time.Duration,
+	// *bool, *int or *int64, as kind says.
+	field func(*Config) any
+	// cmds are the subcommands that read the setting.
+	cmds cmdSet
+}
+
+type kind int
+
+const (
+	kindString kind = iota
+	// kindPath is a string naming a file or directory; a relative one in
+	// a config file is relative to the file's directory.
+	kindPath
+	kindDuration
+	kindBool
+	kindInt
+	kindSize
+)
+
+// cmdSet is a set of subcommands.
+type cmdSet int
+
+const (
+	cmdServe cmdSet = 1 << iota
+	cmdGC
+	cmdHealth
+
+	cmdAll = cmdServe | cmdGC | cmdHealth
+)
+
+// commands maps a subcommand's name to its bit.
+var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth}
+
+// configSetting is --config: where the file is, so not itself a file key.
+const configSetting = "config"
+
+// settings is every setting, in the order usage lists them.
+var settings = []setting{
+	{configSetting, "ECRD_CONFIG", "FILE", "TOML file of settings, keyed by these flags' names; flags and environment variables override it", kindPath, nil, cmdAll},
+
+	{"listen", "ECRD_LISTEN", "HOST:PORT", "address to listen on", kindString, func(c *Config) any { return &c.Server.Listen }, cmdServe | cmdHealth},
+	{"hostname", "ECRD_HOSTNAME", "HOST[:PORT]", "host clients reach ecrd at, shown in repositoryUri (default: the listen address)", kindString, func(c *Config) any { return &c.Server.Hostname }, cmdServe},
+	{"data-dir", "ECRD_DATA_DIR", "DIR", "directory of the metadata and blobs, created if missing (default: $XDG_DATA_HOME/ecrd, else ~/.local/share/ecrd)", kindPath, func(c *Config) any { return &c.Store.DataDir }, cmdServe | cmdGC},
+	{"region", "ECRD_REGION", "REGION", "AWS region ecrd answers as", kindString, func(c *Config) any { return &c.Identity.Region }, cmdServe},
+	{"account-id", "ECRD_ACCOUNT_ID", "ID", "12-digit account of the registry (without --credentials)", kindString, func(c *Config) any { return &c.Identity.AccountID }, cmdServe},
+	{"credentials", "ECRD_CREDENTIALS", "FILE", "JSON file of accounts and access keys (default: account --account-id with the key test/test, on loopback only)", kindPath, func(c *Config) any { return &c.Auth.CredentialsFile }, cmdServe},
+	{"auth", "ECRD_AUTH", "sigv4|none", "sigv4, or none to accept unsigned requests as --account-id (local use only)", kindString, func(c *Config) any { return &c.Auth.Mode }, cmdServe},
+	{"token-ttl", "ECRD_TOKEN_TTL", "DUR", "lifetime of GetAuthorizationToken's tokens (docker login passwords)", kindDuration, func(c *Config) any { return &c.Auth.TokenTTL }, cmdServe},
+	{"tls-cert", "ECRD_TLS_CERT", "FILE", "PEM certificate (and chain) both listeners serve HTTPS with, reloaded on SIGHUP and when it changes (default: plain HTTP)", kindPath, func(c *Config) any { return &c.Server.TLSCert }, cmdServe | cmdHealth},
+	{"tls-key", "ECRD_TLS_KEY", "FILE", "PEM private key of --tls-cert", kindPath, func(c *Config) any { return &c.Server.TLSKey }, cmdServe | cmdHealth},
+
+	{"public-listen", "ECRD_PUBLIC_LISTEN", "HOST:PORT|off", "ECR Public's /v2/ listener, where anyone may pull public repositories; off turns ECR Public off (default: the --listen host, next port)", kindString, func(c *Config) any { return &c.Public.Listen }, cmdServe},
+	{"public-hostname", "ECRD_PUBLIC_HOSTNAME", "HOST[:PORT]", "host clients reach the public listener at, shown in public repositoryUri (default: its listen address)", kindString, func(c *Config) any { return &c.Public.Hostname }, cmdServe},
+	{"public-alias", "ECRD_PUBLIC_ALIAS", "NAME", "registry alias of the --account-id account's public registry (others get ecrd-<account>)", kindString, func(c *Config) any { return &c.Public.Alias }, cmdServe},
+
+	{"upload-expiry", "ECRD_UPLOAD_EXPIRY", "DUR", "how long an idle layer upload lives before its bytes are reclaimed", kindDuration, func(c *Config) any { return &c.Uploads.Expiry }, cmdServe},
+	{"restore-delay", "ECRD_RESTORE_DELAY", "DUR", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)", kindDuration, func(c *Config) any { return &c.Images.RestoreDelay }, cmdServe},
+	{"create-on-push", "ECRD_CREATE_ON_PUSH", "", "a /v2/ push to a missing repository creates it, instead of being refused as by ECR", kindBool, func(c *Config) any { return &c.Images.CreateOnPush }, cmdServe},
+	{"gc-interval", "ECRD_GC_INTERVAL", "DUR", "how often unused layers and blobs are collected in the background (0 turns it off)", kindDuration, func(c *Config) any { return &c.Images.GCInterval }, cmdServe},
+	{"gc-grace", "ECRD_GC_GRACE", "DUR", "how long an unused layer or blob is kept before it is collected", kindDuration, func(c *Config) any { return &c.Images.GCGrace }, cmdServe | cmdGC},
+
+	{"metrics", "ECRD_METRICS", "", "serve Prometheus metrics at /metrics on the main listener, to anyone who reaches it (they are always on --debug-listen)", kindBool, func(c *Config) any { return &c.Server.Metrics }, cmdServe},
+	{"debug-listen", "ECRD_DEBUG_LISTEN", "HOST:PORT", "serve Go profiles (/debug/pprof/) and /metrics there (default: off; keep it on loopback)", kindString, func(c *Config) any { return &c.Server.DebugListen }, cmdServe},
+	{"log-format", "ECRD_LOG_FORMAT", "text|json", "log lines as logfmt text or as JSON objects", kindString, func(c *Config) any { return &c.Log.Format }, cmdAll},
+	{"log-level", "ECRD_LOG_LEVEL", "LEVEL", "least severe level logged: debug (adds health checks and scrapes), info, warn or error", kindString, func(c *Config) any { return &c.Log.Level }, cmdAll},
+	{"shutdown-timeout", "ECRD_SHUTDOWN_TIMEOUT", "DUR", "how long in-flight requests may drain on SIGINT/SIGTERM", kindDuration, func(c *Config) any { return &c.Server.ShutdownTimeout }, cmdServe},
+
+	{"header-timeout", "ECRD_HEADER_TIMEOUT", "DUR", "how long a client may take to send a request's headers", kindDuration, func(c *Config) any { return &c.Server.HeaderTimeout }, cmdServe},
+	{"stall-timeout", "ECRD_STALL_TIMEOUT", "DUR", "how long the server waits on a client per 16 KiB of a request or response body before cutting it off (30s admits uploads above about 0.5 KiB/s)", kindDuration, func(c *Config) any { return &c.Server.StallTimeout }, cmdServe},
+	{"max-connections", "ECRD_MAX_CONNECTIONS", "N", "most connections open at once on each listener, idle keep-alive ones included; more clients wait to be accepted", kindInt, func(c *Config) any { return &c.Server.MaxConnections }, cmdServe},
+	{"body-memory", "ECRD_BODY_MEMORY", "SIZE", "most memory AWS API request bodies and /v2/ manifests hold at once, before and after authentication (a 20 MiB UploadLayerPart holds about 54 MiB)", kindSize, func(c *Config) any { return &c.Bodies.Memory }, cmdServe},
+	{"pending-bodies", "ECRD_PENDING_BODIES", "SIZE", "most bytes of not yet authenticated request bodies spooled to the data dir when --body-memory is full", kindSize, func(c *Config) any { return &c.Bodies.Pending }, cmdServe},
+	{"body-wait", "ECRD_BODY_WAIT", "DUR", "how long a request waits for room under --body-memory/--pending-bodies before ThrottlingException (AWS APIs) or 429 (/v2/)", kindDuration, func(c *Config) any { return &c.Bodies.Wait }, cmdServe},
+}
+
+// lookup returns the setting called name.
+func lookup(name string) (setting, bool) {
+	for _, s := range settings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// set parses v into the setting's field of c. The error says what was
+// wanted, not where v came from: the caller knows that.
+func (s setting) set(c *Config, v string) error {
+	switch p := s.field(c).(type) {
+	case *string:
+		*p = v
+	case *time.Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 24h, 90s or 0", v)
+		}
+		*p = d
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*p = b
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*p = n
+	case *int64:
+		n, err := ParseSize(v)
+		if err != nil {
+			return err
+		}
+		*p = n
+	default:
+		panic(fmt.Sprintf("config: setting %s has a field of type %T", s.name, p))
+	}
+	return nil
+}
+
+// format writes the setting's value in c as it would be given.
+func (s setting) format(c *Config) string {
+	switch p := s.field(c).(type) {
+	case *string:
+		return *p
+	case *time.Duration:
+		return p.String()
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		return FormatSize(*p)
+	}
+	return ""
+}
