@@ -81,8 +81,13 @@ func New(bi buildinfo.Info) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
+	// Series that exist from the start, so that a dashboard sees zeros,
+	// not gaps.
 	for _, o := range []string{"ok", "skipped", "failed"} {
-		m.gcRuns.WithLabelValues(o) // so that a dashboard sees zeros, not gaps
+		m.gcRuns.WithLabelValues(o)
+	}
+	for _, k := range []string{"full", "io"} {
+		m.storageErrs.WithLabelValues(k)
 	}
 	return m
 }
