@@ -25,9 +25,11 @@ type Info struct {
 	GoVersion string
 }
 
-// Version, when set at link time (-ldflags "-X github.com/ecrd/ecrd/internal/buildinfo.Version=…"),
-// overrides the module version: for packagers who build without the VCS.
-var Version string
+// Version and Revision, when set at link time (-ldflags "-X
+// github.com/ecrd/ecrd/internal/buildinfo.Version=… -X ….Revision=…"),
+// override the module version and the VCS commit: for builds without the
+// VCS, such as the container image's (its build context has no .git).
+var Version, Revision string
 
 // Read returns the running binary's build information.
 func Read() Info {
@@ -49,6 +51,9 @@ func Read() Info {
 	}
 	if Version != "" {
 		in.Version = Version
+	}
+	if Revision != "" {
+		in.Revision = Revision
 	}
 	return in
 }
