@@ -1,45 +1,165 @@
 #!/usr/bin/env bash
-# Runs every ecrd test: static checks, the Go tests (unit, contract and
-# end-to-end with the AWS SDK for Go v2) under the race detector, and the
-# end-to-end scripts with the AWS CLI and boto3. CI runs exactly this.
+# Runs ecrd's tests. CI runs exactly `./test.sh` (.ci/run).
+#
+#   ./test.sh          everything, about 12 minutes on 2 cores: static checks, the Go
+#                      tests (unit, contract and end-to-end with the AWS SDK for Go v2)
+#                      under the race detector, fuzzing, the end-to-end scripts with the
+#                      AWS CLI, boto3, crane, regctl, skopeo and the OCI conformance
+#                      suite, the README's quick start, and the benchmarks once each
+#   ./test.sh quick    the everyday subset, a few minutes: gofmt, go vet and
+#                      go test -short ./... without the race detector
+#
+# It checks its prerequisites first and names every one that is missing with
+# how to get it, then installs the tools the end-to-end scripts and the
+# benchmarks use (scripts/install-tools.sh), so that a network problem shows
+# in the first minutes. Each stage prints "== <stage>" when it starts and
+# "-- <stage>: <duration>" when it ends; the run stops at the first stage
+# that fails and ends with a summary of the stages and their durations.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need() { command -v "$1" >/dev/null || { echo "test.sh: $1 is required but not installed" >&2; exit 1; }; }
-need go
-need python3
-need aws
-python3 -c 'import boto3' 2>/dev/null || { echo "test.sh: boto3 is required but not installed" >&2; exit 1; }
+mode=${1:-full}
+case $mode in
+  full | quick) ;;
+  *) echo "usage: ./test.sh [quick]" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "usage: ./test.sh [quick]" >&2; exit 2; }
 
-echo "== gofmt"
-bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
-[ -z "$bad" ] || { echo "gofmt would change: $bad" >&2; exit 1; }
-echo "== go vet"
-go vet ./...
-echo "== go test -race"
-go test -race -count=1 -timeout 20m ./...
-echo "== fuzz: the Authorization header parser and the SigV4 verifier (10 s each)"
-go test -run '^$' -fuzz '^FuzzParseAuthorization$' -fuzztime 10s ./internal/auth/
-go test -run '^$' -fuzz '^FuzzVerify$' -fuzztime 10s ./internal/auth/
-echo "== fuzz: the digest and manifest parsers, the /v2/ router, and its Content-Range, Accept and Authorization parsers (5 s each)"
-go test -run '^$' -fuzz '^FuzzParseDigest$' -fuzztime 5s ./internal/registry/
-go test -run '^$' -fuzz '^FuzzParseManifest$' -fuzztime 5s ./internal/registry/
-go test -run '^$' -fuzz '^FuzzParseRoute$' -fuzztime 5s ./internal/api/oci/
-go test -run '^$' -fuzz '^FuzzParseContentRange$' -fuzztime 5s ./internal/api/oci/
-go test -run '^$' -fuzz '^FuzzAcceptedTypes$' -fuzztime 5s ./internal/api/oci/
-go test -run '^$' -fuzz '^FuzzCredentialsOf$' -fuzztime 5s ./internal/api/oci/
-echo "== aws CLI end-to-end"
-bash e2e/cli/aws_cli_test.sh
-echo "== boto3 end-to-end"
-bash e2e/cli/boto3_test.sh
-echo "== ECR Public: aws ecr-public, and crane's anonymous pull"
-bash e2e/cli/aws_ecr_public_test.sh
-echo "== /v2/: crane, regctl, skopeo and the OCI conformance suite"
-bash e2e/cli/oci_clients_test.sh
-echo "== benchmarks, once each at small sizes, so that they cannot rot (no timings asserted)"
-go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/
-go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
-go run ./bench -short -out "$(mktemp -d)"
-echo "== the growth benchmark, at tiny sizes (go run ./bench -growth measures 1k to 100k images)"
-go run ./bench -growth -short -out "$(mktemp -d)"
-echo "test.sh: all passed"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+duration() { # duration SECONDS: 14s, 3m05s
+  if [ "$1" -lt 60 ]; then echo "$1s"; else printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); fi
+}
+
+summary=()
+print_summary() {
+  echo
+  echo "test.sh $mode: $1 in $(duration "$SECONDS")"
+  printf '  %s\n' "${summary[@]}"
+}
+
+# stage NAME COMMAND...: runs COMMAND as one stage. COMMAND runs in a
+# subshell with errexit on, so that a function's first failing command
+# fails the stage (a function called from `if` or `||` would ignore it).
+stage() {
+  local name=$1 start=$SECONDS rc took
+  shift
+  echo "== $name"
+  set +e
+  (set -e; "$@")
+  rc=$?
+  set -e
+  took=$(duration $((SECONDS - start)))
+  if [ "$rc" -ne 0 ]; then
+    echo "-- $name: FAILED after $took" >&2
+    summary+=("$(printf '%-7s %-6s %s' FAILED "$took" "$name")")
+    print_summary "FAILED at $name" >&2
+    exit 1
+  fi
+  echo "-- $name: $took"
+  summary+=("$(printf '%-7s %-6s %s' ok "$took" "$name")")
+}
+
+# prerequisites names everything missing at once, with how to get it, and
+# fails if anything is.
+prerequisites() {
+  local missing=() have want
+  command -v git >/dev/null || missing+=("git: apt-get install git")
+  if ! command -v go >/dev/null; then
+    missing+=("go $(awk '$1 == "go" {print $2}' go.mod) or newer: https://go.dev/dl/")
+  else
+    want=$(awk '$1 == "go" {print $2}' go.mod)
+    have=$(go env GOVERSION 2>&1) || have="? ($have)"
+    have=${have#go}
+    case $have in
+      devel*) ;;
+      *) if [ "$(printf '%s\n' "$want" "${have%% *}" | sort -V | head -1)" != "$want" ]; then
+        missing+=("go $want or newer (go.mod's go line), not go $have: https://go.dev/dl/")
+      fi ;;
+    esac
+  fi
+  if ! command -v python3 >/dev/null; then
+    missing+=("python3 with boto3: apt-get install python3 python3-boto3")
+  elif ! python3 -c 'import boto3' 2>/dev/null; then
+    missing+=("boto3 for $(command -v python3): apt-get install python3-boto3, or pip install boto3")
+  fi
+  if [ "$mode" = full ]; then
+    command -v aws >/dev/null || missing+=("the aws CLI: apt-get install awscli, or pip install awscli")
+    command -v curl >/dev/null || missing+=("curl: apt-get install curl")
+    command -v tar >/dev/null || missing+=("tar: apt-get install tar")
+    command -v sha256sum >/dev/null || missing+=("sha256sum: apt-get install coreutils")
+    # scripts/install-tools.sh installs these two with apt-get.
+    local pkgs=()
+    command -v skopeo >/dev/null || pkgs+=(skopeo)
+    command -v docker-registry >/dev/null || pkgs+=(docker-registry)
+    if [ ${#pkgs[@]} -gt 0 ]; then
+      if ! command -v apt-get >/dev/null; then
+        missing+=("${pkgs[*]}: not installed, and there is no apt-get to install them; install them with the system's package manager")
+      elif [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
+        missing+=("${pkgs[*]}: not installed, and apt-get needs root or passwordless sudo; run: sudo apt-get install ${pkgs[*]}")
+      fi
+    fi
+  fi
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "test.sh: missing prerequisites:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  return 1
+}
+
+# gofmt_check lists the Go files gofmt would change: all of the clone's but
+# the ignored ones, untracked files too (or every file, outside git).
+gofmt_check() {
+  local bad
+  bad=$({ git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'; } |
+    while read -r f; do if [ -f "$f" ]; then echo "$f"; fi; done | xargs -r gofmt -l)
+  [ -z "$bad" ] || { echo "gofmt would change: $bad" >&2; return 1; }
+}
+
+fuzz() { # fuzz DURATION PACKAGE TARGET...
+  local t=$1 pkg=$2 target
+  shift 2
+  for target in "$@"; do
+    go test -run '^$' -fuzz "^$target\$" -fuzztime "$t" "$pkg"
+  done
+}
+
+fuzz_parsers() {
+  fuzz 5s ./internal/registry/ FuzzParseDigest FuzzParseManifest
+  fuzz 5s ./internal/api/oci/ FuzzParseRoute FuzzParseContentRange FuzzAcceptedTypes FuzzCredentialsOf
+}
+
+go_benchmarks() {
+  go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/
+  go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
+}
+
+stage prerequisites prerequisites
+if [ "$mode" = quick ]; then
+  stage gofmt gofmt_check
+  stage "go vet" go vet ./...
+  stage "go test -short (no race detector)" go test -short -count=1 -timeout 20m ./...
+  print_summary "all passed"
+  exit 0
+fi
+
+stage "install tools (scripts/install-tools.sh)" scripts/install-tools.sh
+stage gofmt gofmt_check
+stage "go vet" go vet ./...
+stage "go test -race" go test -race -count=1 -timeout 20m ./...
+stage "fuzz: the Authorization header parser and the SigV4 verifier (10 s each)" fuzz 10s ./internal/auth/ FuzzParseAuthorization FuzzVerify
+stage "fuzz: the digest, manifest, /v2/ route, Content-Range, Accept and Authorization parsers (5 s each)" fuzz_parsers
+stage "e2e: the aws CLI" bash e2e/cli/aws_cli_test.sh
+stage "e2e: boto3" bash e2e/cli/boto3_test.sh
+stage "e2e: aws ecr-public, and crane's and skopeo's anonymous pulls" bash e2e/cli/aws_ecr_public_test.sh
+stage "e2e: /v2/ with crane, regctl, skopeo and the OCI conformance suite" bash e2e/cli/oci_clients_test.sh
+stage "e2e: the README's quick start, as written" bash e2e/cli/readme_test.sh
+stage "e2e: TLS (a CA made in the test) with curl, the aws CLI, boto3, crane, regctl and skopeo" bash e2e/cli/tls_test.sh
+stage "the container image: built without a daemon from the Dockerfile, pushed into ecrd, pulled back, run" bash e2e/cli/image_test.sh
+stage "deploy/: Kubernetes manifests, the compose file, the systemd unit and the dashboard, checked offline" \
+  go -C deploy/validate test -count=1 ./...
+stage "go test -bench, once each at small sizes so that they cannot rot (no timings asserted)" go_benchmarks
+stage "go run ./bench -short: ecrd beside docker-registry at small sizes" go run ./bench -short -out "$tmp/bench"
+stage "go run ./bench -growth -short: the growth benchmark at tiny sizes (without -short, 1k to 100k images)" \
+  go run ./bench -growth -short -out "$tmp/growth"
+print_summary "all passed"

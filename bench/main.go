@@ -44,7 +44,6 @@ func run() error {
 	out := flag.String("out", "bench/results", "directory for results.md, results.json and profiles/ (growth.md and growth.json with -growth)")
 	profile := flag.Bool("profile", false, "write ecrd's CPU and heap profile of each workload (first run) to OUT/profiles")
 	only := flag.String("run", "", "run only the workloads whose name matches this regexp")
-	shared := flag.String("shared", "", "the shared/ directory with tools/ (default: ../shared next to the repository)")
 	work := flag.String("work", "", "directory for the servers' data (default: a temporary directory on the same disk as the repository)")
 	render := flag.String("render", "", "only print the Markdown table of an earlier run's results.json")
 	prebuilt := flag.String("ecrd", "", "run this ecrd binary instead of building ./cmd/ecrd")
@@ -82,9 +81,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *shared == "" {
-		*shared = filepath.Join(root, "..", "shared")
-	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -113,7 +109,8 @@ func run() error {
 	}
 
 	step("installing the peer registry (docker-registry)")
-	if err := runScript(filepath.Join(*shared, "tools", "install-peer-registry.sh")); err != nil {
+	scripts := filepath.Join(root, "scripts")
+	if err := runScript(filepath.Join(scripts, "install-tools.sh"), "docker-registry"); err != nil {
 		return err
 	}
 
@@ -145,7 +142,7 @@ func run() error {
 			}
 			for _, name := range order {
 				step(fmt.Sprintf("run %d/%d: %s on %s", r+1, n, wl.name, name))
-				m, err := runOne(ctx, wb, wl, name, bin, *shared, *work, profDir, r == 0)
+				m, err := runOne(ctx, wb, wl, name, bin, scripts, *work, profDir, r == 0)
 				if err != nil {
 					return fmt.Errorf("%s on %s: %w", wl.name, name, err)
 				}
@@ -176,8 +173,9 @@ func run() error {
 }
 
 // runOne runs one workload against a freshly started server over an empty
-// data dir, and removes the data afterwards.
-func runOne(ctx context.Context, wb *workbench, wl workload, name, bin, shared, work, profDir string, profileThisRun bool) (measures, error) {
+// data dir, and removes the data afterwards. scripts is the repository's
+// scripts/ directory, which starts the peer registry.
+func runOne(ctx context.Context, wb *workbench, wl workload, name, bin, scripts, work, profDir string, profileThisRun bool) (measures, error) {
 	dir, err := os.MkdirTemp(work, name+"-")
 	if err != nil {
 		return nil, err
@@ -187,7 +185,7 @@ func runOne(ctx context.Context, wb *workbench, wl workload, name, bin, shared, 
 	if name == "ecrd" {
 		s, err = startEcrd(bin, filepath.Join(dir, "data"))
 	} else {
-		s, err = startDistribution(shared, filepath.Join(dir, "data"))
+		s, err = startDistribution(scripts, filepath.Join(dir, "data"))
 	}
 	if err != nil {
 		return nil, err

@@ -102,13 +102,14 @@ func startEcrd(bin, dataDir string) (*server, error) {
 }
 
 // startDistribution runs docker-registry (CNCF distribution 2.8) with
-// filesystem storage through the shared script.
-func startDistribution(shared, dataDir string) (*server, error) {
+// filesystem storage through scripts/run-peer-registry.sh, which writes
+// its log to DATADIR/registry.log.
+func startDistribution(scripts, dataDir string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Command(filepath.Join(shared, "tools", "run-peer-registry.sh"), strconv.Itoa(port), dataDir).Output()
+	out, err := exec.Command(filepath.Join(scripts, "run-peer-registry.sh"), strconv.Itoa(port), dataDir).Output()
 	if err != nil {
 		return nil, fmt.Errorf("run-peer-registry.sh: %w", errOutput(err))
 	}

@@ -194,6 +194,12 @@ func privateBasic(t *testing.T, c *ecr.Client) string {
 // "") and returns the response with its body read.
 func v2Do(t *testing.T, method, u, authorization, contentType string, body []byte) (*http.Response, []byte) {
 	t.Helper()
+	return v2DoWith(t, http.DefaultClient, method, u, authorization, contentType, body)
+}
+
+// v2DoWith is v2Do with client (one trusting a test CA, say).
+func v2DoWith(t *testing.T, client *http.Client, method, u, authorization, contentType string, body []byte) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx(t), method, u, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +213,7 @@ func v2Do(t *testing.T, method, u, authorization, contentType string, body []byt
 	if method == http.MethodGet && contentType == "" {
 		req.Header.Set("Accept", dockerManifestType+", "+ociManifestType+", "+ociIndexType+", "+dockerListType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
 	}

@@ -106,26 +106,7 @@ func (p *tlsProcess) ecrClient() *ecr.Client {
 // authorization is the Authorization header.
 func (p *tlsProcess) do(t *testing.T, method, url, authorization, contentType string, body []byte) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx(t), method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, url, err)
-	}
-	return resp, data
+	return v2DoWith(t, p.client, method, url, authorization, contentType, body)
 }
 
 // h2Do is do for a request that must travel over HTTP/2 and get status.

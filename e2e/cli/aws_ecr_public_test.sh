@@ -5,10 +5,7 @@
 # `aws ecr-public get-login-password` and pulls it back with no credentials
 # at all, by the repositoryUri the API reports.
 source "$(dirname "$0")/lib.sh"
-SHARED=${SHARED:-$ROOT/../shared}
-export TOOLS_BIN=$ROOT/.tools/bin
-"$SHARED/tools/install-clients.sh" crane skopeo >/dev/null || fail "installing crane and skopeo"
-export PATH=$TOOLS_BIN:$PATH
+use_tools crane skopeo
 start_ecrd # before HOME moves: the build uses the real module cache
 export HOME=$WORK/home DOCKER_CONFIG=$WORK/home/.docker
 mkdir -p "$DOCKER_CONFIG"
@@ -90,7 +87,7 @@ ok "the private namespace does not see the public repository"
 
 # crane: push with ECR Public's password, then pull with none.
 pub get-login-password | crane auth login "$public" -u AWS --password-stdin >/dev/null 2>&1 || fail "crane auth login"
-ref=$("$SHARED/tools/make-image.sh" 3 1 - "$uri:v1" | tail -1) || fail "crane push to $uri:v1"
+ref=$("$ROOT/scripts/make-image.sh" "$uri:v1" 3 1024) || fail "crane push to $uri:v1"
 pushed=${ref##*@}
 crane auth logout "$public" >/dev/null 2>&1 || fail "crane auth logout"
 ok "crane pushes $uri:v1 with the get-login-password token"

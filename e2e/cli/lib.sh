@@ -1,5 +1,6 @@
-# Shared by the CLI end-to-end scripts: build ecrd, start it on a free port
-# over a fresh data dir, stop it on exit. Source it; it sets ECRD_URL.
+# Shared by the CLI end-to-end scripts: install the tools a script uses,
+# build ecrd, start it on a free port (or a given one) over a fresh data
+# dir, stop it on exit. Source it; it sets ECRD_URL.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -14,10 +15,28 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; [ -f "$WORK/ecrd.log" ] && tail -20 "$WORK/ecrd.log" >&2; exit 1; }
 
-# start_ecrd builds and runs ecrd; extra arguments go to `ecrd serve`.
-start_ecrd() {
+# use_tools installs the named tools (scripts/install-tools.sh: crane,
+# regctl, skopeo...) and puts the repository's .tools/bin first on PATH.
+use_tools() {
+  "$ROOT/scripts/install-tools.sh" "$@" || fail "installing $*"
+  export PATH=$ROOT/.tools/bin:$PATH
+}
+
+# start_ecrd builds and runs ecrd on a free port; extra arguments go to
+# `ecrd serve`.
+start_ecrd() { start_ecrd_on 127.0.0.1:0 "$@"; }
+
+# start_ecrd_on ADDR [ARG...] is start_ecrd listening on ADDR.
+start_ecrd_on() {
+  local listen=$1
+  shift
   (cd "$ROOT" && go build -o "$WORK/ecrd" ./cmd/ecrd)
-  "$WORK/ecrd" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" "$@" 2>"$WORK/ecrd.log" &
+  # The address is read from the text log; ask for that format where the
+  # format can be chosen.
+  local format=()
+  if "$WORK/ecrd" serve --help 2>&1 | grep -q -- '-log-format'; then format=(--log-format text); fi
+  : >"$WORK/ecrd.log" # there before the loop below reads it
+  "$WORK/ecrd" serve --listen "$listen" --data-dir "$WORK/data" "${format[@]}" "$@" 2>"$WORK/ecrd.log" &
   ECRD_PID=$!
   local addr=
   for _ in $(seq 1 100); do

@@ -4,10 +4,7 @@
 # ECR API sees what they pushed; then the OCI distribution-spec conformance
 # suite runs against the same server.
 source "$(dirname "$0")/lib.sh"
-SHARED=${SHARED:-$ROOT/../shared}
-export TOOLS_BIN=$ROOT/.tools/bin
-"$SHARED/tools/install-clients.sh" crane regctl skopeo >/dev/null || fail "installing crane, regctl and skopeo"
-export PATH=$TOOLS_BIN:$PATH
+use_tools crane regctl skopeo oci-conformance
 start_ecrd # before HOME moves: the build uses the real module cache
 export HOME=$WORK/home DOCKER_CONFIG=$WORK/home/.docker
 mkdir -p "$DOCKER_CONFIG"
@@ -27,7 +24,7 @@ pw=$(ecr get-login-password) || fail get-login-password
 ok "crane and regctl log in with aws ecr get-login-password"
 
 # crane: a 3-layer image, pushed and pulled back byte-identical.
-ref=$("$SHARED/tools/make-image.sh" 3 2 - "$host/crane/app:v1" | tail -1) || fail "crane push"
+ref=$("$ROOT/scripts/make-image.sh" "$host/crane/app:v1" 3 2048) || fail "crane push"
 digest=${ref##*@}
 crane manifest "$host/crane/app:v1" >"$WORK/m1.json" || fail "crane manifest"
 [ "sha256:$(sha256sum <"$WORK/m1.json" | cut -d' ' -f1)" = "$digest" ] || fail "manifest bytes differ from the pushed digest"
@@ -51,8 +48,8 @@ PY
 ok "describe-images and batch-check-layer-availability see the crane push"
 
 # A multi-arch index of two images.
-"$SHARED/tools/make-image.sh" 1 1 - "$host/multi/app:amd64" >/dev/null || fail "push amd64"
-"$SHARED/tools/make-image.sh" 1 1 - "$host/multi/app:arm64" >/dev/null || fail "push arm64"
+"$ROOT/scripts/make-image.sh" "$host/multi/app:amd64" >/dev/null || fail "push amd64"
+"$ROOT/scripts/make-image.sh" "$host/multi/app:arm64" >/dev/null || fail "push arm64"
 crane index append -m "$host/multi/app:amd64" -m "$host/multi/app:arm64" -t "$host/multi/app:multi" >/dev/null 2>&1 || fail "crane index append"
 crane manifest "$host/multi/app:multi" | python3 -c 'import json,sys; m=json.load(sys.stdin); assert len(m["manifests"]) == 2, m' || fail "the index does not list both images"
 regctl image copy "$host/multi/app:multi" "$host/regctl/app:multi" >/dev/null || fail "regctl copies the index"
@@ -83,7 +80,7 @@ ok "the /v2/ Basic challenge"
 # data is off (README lists this and the two optional features it skips).
 export OCI_RESULTS_DIR=$WORK/conformance OCI_DATA_SHA512=false
 export OCI_API_BLOBS_UPLOAD_CANCEL=true OCI_API_MANIFESTS_TAG_PARAM=true OCI_API_BLOBS_MOUNT_ANONYMOUS=true
-"$SHARED/tools/oci-conformance.sh" "$ECRD_URL" conformance/repo1 AWS "$pw" | tail -25 || fail "OCI conformance"
+"$ROOT/scripts/oci-conformance.sh" "$ECRD_URL" conformance/repo1 AWS "$pw" || fail "OCI conformance"
 ok "OCI distribution-spec conformance"
 
 echo "oci-clients: $passed passed, 0 failed"

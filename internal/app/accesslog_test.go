@@ -1,36 +1,22 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ecrd/ecrd/internal/api/oci"
 	"github.com/ecrd/ecrd/internal/config"
 )
 
-// logSink is a log sink safe for the server's goroutines.
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *logSink) lines(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// requestLines returns the access log lines of a JSON log.
+func requestLines(t *testing.T, logs *syncBuffer) []map[string]any {
+	t.Helper()
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if l == "" {
 			continue
 		}
@@ -50,7 +36,7 @@ func (s *logSink) lines(t *testing.T) []map[string]any {
 // only at debug level.
 func TestAccessLog(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
-		var logs logSink
+		var logs syncBuffer
 		cfg := config.Default()
 		cfg.Server.Listen = "127.0.0.1:0"
 		cfg.Store.DataDir = t.TempDir()
@@ -85,7 +71,7 @@ func TestAccessLog(t *testing.T) {
 		srv.Close()
 		a.Close()
 
-		lines := logs.lines(t)
+		lines := requestLines(t, &logs)
 		want := 2
 		if level == slog.LevelDebug {
 			want = 3
