@@ -14,13 +14,29 @@
 # lib.sh), crane's login goes to a temporary DOCKER_CONFIG, and `go install`
 # goes to a temporary GOPATH over the real module and build caches (warm, and
 # the user's ~/go/bin is left alone).
+#
+# It runs in a network namespace of its own where it can (root, or user
+# namespaces): there 127.0.0.1:5000 is free even while the user's own
+# `ecrd serve` from the README's first command holds it. The namespace has
+# no network, so `go install` takes crane from the module cache, which
+# scripts/install-tools.sh fills first.
+if [ -z "${README_TEST_NETNS:-}" ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
+  self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+  netns=
+  if unshare -n true 2>/dev/null; then netns=(unshare -n); elif unshare -rn true 2>/dev/null; then netns=(unshare -rn); fi
+  if [ -n "${netns:-}" ]; then
+    "$(dirname "$self")/../../scripts/install-tools.sh" crane || { echo "FAIL: installing crane" >&2; exit 1; }
+    export README_TEST_NETNS=1 GOPROXY="file://$(go env GOMODCACHE)/cache/download" GOSUMDB=off
+    exec "${netns[@]}" bash -c 'ip link set lo up && exec bash "$0"' "$self"
+  fi
+fi
 source "$(dirname "$0")/lib.sh"
 passed=0
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
 
 for port in 5000 5001; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    fail "127.0.0.1:$port is taken; the README's quick start needs 127.0.0.1:5000 and :5001 free (is an ecrd serve running?)"
+    fail "127.0.0.1:$port is taken; the README's quick start needs 127.0.0.1:5000 and :5001 free (is an ecrd serve running? stop it, or run this as root or where user namespaces work, so that it runs in a network namespace of its own)"
   fi
 done
 
