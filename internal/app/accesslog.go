@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -106,6 +107,26 @@ func named(op string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// serverErrorLog is the log net/http writes its own errors to: warnings,
+// but for failed TLS handshakes, which port scans, load balancers' TCP
+// checks and clients that do not trust the certificate cause all day long;
+// they are logged at debug level, like the probes.
+func serverErrorLog(log *slog.Logger) *stdlog.Logger {
+	return stdlog.New(serverErrors{log}, "", 0)
+}
+
+type serverErrors struct{ log *slog.Logger }
+
+func (s serverErrors) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	s.log.Log(context.Background(), level, msg)
+	return len(p), nil
 }
 
 // maxLoggedTarget bounds how much of X-Amz-Target a log line holds: the

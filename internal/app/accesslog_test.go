@@ -99,3 +99,19 @@ func TestAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// TestServerErrorLog: net/http's own errors are warnings, but for failed
+// TLS handshakes, which are noise at debug level.
+func TestServerErrorLog(t *testing.T) {
+	var logs syncBuffer
+	l := serverErrorLog(slog.New(slog.NewTextHandler(&logs, nil)))
+	l.Printf("http: TLS handshake error from 10.0.0.1:5555: EOF")
+	l.Printf("http: Accept error: too many open files; retrying in 5ms")
+	out := logs.String()
+	if strings.Contains(out, "handshake") {
+		t.Errorf("a failed handshake is logged at info level or above:\n%s", out)
+	}
+	if !strings.Contains(out, `level=WARN msg="http: Accept error: too many open files; retrying in 5ms"`) {
+		t.Errorf("an accept error is not a warning:\n%s", out)
+	}
+}

@@ -340,7 +340,7 @@ func (a *App) Run(ctx context.Context) error {
 		Handler:           withDeadlines(a.handler, srvCfg.StallTimeout),
 		ReadHeaderTimeout: srvCfg.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		ErrorLog:          serverErrorLog(a.log),
 	}
 	reaperDone := make(chan struct{})
 	reaperCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
