@@ -31,12 +31,9 @@ start_ecrd_on() {
   local listen=$1
   shift
   (cd "$ROOT" && go build -o "$WORK/ecrd" ./cmd/ecrd)
-  # The address is read from the text log; ask for that format where the
-  # format can be chosen.
-  local format=()
-  if "$WORK/ecrd" serve --help 2>&1 | grep -q -- '-log-format'; then format=(--log-format text); fi
   : >"$WORK/ecrd.log" # there before the loop below reads it
-  "$WORK/ecrd" serve --listen "$listen" --data-dir "$WORK/data" "${format[@]}" "$@" 2>"$WORK/ecrd.log" &
+  # The address is read from the log, in text format whatever ECRD_LOG_FORMAT says.
+  "$WORK/ecrd" serve --listen "$listen" --data-dir "$WORK/data" --log-format text "$@" 2>"$WORK/ecrd.log" &
   ECRD_PID=$!
   local addr=
   for _ in $(seq 1 100); do
