@@ -149,12 +149,12 @@ func health(args []string, getenv func(string) string, stdout, stderr io.Writer)
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	url := "http://" + net.JoinHostPort(host, port) + "/healthz"
-	client := &http.Client{Timeout: 5 * time.Second}
+	scheme, client := "http", &http.Client{Timeout: 5 * time.Second}
 	if cfg.Server.TLSCert != "" {
-		url = "https" + url[len("http"):]
+		scheme = "https"
 		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	}
+	url := scheme + "://" + net.JoinHostPort(host, port) + "/healthz"
 	res, err := client.Get(url)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecrd health: %v\n", err)

@@ -129,18 +129,10 @@ func (s serverErrors) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// maxLoggedTarget bounds how much of X-Amz-Target a log line holds: the
-// header is the client's, and may be as large as the server's header limit.
+// maxLoggedTarget bounds how much of X-Amz-Target a refusal's log line
+// holds: the header is the client's, and may be as large as the server's
+// header limit.
 const maxLoggedTarget = 128
-
-// clipTarget shortens an X-Amz-Target (or the operation cut from it) for
-// the log, marking a cut with an ellipsis.
-func clipTarget(s string) string {
-	if len(s) <= maxLoggedTarget {
-		return s
-	}
-	return s[:maxLoggedTarget] + "…"
-}
 
 // countingBody counts the bytes of a request body its handler read.
 type countingBody struct {

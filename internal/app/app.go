@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
@@ -256,60 +255,6 @@ func (a *App) openPublic() (string, error) {
 		return h, nil
 	}
 	return a.publicLn.Addr().String(), nil
-}
-
-// routes mounts the front ends. The ECR API is POST / with X-Amz-Target;
-// its layer download URLs live under ecr.DownloadPath; the OCI
-// Distribution API (docker push and pull) under /v2/; /healthz answers
-// load balancers.
-// ECR Public's API shares POST / with ECR's, told apart by X-Amz-Target.
-func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", named("Healthz", http.HandlerFunc(a.healthz)))
-	if a.cfg.Server.Metrics {
-		mux.Handle("GET /metrics", named("Metrics", a.metrics.Handler()))
-	}
-	mux.Handle(ecr.DownloadPath, named("DownloadLayer", api.Downloads))
-	mux.Handle("/v2/", v2)
-	mux.Handle("/v2", v2)
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecrpublic.TargetPrefix) {
-			publicAPI.ServeHTTP(w, r)
-			return
-		}
-		api.API.ServeHTTP(w, r)
-	}))
-	return observe(a.log, a.metrics, mainAPI, mux)
-}
-
-// tokenPath is the public listener's token endpoint, the realm of its
-// Bearer challenge (public.ecr.aws has /token/).
-const tokenPath = "/token"
-
-// publicRoutes mounts what the public listener serves: the public /v2/
-// namespace (anonymous pulls) with its token endpoint, and the repository
-// logos of catalog data.
-func (a *App) publicRoutes(v2 *oci.Handler, logos http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", named("Healthz", http.HandlerFunc(a.healthz)))
-	mux.Handle(tokenPath, named("GetToken", v2.TokenHandler()))
-	mux.Handle(tokenPath+"/", named("GetToken", v2.TokenHandler()))
-	mux.Handle(ecrpublic.LogoPath, named("GetLogo", logos))
-	mux.Handle("/v2/", v2)
-	mux.Handle("/v2", v2)
-	return observe(a.log, a.metrics, publicAPI, mux)
-}
-
-func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	if err := a.reg.Ping(ctx); err != nil {
-		a.log.Error("health check failed", "err", err)
-		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "ok")
 }
 
 // Addr is the address the server listens on (useful with port 0).

@@ -104,7 +104,7 @@ func (a *App) refused(r *http.Request, err error) *awsjson.WireError {
 	// target is the client's, so clipped.
 	reqinfo.Refused(r.Context(), ae.Type)
 	a.log.Warn("request refused", "access_key", ae.AccessKeyID, "reason", ae.Reason,
-		"error", ae.Type, "remote", r.RemoteAddr, "target", clipTarget(r.Header.Get("X-Amz-Target")))
+		"error", ae.Type, "remote", r.RemoteAddr, "target", reqinfo.ClipTo(r.Header.Get("X-Amz-Target"), maxLoggedTarget))
 	return &awsjson.WireError{Type: ae.Type, Status: ae.Status, Message: ae.Message}
 }
 

@@ -59,19 +59,14 @@ const maxField = 256
 
 // Clip shortens a value taken from the request to what a log line holds,
 // marking a cut with an ellipsis.
-func Clip(s string) string {
-	if len(s) <= maxField {
+func Clip(s string) string { return ClipTo(s, maxField) }
+
+// ClipTo is Clip to at most n bytes (and the ellipsis).
+func ClipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	return s[:maxField] + "…"
-}
-
-// SetRepository records the repository the request named, if it is being
-// recorded.
-func SetRepository(ctx context.Context, name string) {
-	if info := From(ctx); info != nil && name != "" {
-		info.Repository = Clip(name)
-	}
+	return s[:n] + "…"
 }
 
 // SetAccount records the account the caller acts as.
