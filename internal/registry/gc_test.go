@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -62,8 +63,8 @@ func TestCollectGarbage(t *testing.T) {
 	}
 	// No image refers to loose or shared: their three layer records go
 	// (shared is in two repositories), and with them both blobs' bytes.
-	if st.Layers != 3 || st.Blobs != 2 {
-		t.Fatalf("collected %+v, want 3 layer records and 2 blobs (loose, shared)", st)
+	if st.Layers != 3 || st.Blobs != 2 || st.Bytes != int64(len("loose layer")+len("shared layer")) {
+		t.Fatalf("collected %+v, want 3 layer records and 2 blobs (loose, shared) of 23 bytes", st)
 	}
 	for d, want := range map[registry.Digest]bool{loose: false, shared: false, cfg: true, used: true} {
 		if _, err := os.Stat(blobFile(dir, d)); (err == nil) != want {
@@ -108,6 +109,34 @@ func TestCollectGarbage(t *testing.T) {
 	c.Add(16 * time.Minute) // past the lease timeout: a crashed commit's pin lapses
 	if st, err := r.CollectGarbage(ctx, 0); err != nil || st.Blobs != 1 {
 		t.Fatalf("after the pin lapsed: %+v, %v; want the pinned record collected", st, err)
+	}
+}
+
+// statFails is a blob store whose Stat fails.
+type statFails struct{ registry.BlobStore }
+
+func (statFails) Stat(context.Context, registry.Digest) (int64, error) {
+	return 0, errors.New("injected: stat fails")
+}
+
+// TestCollectGarbageStatFails: the size of a collected blob is a
+// statistic; a blob store that cannot say it does not stop the blob from
+// being collected, nor fail the collection: the blob counts, its bytes 0.
+func TestCollectGarbageStatFails(t *testing.T) {
+	c := newClock()
+	meta, blobs, dir := openStores(t)
+	r := registry.New(registry.Options{Meta: meta, Blobs: statFails{blobs}, Region: "us-east-1", Limits: limits(), Now: c.Now})
+	if _, err := r.CreateRepository(callerCtx(), registry.NewRepository{Key: key("a/b")}); err != nil {
+		t.Fatal(err)
+	}
+	loose := pushLayer(t, r, "a/b", []byte("loose layer"))
+	c.Add(2 * time.Hour)
+	st, err := r.CollectGarbage(callerCtx(), time.Hour)
+	if err != nil || st.Blobs != 1 || st.Bytes != 0 {
+		t.Fatalf("collection with Stat failing: %+v, %v; want 1 blob, 0 bytes counted", st, err)
+	}
+	if _, err := os.Stat(blobFile(dir, loose)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the blob is still there: %v", err)
 	}
 }
 
