@@ -72,7 +72,7 @@ func mainAPI(r *http.Request) (string, bool) {
 		return "v2", false
 	case strings.HasPrefix(p, ecr.DownloadPath):
 		return "download", false
-	case p == "/healthz" || p == "/metrics":
+	case p == "/healthz" || p == "/readyz" || p == "/metrics":
 		return "other", true
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecrpublic.TargetPrefix):
 		return "ecr-public", false
@@ -83,7 +83,7 @@ func mainAPI(r *http.Request) (string, bool) {
 // publicAPI classifies a request of the public listener: /v2/, its token
 // endpoint and the catalog logos are all ECR Public's pull side.
 func publicAPI(r *http.Request) (string, bool) {
-	if r.URL.Path == "/healthz" {
+	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 		return "other", true
 	}
 	return "v2-public", false

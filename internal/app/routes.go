@@ -20,6 +20,7 @@ import (
 func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", named("Healthz", http.HandlerFunc(a.healthz)))
+	mux.Handle("GET /readyz", named("Readyz", http.HandlerFunc(a.readyz)))
 	if a.cfg.Server.Metrics {
 		mux.Handle("GET /metrics", named("Metrics", a.metrics.Handler()))
 	}
@@ -46,12 +47,28 @@ const tokenPath = "/token"
 func (a *App) publicRoutes(v2 *oci.Handler, logos http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", named("Healthz", http.HandlerFunc(a.healthz)))
+	mux.Handle("GET /readyz", named("Readyz", http.HandlerFunc(a.readyz)))
 	mux.Handle(tokenPath, named("GetToken", v2.TokenHandler()))
 	mux.Handle(tokenPath+"/", named("GetToken", v2.TokenHandler()))
 	mux.Handle(ecrpublic.LogoPath, named("GetLogo", logos))
 	mux.Handle("/v2/", v2)
 	mux.Handle("/v2", v2)
 	return observe(a.log, a.metrics, publicAPI, mux)
+}
+
+// readyz answers load balancers whether to send this replica traffic: 200
+// only while both stores answer. /healthz is liveness: whether to restart
+// the process.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := a.reg.Ready(ctx); err != nil {
+		a.log.Warn("not ready", "err", err)
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
 }
 
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {

@@ -151,6 +151,28 @@ func (r *Registry) Limits() Limits { return r.limits }
 // Ping reports whether the stores are open.
 func (r *Registry) Ping(ctx context.Context) error { return r.meta.Ping(ctx) }
 
+// Pinger is a store that can say whether it answers. A BlobStore may
+// implement it (object storage across a network should); one that does
+// not is taken to answer whenever the process runs.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Ready reports whether both stores answer: the metadata store, and the
+// blob store when it can tell. A replica that is not ready should get no
+// traffic, although it lives (Ping).
+func (r *Registry) Ready(ctx context.Context) error {
+	if err := r.meta.Ping(ctx); err != nil {
+		return fmt.Errorf("metadata store: %w", err)
+	}
+	if p, ok := r.blobs.(Pinger); ok {
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("blob store: %w", err)
+		}
+	}
+	return nil
+}
+
 // Principal is who a request acts for: an access key of an account.
 type Principal struct {
 	Account RegistryID

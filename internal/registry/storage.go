@@ -150,3 +150,12 @@ func (b watchedBlobs) Open(ctx context.Context, d Digest, offset int64) (io.Read
 func (b watchedBlobs) Delete(ctx context.Context, d Digest) error {
 	return b.w.observe(b.BlobStore.Delete(ctx, d), false)
 }
+
+// Ping passes a readiness check through to the blob store, when it can
+// answer one.
+func (b watchedBlobs) Ping(ctx context.Context) error {
+	if p, ok := b.BlobStore.(Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}

@@ -12,6 +12,7 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -165,5 +166,18 @@ func (s *Store) mkdirSynced(dir, stop string) error {
 		return err
 	}
 	s.durable.Store(dir, true)
+	return nil
+}
+
+// Ping reports whether the blob directory is still there and a directory:
+// what a readiness check can learn of a local disk without writing to it.
+func (s *Store) Ping(ctx context.Context) error {
+	fi, err := os.Stat(s.blobs)
+	if err != nil {
+		return fmt.Errorf("blob store: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("blob store: %s is not a directory", s.blobs)
+	}
 	return nil
 }
