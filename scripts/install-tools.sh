@@ -4,6 +4,9 @@
 #
 #   crane, regctl, oras   registry clients, go install'ed into .tools/bin
 #   oci-conformance       the OCI distribution-spec conformance suite, built into .tools/bin
+#   versitygw             an S3 gateway (posix backend) for internal/blobstore/s3's tests,
+#                         go install'ed into .tools/bin; only when asked by name
+#                         (scripts/run-s3.sh asks for it)
 #   skopeo                Debian's package (apt-get, as root or with sudo -n)
 #   docker-registry       the peer registry bench compares against: CNCF distribution
 #                         2.8, Debian's package (apt-get, as root or with sudo -n)
@@ -30,6 +33,7 @@ declare -A GO_TOOLS=(
   [regctl]=github.com/regclient/regclient/cmd/regctl@v0.11.7
   [oras]=oras.land/oras/cmd/oras@v1.3.6
   [oci-conformance]=github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111
+  [versitygw]=github.com/versity/versitygw/cmd/versitygw@v1.8.0
 )
 # The Debian tools: binary name -> package.
 declare -A APT_TOOLS=([skopeo]=skopeo [docker-registry]=docker-registry)
