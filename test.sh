@@ -26,7 +26,12 @@ esac
 [ $# -le 1 ] || { echo "usage: ./test.sh [quick]" >&2; exit 2; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+stop_backends() {
+  if [ -f "$tmp/s3.pid" ]; then kill "$(cat "$tmp/s3.pid")" 2>/dev/null || true; fi
+  if [ -f "$tmp/s3.dir" ]; then rm -rf "$(cat "$tmp/s3.dir")"; fi
+  rm -rf "$tmp"
+}
+trap stop_backends EXIT
 
 duration() { # duration SECONDS: 14s, 3m05s
   if [ "$1" -lt 60 ]; then echo "$1s"; else printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); fi
@@ -129,6 +134,26 @@ fuzz_parsers() {
   fuzz 5s ./internal/api/oci/ FuzzParseRoute FuzzParseContentRange FuzzAcceptedTypes FuzzCredentialsOf
 }
 
+# backends starts the servers the scale-out stores' tests run against and
+# writes their addresses to $tmp/backends.env; the S3 server stops when the
+# run ends (PostgreSQL is the machine's cluster, left running).
+backends() {
+  local dsn pid s3dir
+  dsn=$(scripts/start-postgres.sh)
+  scripts/install-tools.sh versitygw
+  # versitygw keeps object metadata in xattrs, which tmpfs (often /tmp)
+  # lacks: its data goes under /var/tmp.
+  s3dir=$(mktemp -d /var/tmp/ecrd-test-s3.XXXXXX)
+  echo "$s3dir" >"$tmp/s3.dir"
+  pid=$(S3_BUCKETS=ecrd-test scripts/run-s3.sh "$S3_PORT" "$s3dir")
+  echo "$pid" >"$tmp/s3.pid"
+  {
+    echo "export ECRD_TEST_POSTGRES_DSN='$dsn'"
+    echo "export ECRD_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT ECRD_TEST_S3_BUCKET=ecrd-test"
+  } >"$tmp/backends.env"
+}
+S3_PORT=${S3_PORT:-19000}
+
 go_benchmarks() {
   go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/
   go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
@@ -144,6 +169,11 @@ if [ "$mode" = quick ]; then
 fi
 
 stage "install tools (scripts/install-tools.sh)" scripts/install-tools.sh
+stage "start the scale-out stores' servers: PostgreSQL 15 and versitygw (S3)" backends
+# The contract suites of the PostgreSQL and S3 stores find their servers by
+# these; with CI=true a suite without its server fails, never skips.
+# shellcheck disable=SC1091
+source "$tmp/backends.env"
 stage gofmt gofmt_check
 stage "go vet" go vet ./...
 stage "go test -race" go test -race -count=1 -timeout 20m ./...

@@ -18,12 +18,10 @@ import (
 	"github.com/ecrd/ecrd/internal/api/ecrpublic"
 	"github.com/ecrd/ecrd/internal/api/oci"
 	"github.com/ecrd/ecrd/internal/auth"
-	"github.com/ecrd/ecrd/internal/blobstore/fs"
 	"github.com/ecrd/ecrd/internal/budget"
 	"github.com/ecrd/ecrd/internal/buildinfo"
 	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/instance"
-	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/metrics"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -109,14 +107,14 @@ func (a *App) open() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%s %s: %w", a.cfg.Origin("data-dir"), dir, err)
 	}
-	meta, err := sqlite.Open(filepath.Join(dir, "metadata.db"))
+	meta, err := a.openMeta(dir)
 	if err != nil {
-		return fmt.Errorf("%s %s: opening the metadata database: %w", a.cfg.Origin("data-dir"), dir, err)
+		return err
 	}
 	a.meta = meta
-	blobs, err := fs.Open(dir)
+	blobs, err := a.openBlobs(dir)
 	if err != nil {
-		return fmt.Errorf("%s %s: opening the blob store: %w", a.cfg.Origin("data-dir"), dir, err)
+		return err
 	}
 	// Every process on the data dir registers, so that the upload leases
 	// of one that died can be taken over at once.
@@ -131,7 +129,7 @@ func (a *App) open() error {
 	if a.wrapStores != nil {
 		coreMeta, coreBlobs = a.wrapStores(meta, blobs)
 	}
-	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: a.instances,
+	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: a.holders(),
 		OnStorageError: a.countStorageError})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {

@@ -165,9 +165,41 @@ type Server struct {
 
 // Store configures where state is kept.
 type Store struct {
-	// DataDir holds the metadata database and the blobs.
+	// DataDir holds the metadata database and the blobs of the embedded
+	// stores; with the scale-out stores it is local scratch only (the
+	// request spool, the instance locks).
 	DataDir string
+	// Meta is the metadata store: "sqlite" (in DataDir) or "postgres".
+	Meta string
+	// PostgresDSN is the connection string of --meta postgres.
+	PostgresDSN string
+	// PostgresMaxConns bounds the connection pool of --meta postgres.
+	PostgresMaxConns int
+	// Blob is the blob store: "fs" (in DataDir) or "s3".
+	Blob string
+	S3   S3
 }
+
+// S3 configures --blob s3. Its keys come from ECRD_S3_ACCESS_KEY and
+// ECRD_S3_SECRET_KEY, else the AWS SDK's default chain: never flags, which
+// other users of the machine could read.
+type S3 struct {
+	Bucket    string
+	Prefix    string
+	Endpoint  string
+	Region    string
+	PathStyle bool
+	AccessKey string
+	SecretKey string
+}
+
+// Metadata and blob store kinds.
+const (
+	MetaSQLite   = "sqlite"
+	MetaPostgres = "postgres"
+	BlobFS       = "fs"
+	BlobS3       = "s3"
+)
 
 // Identity is the AWS identity the registry answers as.
 type Identity struct {
@@ -200,6 +232,7 @@ func Default() Config {
 	return Config{
 		Server: Server{Listen: "127.0.0.1:5000", ShutdownTimeout: 30 * time.Second,
 			HeaderTimeout: 20 * time.Second, StallTimeout: 30 * time.Second, MaxConnections: 1024},
+		Store:    Store{Meta: MetaSQLite, PostgresMaxConns: 16, Blob: BlobFS, S3: S3{Region: "us-east-1"}},
 		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
 		Uploads:  Uploads{Expiry: 24 * time.Hour},
 		Images:   Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},

@@ -87,6 +87,9 @@ func Load(cmd string, args []string, getenv func(string) string) (Config, error)
 	})
 
 	if bit&(cmdServe|cmdGC) != 0 {
+		// The S3 keys are secrets: variables only, never flags or file
+		// keys, which others may read.
+		c.Store.S3.AccessKey, c.Store.S3.SecretKey = getenv("ECRD_S3_ACCESS_KEY"), getenv("ECRD_S3_SECRET_KEY")
 		if c.Store.DataDir == "" {
 			// With no default, Validate says --data-dir is missing.
 			c.Store.DataDir, _ = DefaultDataDir(getenv)

@@ -108,6 +108,11 @@ func TestErrorsNameTheirOrigin(t *testing.T) {
 		{"FileSyntax", []string{"--config", writeFile(t, "listen = \n")}, nil, []string{"line 1"}},
 		{"TLSPair", nil, map[string]string{"ECRD_TLS_CERT": "/c.pem"}, []string{"ECRD_TLS_CERT and --tls-key: give both"}},
 		{"LogFormat", []string{"--log-format", "xml"}, nil, []string{`--log-format "xml": want text or json`}},
+		{"PostgresNeedsDSN", []string{"--meta", "postgres"}, nil, []string{"--postgres-dsn must be given with --meta postgres"}},
+		{"UnknownMeta", nil, map[string]string{"ECRD_META": "mysql"}, []string{`ECRD_META "mysql": want sqlite or postgres`}},
+		{"S3NeedsBucket", nil, map[string]string{"ECRD_BLOB": "s3"}, []string{"--s3-bucket must be given with ECRD_BLOB s3"}},
+		{"S3Endpoint", []string{"--blob", "s3", "--s3-bucket", "b", "--s3-endpoint", "minio:9000"}, nil, []string{`--s3-endpoint "minio:9000": want an http://`}},
+		{"S3KeyPair", []string{"--blob", "s3", "--s3-bucket", "b"}, map[string]string{"ECRD_S3_ACCESS_KEY": "k"}, []string{"ECRD_S3_ACCESS_KEY and ECRD_S3_SECRET_KEY: give both"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

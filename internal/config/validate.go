@@ -44,6 +44,33 @@ func (c Config) validate(cmds cmdSet) error {
 	if c.Store.DataDir == "" {
 		bad("data-dir", "must not be empty (its default, ~/.local/share/ecrd, needs HOME or XDG_DATA_HOME)")
 	}
+	switch c.Store.Meta {
+	case MetaSQLite:
+	case MetaPostgres:
+		if c.Store.PostgresDSN == "" {
+			bad("postgres-dsn", "must be given with %s %s", c.Origin("meta"), MetaPostgres)
+		}
+	default:
+		bad("meta", "%q: want sqlite or postgres", c.Store.Meta)
+	}
+	if n := c.Store.PostgresMaxConns; n < 1 || n > 10_000 {
+		bad("postgres-max-conns", "%d: must be between 1 and 10000", n)
+	}
+	switch c.Store.Blob {
+	case BlobFS:
+	case BlobS3:
+		if c.Store.S3.Bucket == "" {
+			bad("s3-bucket", "must be given with %s %s", c.Origin("blob"), BlobS3)
+		}
+		if e := c.Store.S3.Endpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+			bad("s3-endpoint", "%q: want an http:// or https:// URL", e)
+		}
+		if (c.Store.S3.AccessKey == "") != (c.Store.S3.SecretKey == "") {
+			errs = append(errs, errors.New("ECRD_S3_ACCESS_KEY and ECRD_S3_SECRET_KEY: give both, or neither for the AWS SDK's default credentials"))
+		}
+	default:
+		bad("blob", "%q: want fs or s3", c.Store.Blob)
+	}
 	if !regionPattern.MatchString(c.Identity.Region) {
 		bad("region", "%q: want an AWS region name such as us-east-1", c.Identity.Region)
 	}
