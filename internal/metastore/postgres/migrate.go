@@ -4,13 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	schema "github.com/ecrd/ecrd/internal/metastore/migrations"
 )
 
 // migrationFiles holds the schema migrations, NNNN_name.sql, numbered from 1
@@ -25,36 +23,9 @@ var migrationFiles embed.FS
 // per database, so databases on one server never wait for each other.
 const migrationLock int64 = 0x65637264_6d696772 // "ecrdmigr"
 
-// migration is one schema step; schema_migrations holds a row per step
-// applied.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations reads migrationFiles in version order and checks the numbering.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var ms []migration
-	for i, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %04d", base, i+1)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	return ms, nil
+func migrations() ([]schema.Migration, error) {
+	return schema.Read(migrationFiles, "migrations")
 }
 
 // migrate applies, in order, each migration the database has not had, each
@@ -101,14 +72,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			// No arguments: pgx sends the file as one simple query, which
 			// may hold many statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -5,10 +5,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strconv"
-	"strings"
+
+	schema "github.com/ecrd/ecrd/internal/metastore/migrations"
 )
 
 // migrationFiles holds the schema migrations, NNNN_name.sql, numbered from 1
@@ -17,36 +16,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema step; the database's PRAGMA user_version is the
-// version of the last step applied.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations reads migrationFiles in version order and checks the numbering.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var ms []migration
-	for i, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %04d", base, i+1)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	return ms, nil
+func migrations() ([]schema.Migration, error) {
+	return schema.Read(migrationFiles, "migrations")
 }
 
 // migrate applies, in order, each migration newer than the database's
@@ -61,15 +33,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	for _, m := range ms {
 		if err := apply(ctx, db, m, len(ms)); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
-// apply runs m unless the database is already at m.version or later. known
+// apply runs m unless the database is already at m.Version or later. known
 // is the newest version this build knows.
-func apply(ctx context.Context, db *sql.DB, m migration, known int) error {
+func apply(ctx context.Context, db *sql.DB, m schema.Migration, known int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -82,14 +54,14 @@ func apply(ctx context.Context, db *sql.DB, m migration, known int) error {
 	if current > known {
 		return fmt.Errorf("the database schema is at version %d, newer than this ecrd knows (%d)", current, known)
 	}
-	if current >= m.version {
+	if current >= m.Version {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	// PRAGMA takes no bound parameters; the version is an int we parsed.
-	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(m.version)); err != nil {
+	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(m.Version)); err != nil {
 		return err
 	}
 	return tx.Commit()

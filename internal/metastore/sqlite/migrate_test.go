@@ -27,7 +27,7 @@ func TestMigrateScale(t *testing.T) {
 	}
 	for _, m := range ms[:10] {
 		if err := apply(t.Context(), db, m, len(ms)); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
+			t.Fatalf("%s: %v", m.Name, err)
 		}
 	}
 	const reg, repo = "111111111111", "old/app"
