@@ -7,16 +7,30 @@ import (
 	"time"
 )
 
-// GCStats says what a collection removed.
+// GCStats says what a collection removed, and how much it read to do so.
 type GCStats struct {
 	Layers int // layer records no image referred to
 	Blobs  int // blobs no layer record named, with their bytes
 	// Bytes is the size of the blobs removed, as the blob store reported
 	// it before deleting them (a blob it could not size counts 0).
 	Bytes int64
+	// LayersVisited and BlobsVisited count the records the sweeps read:
+	// every record, once per collection.
+	LayersVisited, BlobsVisited int
 }
 
-// CollectGarbage reclaims what nothing uses any more, in two steps:
+// Page sizes of a collection's sweeps: each page is one transaction. A
+// thousand layer records is milliseconds of SQLite's write lock, or of
+// PostgreSQL's predicate locks, so that pushes wait for a page and never
+// for the collection; a million records is a thousand pages. Blob pages
+// are smaller because their marked blobs stay marked, holding up any
+// commit of the same bytes, until the blob store has deleted them.
+const (
+	gcLayerPage = 1000
+	gcBlobPage  = 256
+)
+
+// CollectGarbage reclaims what nothing uses any more, in two sweeps:
 //
 //  1. Layer records that no image of their repository refers to go once
 //     grace has passed since they were uploaded and since an image last
@@ -24,17 +38,26 @@ type GCStats struct {
 //     any time"; the grace period is what keeps a layer a push has just
 //     uploaded, or just found AVAILABLE, until its manifest arrives).
 //  2. Blobs that no layer record names, older than grace and not pinned by
-//     an upload within the lease timeout, are marked in one transaction,
+//     an upload within the lease timeout, are marked a page at a time,
 //     their bytes deleted, and their records removed. An upload pins its
 //     blob in the transaction that decides to commit it, so it either
 //     happens before the mark (and the blob is skipped) or after it (and
 //     waits until the collection has finished with the digest).
 //
-// Interrupted runs are safe to repeat: marked blobs are picked up again.
-func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (st GCStats, err error) {
+// The cut-offs are taken once, when the collection starts: whatever is
+// written while it runs is younger than them. Each page re-reads what it
+// decides on in the transaction that deletes, so an image put between two
+// pages keeps its layers, and a layer added keeps its blob. Interrupted
+// runs are safe to repeat: marked blobs are picked up again.
+func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (GCStats, error) {
+	return r.collectGarbage(ctx, grace, gcLayerPage, gcBlobPage)
+}
+
+func (r *Registry) collectGarbage(ctx context.Context, grace time.Duration, layerPage, blobPage int) (st GCStats, err error) {
 	// One collection at a time, across processes and replicas: two would
 	// race on the same marks (one deleting bytes the other has seen
-	// recommitted).
+	// recommitted). Every page takes the lease again in its own
+	// transaction, so no page commits once another collection holds it.
 	holder := string(r.newID())
 	if err := r.renewGCLease(ctx, holder); err != nil {
 		return st, err
@@ -43,56 +66,91 @@ func (r *Registry) CollectGarbage(ctx context.Context, grace time.Duration) (st 
 		dropErr := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.DropLease(gcLease, holder) })
 		err = errors.Join(err, dropErr)
 	}()
-	const batch = 500
-	for {
-		var n int
+	start := r.now()
+	before, pinnedBefore := start.Add(-grace), start.Add(-r.limits.LeaseTimeout)
+
+	for after := (LayerCursor{}); ; {
+		var page LayerSweep
 		err := r.meta.Update(ctx, func(tx Tx) (err error) {
-			n, err = tx.DeleteUnreferencedLayers(r.now().Add(-grace), batch)
+			if err := r.holdGCLease(tx, holder); err != nil {
+				return err
+			}
+			page, err = tx.DeleteUnreferencedLayers(after, before, layerPage)
 			return err
 		})
 		if err != nil {
 			return st, err
 		}
-		st.Layers += n
-		if n < batch {
+		st.Layers += page.Deleted
+		st.LayersVisited += page.Visited
+		if page.Visited < layerPage {
 			break
 		}
+		after = page.Last
 	}
-	for {
-		if err := r.renewGCLease(ctx, holder); err != nil {
-			return st, err
-		}
-		var marked []Digest
+	for after := Digest(""); ; {
+		var page BlobSweep
 		err := r.meta.Update(ctx, func(tx Tx) (err error) {
-			now := r.now()
-			marked, err = tx.MarkGarbageBlobs(now.Add(-grace), now.Add(-r.limits.LeaseTimeout), 100)
+			if err := r.holdGCLease(tx, holder); err != nil {
+				return err
+			}
+			page, err = tx.MarkGarbageBlobs(after, before, pinnedBefore, blobPage)
 			return err
 		})
-		if err != nil || len(marked) == 0 {
+		if err != nil {
 			return st, err
 		}
-		for _, d := range marked {
-			// The record goes even if the bytes could not be deleted: a
-			// file without a record is only wasted space (a later commit
-			// of the digest checks it), while a mark left behind would
-			// hold up every commit of the digest.
-			size, statErr := r.blobs.Stat(ctx, d)
-			delErr := r.blobs.Delete(ctx, d)
-			err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-				if err := tx.DeleteBlob(d); err != nil && !errors.Is(err, ErrNotFound) {
-					return err
-				}
-				return nil
-			})
-			if err = errors.Join(delErr, err); err != nil {
-				return st, err
-			}
-			st.Blobs++
-			if statErr == nil {
-				st.Bytes += size
-			}
+		st.BlobsVisited += page.Visited
+		if err := r.deleteMarked(ctx, page.Marked, &st); err != nil {
+			return st, err
+		}
+		if page.Visited < blobPage {
+			return st, nil
+		}
+		after = page.Last
+	}
+}
+
+// deleteMarked deletes the bytes of the marked blobs, then, in one
+// transaction, the records of those whose bytes went. A blob whose bytes
+// could not be deleted keeps its record, unmarked: a mark left behind
+// would hold up every commit of the digest, a record dropped would leave
+// bytes no collection ever finds again; unmarked, the next collection
+// tries again.
+func (r *Registry) deleteMarked(ctx context.Context, marked []Digest, st *GCStats) error {
+	if len(marked) == 0 {
+		return nil
+	}
+	var delErrs []error
+	failed := map[Digest]bool{}
+	var bytes int64
+	for _, d := range marked {
+		size, statErr := r.blobs.Stat(ctx, d)
+		if err := r.blobs.Delete(ctx, d); err != nil {
+			delErrs = append(delErrs, err)
+			failed[d] = true
+		} else if statErr == nil {
+			bytes += size
 		}
 	}
+	err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		for _, d := range marked {
+			if failed[d] {
+				if err := tx.UnmarkBlob(d); err != nil {
+					return err
+				}
+			} else if err := tx.DeleteBlob(d); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return errors.Join(append(delErrs, err)...)
+	}
+	st.Blobs += len(marked) - len(failed)
+	st.Bytes += bytes
+	return errors.Join(delErrs...)
 }
 
 // gcLease names the lease a collection holds.
@@ -102,11 +160,13 @@ const gcLease = "garbage-collection"
 var ErrCollectionRunning = errors.New("another garbage collection is running")
 
 func (r *Registry) renewGCLease(ctx context.Context, holder string) error {
-	var ok bool
-	err := r.meta.Update(ctx, func(tx Tx) (err error) {
-		ok, err = tx.TakeLease(gcLease, holder, r.now(), r.limits.LeaseTimeout)
-		return err
-	})
+	return r.meta.Update(ctx, func(tx Tx) error { return r.holdGCLease(tx, holder) })
+}
+
+// holdGCLease takes or renews the collection lease for holder in tx, or
+// returns ErrCollectionRunning.
+func (r *Registry) holdGCLease(tx Tx, holder string) error {
+	ok, err := tx.TakeLease(gcLease, holder, r.now(), r.limits.LeaseTimeout)
 	if err == nil && !ok {
 		return ErrCollectionRunning
 	}

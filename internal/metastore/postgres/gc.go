@@ -24,49 +24,89 @@ func (t *tx) PinBlob(d registry.Digest, size int64, now time.Time) error {
 	return fmt.Errorf("pin blob %s: %w", d, err)
 }
 
-// DeleteUnreferencedLayers implements registry.Tx. It reads layers in no
-// index's order: garbage collection sweeps every record, a batch at a time,
-// in the background.
-func (t *tx) DeleteUnreferencedLayers(before time.Time, limit int) (int, error) {
+// DeleteUnreferencedLayers implements registry.Tx. The page is read by
+// the primary key from the cursor on, and each record's references by
+// image_blobs_blob: a page costs its limit whatever the registry holds.
+// The deletion re-reads nothing: it runs in the serializable transaction
+// that read the page, so an image put meanwhile that refers to a record
+// makes one of the two fail and retry.
+func (t *tx) DeleteUnreferencedLayers(after registry.LayerCursor, before time.Time, limit int) (registry.LayerSweep, error) {
+	page := registry.LayerSweep{Last: after}
 	if limit <= 0 {
-		return 0, nil
+		return page, nil
 	}
-	tag, err := t.exec(`DELETE FROM layers WHERE (registry_id, repo_name, digest) IN (
-			SELECT l.registry_id, l.repo_name, l.digest FROM layers AS l
-			WHERE greatest(l.created_at, l.released_at) < $1 AND NOT EXISTS (
+	var regs, names, digests []string
+	err := t.each(`SELECT l.registry_id, l.repo_name, l.digest,
+			greatest(l.created_at, l.released_at) < $4 AND NOT EXISTS (
 				SELECT 1 FROM image_blobs AS b
 				WHERE b.registry_id = l.registry_id AND b.repo_name = l.repo_name AND b.blob_digest = l.digest)
-			LIMIT $2)`, before, limit)
+		FROM layers AS l WHERE (l.registry_id, l.repo_name, l.digest) > ($1, $2, $3)
+		ORDER BY l.registry_id, l.repo_name, l.digest LIMIT $5`,
+		[]any{after.Repo.Registry, after.Repo.Name, after.Digest, before, limit}, func(scan func(...any) error) error {
+			var c registry.LayerCursor
+			var unreferenced bool
+			if err := scan(&c.Repo.Registry, &c.Repo.Name, &c.Digest, &unreferenced); err != nil {
+				return err
+			}
+			page.Visited++
+			page.Last = c
+			if unreferenced {
+				regs, names, digests = append(regs, string(c.Repo.Registry)), append(names, string(c.Repo.Name)), append(digests, string(c.Digest))
+			}
+			return nil
+		})
 	if err != nil {
-		return 0, fmt.Errorf("delete unreferenced layers: %w", err)
+		return page, fmt.Errorf("sweep layers: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	if len(digests) == 0 {
+		return page, nil
+	}
+	tag, err := t.exec(`DELETE FROM layers AS l
+		USING unnest($1::text[], $2::text[], $3::text[]) AS g (registry_id, repo_name, digest)
+		WHERE l.registry_id = g.registry_id AND l.repo_name = g.repo_name AND l.digest = g.digest`,
+		regs, names, digests)
+	if err != nil {
+		return page, fmt.Errorf("delete unreferenced layers: %w", err)
+	}
+	page.Deleted = int(tag.RowsAffected())
+	return page, nil
 }
 
-// MarkGarbageBlobs implements registry.Tx; like DeleteUnreferencedLayers,
-// a sweep of every blob record.
-func (t *tx) MarkGarbageBlobs(before, pinnedBefore time.Time, limit int) ([]registry.Digest, error) {
+// MarkGarbageBlobs implements registry.Tx, by the primary key from the
+// cursor on, asking layers_digest whether a layer names each blob.
+func (t *tx) MarkGarbageBlobs(after registry.Digest, before, pinnedBefore time.Time, limit int) (registry.BlobSweep, error) {
+	page := registry.BlobSweep{Last: after}
 	if limit <= 0 {
-		return nil, nil
+		return page, nil
 	}
-	var out []registry.Digest
-	err := t.each(`UPDATE blobs SET deleting = true WHERE digest IN (
-			SELECT b.digest FROM blobs AS b
-			WHERE b.deleting OR (b.created_at < $1 AND (b.pinned_at IS NULL OR b.pinned_at < $2)
+	err := t.each(`SELECT b.digest,
+			b.deleting OR (b.created_at < $2 AND (b.pinned_at IS NULL OR b.pinned_at < $3)
 				AND NOT EXISTS (SELECT 1 FROM layers AS l WHERE l.digest = b.digest))
-			LIMIT $3)
-		RETURNING digest`, []any{before, pinnedBefore, limit}, func(scan func(...any) error) error {
-		var d registry.Digest
-		if err := scan(&d); err != nil {
-			return err
-		}
-		out = append(out, d)
-		return nil
-	})
+		FROM blobs AS b WHERE b.digest > $1 ORDER BY b.digest LIMIT $4`,
+		[]any{after, before, pinnedBefore, limit}, func(scan func(...any) error) error {
+			var d registry.Digest
+			var garbage bool
+			if err := scan(&d, &garbage); err != nil {
+				return err
+			}
+			page.Visited++
+			page.Last = d
+			if garbage {
+				page.Marked = append(page.Marked, d)
+			}
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("mark garbage blobs: %w", err)
+		return page, fmt.Errorf("sweep blobs: %w", err)
 	}
-	return out, nil
+	if len(page.Marked) == 0 {
+		return page, nil
+	}
+	if _, err := t.exec(`UPDATE blobs SET deleting = true WHERE digest = ANY ($1::text[])`,
+		digestStrings(page.Marked)); err != nil {
+		return page, fmt.Errorf("mark garbage blobs: %w", err)
+	}
+	return page, nil
 }
 
 // DeleteBlob implements registry.Tx.
@@ -76,6 +116,14 @@ func (t *tx) DeleteBlob(d registry.Digest) error {
 		return fmt.Errorf("delete blob %s: %w", d, err)
 	}
 	return mustAffect(tag, "delete blob "+string(d))
+}
+
+// UnmarkBlob implements registry.Tx.
+func (t *tx) UnmarkBlob(d registry.Digest) error {
+	if _, err := t.exec(`UPDATE blobs SET deleting = false WHERE digest = $1`, d); err != nil {
+		return fmt.Errorf("unmark blob %s: %w", d, err)
+	}
+	return nil
 }
 
 // TakeLease implements registry.Tx.

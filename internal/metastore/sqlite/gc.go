@@ -26,42 +26,92 @@ func (t *tx) PinBlob(d registry.Digest, size int64, now time.Time) error {
 	return fmt.Errorf("pin blob %s: %w", d, err)
 }
 
-// DeleteUnreferencedLayers implements registry.Tx.
-func (t *tx) DeleteUnreferencedLayers(before time.Time, limit int) (int, error) {
-	res, err := t.exec(`DELETE FROM layers WHERE (registry_id, repo_name, digest) IN (
-			SELECT l.registry_id, l.repo_name, l.digest FROM layers l
-			WHERE max(l.created_at, coalesce(l.released_at, 0)) < ? AND NOT EXISTS (
+// DeleteUnreferencedLayers implements registry.Tx. The page is read by
+// the primary key from the cursor on, and each record's references by
+// image_blobs_blob: a page costs its limit whatever the registry holds.
+func (t *tx) DeleteUnreferencedLayers(after registry.LayerCursor, before time.Time, limit int) (registry.LayerSweep, error) {
+	page := registry.LayerSweep{Last: after}
+	if limit <= 0 {
+		return page, nil
+	}
+	rows, err := t.query(`SELECT l.registry_id, l.repo_name, l.digest,
+			max(l.created_at, coalesce(l.released_at, 0)) < ? AND NOT EXISTS (
 				SELECT 1 FROM image_blobs b
 				WHERE b.registry_id = l.registry_id AND b.repo_name = l.repo_name AND b.blob_digest = l.digest)
-			LIMIT ?)`, micros(before), limit)
+		FROM layers l WHERE (l.registry_id, l.repo_name, l.digest) > (?, ?, ?)
+		ORDER BY l.registry_id, l.repo_name, l.digest LIMIT ?`,
+		micros(before), after.Repo.Registry, after.Repo.Name, after.Digest, limit)
 	if err != nil {
-		return 0, fmt.Errorf("delete unreferenced layers: %w", err)
+		return page, fmt.Errorf("sweep layers: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	var garbage []registry.LayerCursor
+	for rows.Next() {
+		var c registry.LayerCursor
+		var unreferenced bool
+		if err := rows.Scan(&c.Repo.Registry, &c.Repo.Name, &c.Digest, &unreferenced); err != nil {
+			rows.Close()
+			return page, fmt.Errorf("sweep layers: %w", err)
+		}
+		page.Visited++
+		page.Last = c
+		if unreferenced {
+			garbage = append(garbage, c)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return page, fmt.Errorf("sweep layers: %w", err)
+	}
+	// The write transaction that read the page deletes from it: nothing
+	// can refer to a record between the two.
+	for _, c := range garbage {
+		if _, err := t.exec(`DELETE FROM layers WHERE registry_id = ? AND repo_name = ? AND digest = ?`,
+			c.Repo.Registry, c.Repo.Name, c.Digest); err != nil {
+			return page, fmt.Errorf("delete unreferenced layer %s in %s/%s: %w", c.Digest, c.Repo.Registry, c.Repo.Name, err)
+		}
+		page.Deleted++
+	}
+	return page, nil
 }
 
-// MarkGarbageBlobs implements registry.Tx.
-func (t *tx) MarkGarbageBlobs(before, pinnedBefore time.Time, limit int) ([]registry.Digest, error) {
-	rows, err := t.query(`UPDATE blobs SET deleting = 1 WHERE digest IN (
-			SELECT b.digest FROM blobs b
-			WHERE b.deleting = 1 OR (b.created_at < ? AND (b.pinned_at IS NULL OR b.pinned_at < ?)
-				AND NOT EXISTS (SELECT 1 FROM layers l WHERE l.digest = b.digest))
-			LIMIT ?)
-		RETURNING digest`, micros(before), micros(pinnedBefore), limit)
-	if err != nil {
-		return nil, fmt.Errorf("mark garbage blobs: %w", err)
+// MarkGarbageBlobs implements registry.Tx, by the primary key from the
+// cursor on, asking layers_by_digest whether a layer names each blob.
+func (t *tx) MarkGarbageBlobs(after registry.Digest, before, pinnedBefore time.Time, limit int) (registry.BlobSweep, error) {
+	page := registry.BlobSweep{Last: after}
+	if limit <= 0 {
+		return page, nil
 	}
-	defer rows.Close()
-	var out []registry.Digest
+	rows, err := t.query(`SELECT b.digest,
+			b.deleting = 1 OR (b.created_at < ? AND (b.pinned_at IS NULL OR b.pinned_at < ?)
+				AND NOT EXISTS (SELECT 1 FROM layers l WHERE l.digest = b.digest))
+		FROM blobs b WHERE b.digest > ? ORDER BY b.digest LIMIT ?`,
+		micros(before), micros(pinnedBefore), after, limit)
+	if err != nil {
+		return page, fmt.Errorf("sweep blobs: %w", err)
+	}
 	for rows.Next() {
 		var d registry.Digest
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
+		var garbage bool
+		if err := rows.Scan(&d, &garbage); err != nil {
+			rows.Close()
+			return page, fmt.Errorf("sweep blobs: %w", err)
 		}
-		out = append(out, d)
+		page.Visited++
+		page.Last = d
+		if garbage {
+			page.Marked = append(page.Marked, d)
+		}
 	}
-	return out, rows.Err()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return page, fmt.Errorf("sweep blobs: %w", err)
+	}
+	if len(page.Marked) == 0 {
+		return page, nil
+	}
+	if _, err := t.exec(`UPDATE blobs SET deleting = 1 WHERE digest IN (SELECT value FROM json_each(?))`,
+		digestsJSON(page.Marked)); err != nil {
+		return page, fmt.Errorf("mark garbage blobs: %w", err)
+	}
+	return page, nil
 }
 
 // DeleteBlob implements registry.Tx.
@@ -71,6 +121,14 @@ func (t *tx) DeleteBlob(d registry.Digest) error {
 		return fmt.Errorf("delete blob %s: %w", d, err)
 	}
 	return mustAffect(res, "delete blob "+string(d))
+}
+
+// UnmarkBlob implements registry.Tx.
+func (t *tx) UnmarkBlob(d registry.Digest) error {
+	if _, err := t.exec(`UPDATE blobs SET deleting = 0 WHERE digest = ?`, d); err != nil {
+		return fmt.Errorf("unmark blob %s: %w", d, err)
+	}
+	return nil
 }
 
 // TakeLease implements registry.Tx.

@@ -15,11 +15,10 @@ import (
 )
 
 // planExceptions are the statements allowed to read a whole table, each
-// with the reason. Nothing a request runs belongs here: only passes that
-// visit every row by design, in the background, a batch at a time.
+// with the reason. Nothing a request runs belongs here. Garbage
+// collection does not either: its sweeps visit every record, but a page
+// at a time from a cursor, each page an index range of its own size.
 var planExceptions = map[string]string{
-	"DELETE FROM layers WHERE (registry_id, repo_name, digest) IN (":                           "garbage collection's sweep of unreferenced layers reads every layer record",
-	"UPDATE blobs SET deleting = 1 WHERE digest IN (":                                          "garbage collection's sweep of unreferenced blobs reads every blob record",
 	"DELETE FROM repositories WHERE":                                                           "deleting a repository deletes every record of it",
 	"DELETE FROM tags WHERE registry_id = ? AND repo_name = ?":                                 "deleting a repository deletes every tag of it",
 	"SELECT count(*) FROM images WHERE":                                                        "CountImages is for tests and tools; no request calls it",

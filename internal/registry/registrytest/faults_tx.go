@@ -122,11 +122,11 @@ func (t faultTx) DeleteTag(a0 registry.RepoKey, a1 string) (err error) {
 	return t.Tx.DeleteTag(a0, a1)
 }
 
-func (t faultTx) DeleteUnreferencedLayers(a0 time.Time, a1 int) (r0 int, err error) {
+func (t faultTx) DeleteUnreferencedLayers(a0 registry.LayerCursor, a1 time.Time, a2 int) (r0 registry.LayerSweep, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.DeleteUnreferencedLayers", InUpdate: t.inUpdate}); err != nil {
 		return
 	}
-	return t.Tx.DeleteUnreferencedLayers(a0, a1)
+	return t.Tx.DeleteUnreferencedLayers(a0, a1, a2)
 }
 
 func (t faultTx) DeleteUpload(a0 registry.UploadID) (err error) {
@@ -185,11 +185,11 @@ func (t faultTx) Layers(a0 registry.RepoKey, a1 []registry.Digest) (r0 map[regis
 	return t.Tx.Layers(a0, a1)
 }
 
-func (t faultTx) MarkGarbageBlobs(a0 time.Time, a1 time.Time, a2 int) (r0 []registry.Digest, err error) {
+func (t faultTx) MarkGarbageBlobs(a0 registry.Digest, a1 time.Time, a2 time.Time, a3 int) (r0 registry.BlobSweep, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.MarkGarbageBlobs", InUpdate: t.inUpdate}); err != nil {
 		return
 	}
-	return t.Tx.MarkGarbageBlobs(a0, a1, a2)
+	return t.Tx.MarkGarbageBlobs(a0, a1, a2, a3)
 }
 
 func (t faultTx) Parents(a0 registry.RepoKey, a1 registry.Digest) (r0 []registry.Digest, err error) {
@@ -386,6 +386,13 @@ func (t faultTx) TakeLease(a0 string, a1 string, a2 time.Time, a3 time.Duration)
 		return
 	}
 	return t.Tx.TakeLease(a0, a1, a2, a3)
+}
+
+func (t faultTx) UnmarkBlob(a0 registry.Digest) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.UnmarkBlob", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.UnmarkBlob(a0)
 }
 
 func (t faultTx) UpdateRepository(a0 registry.Repository) (err error) {

@@ -27,11 +27,7 @@ func testGCUnreferencedLayers(t *testing.T, s registry.MetaStore) {
 		return tx.AddLayer(b, used)
 	})
 	metaPutImages(t, s, a, img)
-	var n int
-	metaUpdate(t, s, func(tx registry.Tx) (err error) {
-		n, err = tx.DeleteUnreferencedLayers(metaTime(time.Minute), 100)
-		return err
-	})
+	n := metaSweepLayers(t, s, metaTime(time.Minute), 100)
 	if n != 2 {
 		t.Fatalf("removed %d layer records, want 2 (old in a, used in b)", n)
 	}
@@ -74,13 +70,7 @@ func testGCBlobs(t *testing.T, s registry.MetaStore) {
 		return tx.AddLayer(key, named)
 	})
 	mark := func(before, pinnedBefore time.Duration) []registry.Digest {
-		var got []registry.Digest
-		metaUpdate(t, s, func(tx registry.Tx) (err error) {
-			got, err = tx.MarkGarbageBlobs(metaTime(before), metaTime(pinnedBefore), 100)
-			return err
-		})
-		slices.Sort(got)
-		return got
+		return metaMarkBlobs(t, s, metaTime(before), metaTime(pinnedBefore), 100)
 	}
 	if got := mark(time.Hour, time.Hour); !slices.Equal(got, []registry.Digest{free}) {
 		t.Fatalf("marked %v, want only %s", got, free)
@@ -93,6 +83,20 @@ func testGCBlobs(t *testing.T, s registry.MetaStore) {
 	// Not deleted yet: marked again (an interrupted collection resumes).
 	if got := mark(time.Hour, time.Hour); !slices.Equal(got, []registry.Digest{free}) {
 		t.Fatalf("second mark %v, want %s again", got, free)
+	}
+	// Unmarked (its bytes could not be deleted), it takes pins again, and
+	// the next sweep marks it again.
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		if err := tx.UnmarkBlob(free); err != nil {
+			return err
+		}
+		if err := tx.UnmarkBlob(metaDigest("never recorded")); err != nil {
+			return err
+		}
+		return tx.PinBlob(free, 1, metaTime(0))
+	})
+	if got := mark(time.Hour, time.Hour); !slices.Equal(got, []registry.Digest{free}) {
+		t.Fatalf("mark after unmark %v, want %s again", got, free)
 	}
 	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DeleteBlob(free) })
 	metaUpdate(t, s, func(tx registry.Tx) error {
@@ -164,11 +168,7 @@ func testGCReleasedLayers(t *testing.T, s registry.MetaStore) {
 		}
 		return tx.ReleaseLayers(key, []registry.Digest{kept.Digest, metaDigest("not held")}, metaTime(time.Hour))
 	})
-	var n int
-	metaUpdate(t, s, func(tx registry.Tx) (err error) {
-		n, err = tx.DeleteUnreferencedLayers(metaTime(time.Minute), 100)
-		return err
-	})
+	n := metaSweepLayers(t, s, metaTime(time.Minute), 100)
 	if n != 1 {
 		t.Fatalf("removed %d, want only the layer not released since", n)
 	}

@@ -23,7 +23,7 @@ const DSNEnv = "ECRD_TEST_POSTGRES_DSN"
 
 // ServerDSN returns the test server's DSN. Without one the test is
 // skipped, unless CI=true: there a missing PostgreSQL fails, loudly.
-func ServerDSN(t *testing.T) string {
+func ServerDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(DSNEnv)
 	if dsn == "" {
@@ -39,7 +39,7 @@ func ServerDSN(t *testing.T) string {
 
 // FreshDatabase creates an empty database on the test server, dropped
 // when the test ends, and returns its DSN.
-func FreshDatabase(t *testing.T) string {
+func FreshDatabase(t testing.TB) string {
 	t.Helper()
 	dsn := ServerDSN(t)
 	u, err := url.Parse(dsn)
