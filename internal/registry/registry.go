@@ -93,6 +93,9 @@ type Options struct {
 	// for want of storage (the metrics count them; the log says it once
 	// per episode).
 	OnStorageError func(StorageKind)
+	// Links, when set, makes downloads redirects to URLs of the blob
+	// store's (LayerLink, BlobLinker); nil: ecrd serves the bytes.
+	Links BlobLinker
 }
 
 // Registry is the domain core. All its methods are safe for concurrent use;
@@ -101,6 +104,7 @@ type Options struct {
 type Registry struct {
 	meta   MetaStore
 	blobs  BlobStore
+	links  BlobLinker // Options.Links, watched; nil: no redirects
 	region string
 	limits Limits
 	now    func() time.Time
@@ -138,6 +142,9 @@ func New(o Options) *Registry {
 	}
 	if r.blobs != nil {
 		r.blobs = watchedBlobs{BlobStore: r.blobs, w: w}
+	}
+	if o.Links != nil {
+		r.links = watchedLinker{BlobLinker: o.Links, w: w}
 	}
 	if r.limits == (Limits{}) {
 		r.limits = DefaultLimits()

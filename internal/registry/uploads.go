@@ -88,7 +88,11 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 	// rather than written over the new holder's.
 	src := &leasedReader{r: io.LimitReader(body, limit), every: r.limits.LeaseTimeout / 4, last: u.LeaseAt,
 		renew: func() error { return r.renewLease(ctx, key, id, lease) }, now: r.now}
-	written, err := r.blobs.WriteUploadPart(ctx, id, u.Parts, offset, io.TeeReader(src, h))
+	var part io.Reader = io.TeeReader(src, h)
+	if n >= 0 {
+		part = declared{part, n} // a store may stream it (declared.go)
+	}
+	written, err := r.blobs.WriteUploadPart(ctx, id, u.Parts, offset, part)
 	if errors.Is(err, ErrNotFound) {
 		// The upload's earlier bytes are gone (committed or reaped): it can
 		// never complete correctly, so it goes.

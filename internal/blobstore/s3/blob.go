@@ -21,7 +21,7 @@ func (s *Store) Stat(ctx context.Context, d registry.Digest) (int64, error) {
 	}
 	size, err := s.head(ctx, key)
 	if err != nil {
-		return 0, fmt.Errorf("blob %s: %w", d, err)
+		return 0, s.storageError(ctx, fmt.Errorf("blob %s: %w", d, err))
 	}
 	return size, nil
 }
@@ -61,7 +61,7 @@ func (s *Store) Open(ctx context.Context, d registry.Digest, offset int64) (io.R
 		size, herr := s.head(ctx, key)
 		switch {
 		case herr != nil:
-			return nil, fmt.Errorf("blob %s: %w", d, herr)
+			return nil, s.storageError(ctx, fmt.Errorf("blob %s: %w", d, herr))
 		case size == offset:
 			return io.NopCloser(eofReader{}), nil
 		}
@@ -71,7 +71,7 @@ func (s *Store) Open(ctx context.Context, d registry.Digest, offset int64) (io.R
 		return nil, fmt.Errorf("blob %s: %w", d, registry.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", d, err)
+		return nil, s.storageError(ctx, fmt.Errorf("blob %s: %w", d, err))
 	}
 	return out.Body, nil
 }
@@ -87,7 +87,7 @@ func (s *Store) Delete(ctx context.Context, d registry.Digest) error {
 		return err
 	}
 	if _, err := s.client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil && !notFound(err) {
-		return fmt.Errorf("delete blob %s: %w", d, err)
+		return s.storageError(ctx, fmt.Errorf("delete blob %s: %w", d, err))
 	}
 	return nil
 }

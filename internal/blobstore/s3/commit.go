@@ -36,7 +36,7 @@ func (s *Store) CommitUpload(ctx context.Context, id registry.UploadID, parts in
 		return fmt.Errorf("commit upload %s: negative size %d", id, size)
 	}
 	if err := s.commit(ctx, key, blob, size); err != nil {
-		return fmt.Errorf("commit upload %s as %s: %w", id, d, err)
+		return s.storageError(ctx, fmt.Errorf("commit upload %s as %s: %w", id, d, err))
 	}
 	// The blob is in place: the cleanup must not depend on the client
 	// staying, and a failed one is harmless (DeleteUpload or a lifecycle

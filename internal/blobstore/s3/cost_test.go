@@ -29,6 +29,12 @@ func TestRequestsPerOperation(t *testing.T) {
 			return err
 		}
 	}
+	declare := func(id registry.UploadID, part, off int, b []byte) func() error {
+		return func() error {
+			_, err := s.WriteUploadPart(ctx, id, part, int64(off), declaredOf(b))
+			return err
+		}
+	}
 	commitOf := func(id registry.UploadID, parts int, data []byte) func() error {
 		return func() error { return s.CommitUpload(ctx, id, parts, int64(len(data)), digest(data)) }
 	}
@@ -48,6 +54,7 @@ func TestRequestsPerOperation(t *testing.T) {
 	chunks, chunksID := random(22, 6*mib), registry.NewUploadID()
 	stream, streamID := random(23, 40*mib), registry.NewUploadID()
 	dupID := registry.NewUploadID()
+	declared, declaredID := random(25, 46*mib), registry.NewUploadID()
 	steps := []step{
 		{"WriteUploadPart/ECRFirstPart", write(ecrID, 0, 0, ecr[:5*mib]),
 			"CreateMultipartUpload×1 ListMultipartUploads×1 UploadPart×1"},
@@ -89,6 +96,16 @@ func TestRequestsPerOperation(t *testing.T) {
 		{"WriteUploadPart/Streamed40MiB", write(streamID, 0, 0, stream),
 			"CreateMultipartUpload×1 ListMultipartUploads×1 UploadPart×3"},
 		{"CommitUpload/Streamed40MiB", commitOf(streamID, 1, stream),
+			"CompleteMultipartUpload×1 CopyObject×1 DeleteObjects×1 HeadObject×1 ListMultipartUploads×2 ListObjectsV2×1 ListParts×1"},
+		// Parts of declared length (Content-Length, ECR parts) are
+		// streamed: one request each, whatever their size.
+		{"WriteUploadPart/DeclaredSmallChunk", declare(declaredID, 0, 0, declared[:mib]),
+			"ListMultipartUploads×1 PutObject×1"},
+		{"WriteUploadPart/DeclaredFoldingOnePending", declare(declaredID, 1, mib, declared[mib:6*mib]),
+			"CreateMultipartUpload×1 GetObject×1 ListMultipartUploads×1 ListObjectsV2×1 UploadPart×1"},
+		{"WriteUploadPart/Declared40MiB", declare(declaredID, 2, 6*mib, declared[6*mib:]),
+			"ListMultipartUploads×1 ListParts×1 UploadPart×1"},
+		{"CommitUpload/Declared", commitOf(declaredID, 3, declared),
 			"CompleteMultipartUpload×1 CopyObject×1 DeleteObjects×1 HeadObject×1 ListMultipartUploads×2 ListObjectsV2×1 ListParts×1"},
 		{"Stat", func() error { _, err := s.Stat(ctx, digest(ecr)); return err },
 			"HeadObject×1"},

@@ -14,11 +14,15 @@ import (
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
-// WriteUploadPart streams r into upload id from offset on, as S3 parts of
+// WriteUploadPart writes r into upload id from offset on, as S3 parts of
 // 5 MiB or more or, when fewer than 5 MiB are pending, as a pending chunk
-// (see the package doc). The part number is not needed: parts are placed
-// by offset. Every request has returned when it does, so the bytes are
-// durable. Memory: one 20 MiB buffer per part being written.
+// (see the package doc). A body of declared length
+// (registry.DeclaredLength) is streamed into one request (stream.go);
+// any other is read into a 20 MiB buffer, because S3 needs each request's
+// length before it is sent. The part number is not needed: parts are
+// placed by offset. Every request has returned when it does, so the bytes
+// are durable. S3's failures are registry.StorageErrors; the body's own
+// errors are returned as they are.
 func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part int, offset int64, r io.Reader) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
@@ -32,14 +36,23 @@ func (s *Store) WriteUploadPart(ctx context.Context, id registry.UploadID, part 
 	}
 	l, err := s.locate(ctx, key, offset, true)
 	if err != nil {
-		return 0, fmt.Errorf("write upload %s part %d: %w", id, part, err)
+		return 0, s.storageError(ctx, fmt.Errorf("write upload %s part %d: %w", id, part, err))
 	}
-	buf := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(buf)
-	w := &partWriter{s: s, l: l, buf: *buf}
-	n, err := w.write(ctx, ctxReader{ctx, r}, offset)
-	if err != nil {
-		return n, fmt.Errorf("write upload %s part %d: %w", id, part, err)
+	body := &bodyReader{r: ctxReader{ctx, r}}
+	var n int64
+	if d, ok := r.(registry.DeclaredLength); ok && d.DeclaredLength() >= 0 && l.tailSize()+d.DeclaredLength() <= maxPart {
+		n, err = s.stream(ctx, l, offset, body, d.DeclaredLength())
+	} else {
+		buf := s.bufs.Get().(*[]byte)
+		defer s.bufs.Put(buf)
+		w := &partWriter{s: s, l: l, buf: *buf}
+		n, err = w.write(ctx, body, offset)
+	}
+	switch {
+	case body.err != nil:
+		return n, fmt.Errorf("write upload %s part %d: %w", id, part, body.err)
+	case err != nil:
+		return n, s.storageError(ctx, fmt.Errorf("write upload %s part %d: %w", id, part, err))
 	}
 	return n, nil
 }
@@ -171,7 +184,7 @@ func (s *Store) DeleteUpload(ctx context.Context, id registry.UploadID) error {
 		return err
 	}
 	if err := s.discard(context.WithoutCancel(ctx), key); err != nil {
-		return fmt.Errorf("delete upload %s: %w", id, err)
+		return s.storageError(context.WithoutCancel(ctx), fmt.Errorf("delete upload %s: %w", id, err))
 	}
 	return nil
 }
