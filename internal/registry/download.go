@@ -50,7 +50,7 @@ func (r *Registry) DownloadableLayer(ctx context.Context, key RepoKey, digest st
 
 // OpenLayer checks the layer as DownloadableLayer does and opens its bytes
 // from offset on.
-func (r *Registry) OpenLayer(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadCloser, error) {
+func (r *Registry) OpenLayer(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadSeekCloser, error) {
 	l, err := r.DownloadableLayer(ctx, key, digest)
 	return r.openChecked(ctx, l, offset, err)
 }
@@ -58,13 +58,18 @@ func (r *Registry) OpenLayer(ctx context.Context, key RepoKey, digest string, of
 // openChecked opens the bytes of a layer a check has passed (err is the
 // check's result); bytes missing from the blob store make the layer
 // inaccessible, not a server error.
-func (r *Registry) openChecked(ctx context.Context, l Layer, offset int64, err error) (Layer, io.ReadCloser, error) {
+func (r *Registry) openChecked(ctx context.Context, l Layer, offset int64, err error) (Layer, io.ReadSeekCloser, error) {
 	if err != nil {
 		return l, nil, err
 	}
+	// A range past the end is the caller's to refuse (416): open at the end.
+	offset = min(offset, l.Size)
 	rc, err := r.blobs.Open(ctx, l.Digest, offset)
 	if errors.Is(err, ErrNotFound) {
 		return l, nil, Errorf(CodeLayerInaccessible, "The bytes of layer '%s' are missing from the blob store", l.Digest)
 	}
-	return l, rc, err
+	if err != nil {
+		return l, nil, err
+	}
+	return l, r.seekable(ctx, l, offset, rc), nil
 }

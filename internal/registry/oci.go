@@ -39,8 +39,9 @@ func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (La
 	return c.Layer, nil
 }
 
-// OpenBlob is StatBlob and the blob's bytes from offset on.
-func (r *Registry) OpenBlob(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadCloser, error) {
+// OpenBlob is StatBlob and the blob's bytes from offset on. They seek,
+// whatever the blob store (see seekingBlob), to positions in the blob.
+func (r *Registry) OpenBlob(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadSeekCloser, error) {
 	l, err := r.StatBlob(ctx, key, digest)
 	return r.openChecked(ctx, l, offset, err)
 }

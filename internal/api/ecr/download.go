@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ecrd/ecrd/internal/api/oci"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -24,7 +24,7 @@ import (
 const DownloadPath = "/ecrd/layers/"
 
 // downloadURLLifetime is how long a download URL works.
-const downloadURLLifetime = time.Hour
+const downloadURLLifetime = registry.DownloadURLLifetime
 
 type getDownloadURLForLayerInput struct {
 	RegistryID     string `json:"registryId"`
@@ -42,9 +42,13 @@ func (a *API) getDownloadURLForLayer(ctx context.Context, in *getDownloadURLForL
 	if err != nil {
 		return nil, err
 	}
-	l, err := a.reg.DownloadableLayer(ctx, key, in.LayerDigest)
+	l, link, err := a.reg.LayerLink(ctx, key, in.LayerDigest)
 	if err != nil {
 		return nil, err
+	}
+	if link != "" {
+		// --blob-redirect: a presigned URL of the bucket, as ECR's are.
+		return &getDownloadURLForLayerOutput{DownloadURL: link, LayerDigest: string(l.Digest)}, nil
 	}
 	account := string(registry.Caller(ctx).Account)
 	expires := time.Now().Add(downloadURLLifetime).Unix()
@@ -106,7 +110,7 @@ func (a *API) downloadHandler() http.Handler {
 }
 
 func (a *API) serveLayer(w http.ResponseWriter, r *http.Request, ctx context.Context, key registry.RepoKey, digest string) {
-	l, rc, err := a.reg.OpenLayer(ctx, key, digest, 0)
+	l, rc, err := a.reg.OpenLayer(ctx, key, digest, oci.RangeStart(r))
 	if err != nil {
 		var de *registry.Error
 		if se, ok := registry.AsStorageError(err); ok {
@@ -126,17 +130,9 @@ func (a *API) serveLayer(w http.ResponseWriter, r *http.Request, ctx context.Con
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Docker-Content-Digest", string(l.Digest))
 	w.Header().Set("ETag", `"`+string(l.Digest)+`"`)
-	if rs, ok := rc.(io.ReadSeeker); ok {
-		// ServeContent handles Range and conditional requests, and lets
-		// net/http use sendfile for files.
-		http.ServeContent(w, r, "", l.CreatedAt, rs)
-		return
-	}
-	w.Header().Set("Content-Length", strconv.FormatInt(l.Size, 10))
-	if r.Method == http.MethodHead {
-		return
-	}
-	_, _ = io.Copy(w, rc)
+	// ServeContent handles Range and conditional requests, and lets
+	// net/http use sendfile for files.
+	http.ServeContent(w, r, "", l.CreatedAt, rc)
 }
 
 func cutLast(s, sep string) (string, string, bool) {

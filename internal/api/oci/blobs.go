@@ -1,9 +1,9 @@
 package oci
 
 import (
-	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -39,22 +39,45 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route, key 
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	l, rc, err := h.reg.OpenBlob(r.Context(), key, string(d), 0)
+	if h.reg.Redirects() {
+		// The bytes come from the blob store (--blob-redirect); the
+		// client sends its Range there. 307 keeps the method.
+		l, u, err := h.reg.BlobLink(r.Context(), key, string(d))
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Docker-Content-Digest", string(l.Digest))
+		w.Header().Set("Location", u)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return nil
+	}
+	l, rc, err := h.reg.OpenBlob(r.Context(), key, string(d), RangeStart(r))
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
 	setBlobHeaders(w, l)
-	if rs, ok := rc.(io.ReadSeeker); ok {
-		// ServeContent answers Range (206, or 416 when unsatisfiable) and
-		// conditional requests, and lets net/http use sendfile for files.
-		http.ServeContent(w, r, "", l.CreatedAt, rs)
-		return nil
-	}
-	w.Header().Set("Content-Length", strconv.FormatInt(l.Size, 10))
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, rc) // a client gone mid-stream has nothing to be told
+	// ServeContent answers Range (206, or 416 when unsatisfiable) and
+	// conditional requests, and lets net/http use sendfile for files.
+	http.ServeContent(w, r, "", l.CreatedAt, rc)
 	return nil
+}
+
+// RangeStart is where the bytes a GET asks for begin: the first byte of
+// its Range when that is one range from a known offset, else 0. Opening a
+// blob there spares a blob store that cannot seek a second request when
+// http.ServeContent seeks to the range.
+func RangeStart(r *http.Request) int64 {
+	spec, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return 0
+	}
+	first, _, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	n, err := strconv.ParseInt(first, 10, 64)
+	if !ok || err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 func setBlobHeaders(w http.ResponseWriter, l registry.Layer) {
