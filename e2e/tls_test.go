@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	pubtypes "github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
 
+	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/sdkhttp"
 	"github.com/ecrd/ecrd/internal/tlstest"
 )
@@ -269,5 +270,55 @@ func TestTLS_PlainHTTPRefused(t *testing.T) {
 	if err == nil {
 		conn.Close()
 		t.Error("a TLS 1.1 handshake succeeded")
+	}
+}
+
+// TestTLSAtProxy: behind a proxy that ends TLS, ecrd serves plain HTTP but
+// hands out https:// URLs for itself, the ones clients reach through the
+// proxy: proxyEndpoint, download URLs and both /v2/ realms.
+func TestTLSAtProxy(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", func(c *config.Config) {
+		c.Server.TLSAtProxy = true
+		c.Server.Hostname = "registry.example.com"
+		c.Public.Listen = "127.0.0.1:0"
+		c.Public.Hostname = "public.registry.example.com"
+	})
+	c := s.client()
+	createRepos(t, c, "proxy/app")
+	layer := layerBytes(1000, 3)
+	l := pushBlob(t, c, "proxy/app", layer)
+	putImage(t, c, "proxy/app", ociManifest(pushConfig(t, c, "proxy/app", 1), "proxy", l), "v1")
+
+	tok, err := c.GetAuthorizationToken(ctx(t), &ecr.GetAuthorizationTokenInput{})
+	if err != nil || len(tok.AuthorizationData) != 1 {
+		t.Fatalf("GetAuthorizationToken: %+v, %v", tok, err)
+	}
+	if got := aws.ToString(tok.AuthorizationData[0].ProxyEndpoint); got != "https://registry.example.com" {
+		t.Errorf("proxyEndpoint %q, want https://registry.example.com", got)
+	}
+	dl, err := c.GetDownloadUrlForLayer(ctx(t), &ecr.GetDownloadUrlForLayerInput{
+		RepositoryName: aws.String("proxy/app"), LayerDigest: aws.String(digestOf(layer))})
+	if err != nil {
+		t.Fatalf("GetDownloadUrlForLayer: %v", err)
+	}
+	if u := aws.ToString(dl.DownloadUrl); !strings.HasPrefix(u, "https://registry.example.com/") {
+		t.Errorf("downloadUrl %q, want one under https://registry.example.com/", u)
+	}
+	resp, err := http.Get(s.URL + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.Header.Get("WWW-Authenticate"), `Basic realm="https://registry.example.com/",service="ecr.amazonaws.com"`; got != want {
+		t.Errorf("/v2/ challenge %q, want %q", got, want)
+	}
+	resp, err = http.Get("http://" + s.app.PublicAddr().String() + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.Header.Get("WWW-Authenticate"), `Bearer realm="https://public.registry.example.com/token",service="public.ecr.aws",scope="aws"`; got != want {
+		t.Errorf("public /v2/ challenge %q, want %q", got, want)
 	}
 }

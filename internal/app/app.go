@@ -22,6 +22,7 @@ import (
 	"github.com/ecrd/ecrd/internal/buildinfo"
 	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/instance"
+	"github.com/ecrd/ecrd/internal/metastore/postgres"
 	"github.com/ecrd/ecrd/internal/metrics"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -49,6 +50,9 @@ type App struct {
 	debugLn net.Listener
 	// instances registers this process among those on the data dir.
 	instances *instance.Dir
+	// pgHolders beats for this process in PostgreSQL (--meta postgres),
+	// for the upload leases of replicas; closed before meta.
+	pgHolders *postgres.Holders
 	// bodies bounds the request bodies held at once (config.Bodies).
 	bodies *awsjson.Bodies
 	// wrapStores, when set, wraps the stores the core uses (WithStores).
@@ -124,13 +128,17 @@ func (a *App) open() error {
 	limits := registry.DefaultLimits()
 	limits.UploadExpiry = a.cfg.Uploads.Expiry
 	limits.RestoreDelay = a.cfg.Images.RestoreDelay
+	holders, err := a.holders()
+	if err != nil {
+		return err
+	}
 	var coreMeta registry.MetaStore = meta
 	var coreBlobs registry.BlobStore = blobs
 	if a.wrapStores != nil {
 		coreMeta, coreBlobs = a.wrapStores(meta, blobs)
 	}
-	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: a.holders(),
-		OnStorageError: a.countStorageError})
+	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: holders,
+		OnStorageError: a.countStorageError, Links: a.links(blobs)})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("%s %s: %w", a.cfg.Origin("listen"), a.cfg.Server.Listen, err)
@@ -349,6 +357,14 @@ func (a *App) close() error {
 	}
 	if a.debugLn != nil {
 		a.debugLn.Close()
+	}
+	if a.pgHolders != nil {
+		// Not a failed shutdown: the other replicas take this one for
+		// dead by the heartbeat's expiry instead of at once.
+		if herr := a.pgHolders.Close(); herr != nil {
+			a.log.Warn("stopping the lease holder heartbeat", "err", herr)
+		}
+		a.pgHolders = nil
 	}
 	if a.meta != nil {
 		err = a.meta.Close()

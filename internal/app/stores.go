@@ -68,18 +68,19 @@ func (a *App) openBlobs(dir string) (registry.BlobStore, error) {
 // holders tells the core whether the process holding an upload's lease
 // still runs. Processes sharing a data dir see each other's lock files
 // (internal/instance). Over PostgreSQL, replicas run on other hosts with
-// data dirs of their own, where a holder not found here may well be alive:
-// then only the lease timeout may end a lease, never a missing lock file.
-func (a *App) holders() registry.Holders {
-	if a.cfg.Store.Meta == config.MetaPostgres {
-		return leaseTimeoutOnly{self: a.instances.Self()}
+// data dirs of their own, so each beats in the database instead
+// (postgres.Holders), stopped by close.
+func (a *App) holders() (registry.Holders, error) {
+	pg, ok := a.meta.(*postgres.Store)
+	if !ok {
+		return a.instances, nil
 	}
-	return a.instances
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	h, err := pg.Holders(ctx, postgres.HolderOptions{Logger: a.log})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.cfg.Origin("postgres-dsn"), err)
+	}
+	a.pgHolders = h
+	return h, nil
 }
-
-// leaseTimeoutOnly names this process and takes every other holder for
-// alive, so that leases lapse by their timeout alone.
-type leaseTimeoutOnly struct{ self string }
-
-func (h leaseTimeoutOnly) Self() string      { return h.self }
-func (h leaseTimeoutOnly) Alive(string) bool { return true }

@@ -57,6 +57,9 @@ type certificates struct {
 func (a *App) openTLS() (string, error) {
 	cfg := a.cfg.Server
 	if cfg.TLSCert == "" {
+		if cfg.TLSAtProxy {
+			return "https://", nil
+		}
 		return "http://", nil
 	}
 	c := &certificates{certFile: cfg.TLSCert, keyFile: cfg.TLSKey, log: a.log,

@@ -21,12 +21,21 @@ type Config struct {
 	Public   Public
 	Bodies   Bodies
 	Log      Log
+	Migrate  Migrate
 
 	// origins says where each setting's value came from (a flag, an
 	// environment variable or a config file key), by setting name, so that
 	// an error about a value can name it; Load fills it in. A setting not
 	// in it has its default (or was set in code).
 	origins map[string]string
+}
+
+// Migrate is what `ecrd migrate` copies where: the embedded registry in
+// FromDataDir into the PostgreSQL database ToPostgres and the bucket of
+// Store.S3.
+type Migrate struct {
+	FromDataDir string
+	ToPostgres  string
 }
 
 // Log configures the server's log.
@@ -161,6 +170,11 @@ type Server struct {
 	// HTTP. They are read again on SIGHUP and when the files change.
 	TLSCert string
 	TLSKey  string
+	// TLSAtProxy says that clients reach ecrd through a proxy or load
+	// balancer that ends TLS, so the URLs ecrd hands out for itself
+	// (proxyEndpoint, download URLs, /v2/ realms) must say https://
+	// though ecrd itself serves plain HTTP.
+	TLSAtProxy bool
 }
 
 // Store configures where state is kept.
@@ -178,6 +192,10 @@ type Store struct {
 	// Blob is the blob store: "fs" (in DataDir) or "s3".
 	Blob string
 	S3   S3
+	// BlobRedirect answers blob downloads with presigned URLs of the
+	// bucket (307 for /v2/, GetDownloadUrlForLayer's downloadUrl), so
+	// that the bytes bypass ecrd; --blob s3 only.
+	BlobRedirect bool
 }
 
 // S3 configures --blob s3. Its keys come from ECRD_S3_ACCESS_KEY and

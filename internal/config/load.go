@@ -29,10 +29,11 @@ func (e *UsageError) Error() string {
 	return fmt.Sprintf("%v\nRun 'ecrd %s --help' for its flags.", e.Err, e.Cmd)
 }
 
-// Load reads the settings of subcommand cmd ("serve", "gc" or "health"):
-// its flags from args, its environment variables through getenv, and the
-// config file named by --config or ECRD_CONFIG. Flags win over
-// environment variables, variables over the file, the file over Default().
+// Load reads the settings of subcommand cmd ("serve", "gc", "health" or
+// "migrate"): its flags from args, its environment variables through
+// getenv, and the config file named by --config or ECRD_CONFIG. Flags win
+// over environment variables, variables over the file, the file over
+// Default().
 // It then validates, returning every problem at once, each naming where
 // its value came from.
 func Load(cmd string, args []string, getenv func(string) string) (Config, error) {
@@ -86,10 +87,17 @@ func Load(cmd string, args []string, getenv func(string) string) (Config, error)
 		}
 	})
 
-	if bit&(cmdServe|cmdGC) != 0 {
+	if bit&(cmdServe|cmdGC|cmdMigrate) != 0 {
 		// The S3 keys are secrets: variables only, never flags or file
 		// keys, which others may read.
 		c.Store.S3.AccessKey, c.Store.S3.SecretKey = getenv("ECRD_S3_ACCESS_KEY"), getenv("ECRD_S3_SECRET_KEY")
+	}
+	if bit&cmdMigrate != 0 && c.Migrate.FromDataDir != "" {
+		if abs, err := filepath.Abs(c.Migrate.FromDataDir); err == nil {
+			c.Migrate.FromDataDir = abs
+		}
+	}
+	if bit&(cmdServe|cmdGC) != 0 {
 		if c.Store.DataDir == "" {
 			// With no default, Validate says --data-dir is missing.
 			c.Store.DataDir, _ = DefaultDataDir(getenv)
@@ -244,9 +252,10 @@ func Usage(w io.Writer, cmd string) {
 
 // summaries say what each subcommand does, atop its usage.
 var summaries = map[string]string{
-	"serve":  "Runs the registry: the ECR and ECR Public APIs and /v2/ on --listen, ECR Public's\nanonymous pulls on --public-listen.",
-	"gc":     "Collects unused layers and blobs of the data dir once and exits; safe while a\nserver runs on the same data dir.",
-	"health": "Asks the server on --listen for /healthz (over HTTPS with --tls-cert) and exits\n0 when it answers ok, 1 otherwise: a container's health check.",
+	"serve":   "Runs the registry: the ECR and ECR Public APIs and /v2/ on --listen, ECR Public's\nanonymous pulls on --public-listen.",
+	"gc":      "Collects unused layers and blobs of the data dir once and exits; safe while a\nserver runs on the same data dir.",
+	"migrate": "Copies the embedded registry in --from-data-dir (SQLite metadata, blob files) into\nthe scale-out stores: the PostgreSQL database --to-postgres and the bucket\n--s3-bucket. Stop the server first. Interrupted, it resumes when run again.",
+	"health":  "Asks the server on --listen for /healthz (over HTTPS with --tls-cert) and exits\n0 when it answers ok, 1 otherwise: a container's health check.",
 }
 
 // FormerDataDir returns ./ecrd-data (absolute) when c's data dir is the

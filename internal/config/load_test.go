@@ -112,6 +112,7 @@ func TestErrorsNameTheirOrigin(t *testing.T) {
 		{"UnknownMeta", nil, map[string]string{"ECRD_META": "mysql"}, []string{`ECRD_META "mysql": want sqlite or postgres`}},
 		{"S3NeedsBucket", nil, map[string]string{"ECRD_BLOB": "s3"}, []string{"--s3-bucket must be given with ECRD_BLOB s3"}},
 		{"S3Endpoint", []string{"--blob", "s3", "--s3-bucket", "b", "--s3-endpoint", "minio:9000"}, nil, []string{`--s3-endpoint "minio:9000": want an http://`}},
+		{"BlobRedirectNeedsS3", []string{"--blob-redirect"}, map[string]string{"ECRD_BLOB": "fs"}, []string{"--blob-redirect needs ECRD_BLOB s3"}},
 		{"S3KeyPair", []string{"--blob", "s3", "--s3-bucket", "b"}, map[string]string{"ECRD_S3_ACCESS_KEY": "k"}, []string{"ECRD_S3_ACCESS_KEY and ECRD_S3_SECRET_KEY: give both"}},
 	}
 	for _, tc := range cases {

@@ -44,12 +44,13 @@ const (
 	cmdServe cmdSet = 1 << iota
 	cmdGC
 	cmdHealth
+	cmdMigrate
 
-	cmdAll = cmdServe | cmdGC | cmdHealth
+	cmdAll = cmdServe | cmdGC | cmdHealth | cmdMigrate
 )
 
 // commands maps a subcommand's name to its bit.
-var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth}
+var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth, "migrate": cmdMigrate}
 
 // configSetting is --config: where the file is, so not itself a file key.
 const configSetting = "config"
@@ -65,11 +66,14 @@ var settings = []setting{
 	{"postgres-dsn", "ECRD_POSTGRES_DSN", "DSN", "PostgreSQL connection string of --meta postgres, such as postgres://ecrd:PASSWORD@db:5432/ecrd", kindString, func(c *Config) any { return &c.Store.PostgresDSN }, cmdServe | cmdGC},
 	{"postgres-max-conns", "ECRD_POSTGRES_MAX_CONNS", "N", "most connections to PostgreSQL this process holds", kindInt, func(c *Config) any { return &c.Store.PostgresMaxConns }, cmdServe | cmdGC},
 	{"blob", "ECRD_BLOB", "fs|s3", "blob store: files in --data-dir, or S3-compatible object storage (for replicas)", kindString, func(c *Config) any { return &c.Store.Blob }, cmdServe | cmdGC},
-	{"s3-bucket", "ECRD_S3_BUCKET", "NAME", "bucket of --blob s3", kindString, func(c *Config) any { return &c.Store.S3.Bucket }, cmdServe | cmdGC},
-	{"s3-prefix", "ECRD_S3_PREFIX", "PREFIX", "key prefix of every object ecrd writes, such as ecrd/", kindString, func(c *Config) any { return &c.Store.S3.Prefix }, cmdServe | cmdGC},
-	{"s3-endpoint", "ECRD_S3_ENDPOINT", "URL", "S3 endpoint of an S3-compatible server (default: AWS's for --s3-region); keys from ECRD_S3_ACCESS_KEY/ECRD_S3_SECRET_KEY, else the AWS SDK's chain", kindString, func(c *Config) any { return &c.Store.S3.Endpoint }, cmdServe | cmdGC},
-	{"s3-region", "ECRD_S3_REGION", "REGION", "region of the bucket", kindString, func(c *Config) any { return &c.Store.S3.Region }, cmdServe | cmdGC},
-	{"s3-path-style", "ECRD_S3_PATH_STYLE", "", "address the bucket in the path (most S3-compatible servers), not the host name", kindBool, func(c *Config) any { return &c.Store.S3.PathStyle }, cmdServe | cmdGC},
+	{"from-data-dir", "ECRD_FROM_DATA_DIR", "DIR", "ecrd migrate: data dir of the embedded registry (SQLite and files) to copy; no server may run on it", kindPath, func(c *Config) any { return &c.Migrate.FromDataDir }, cmdMigrate},
+	{"to-postgres", "ECRD_TO_POSTGRES", "DSN", "ecrd migrate: PostgreSQL database to copy the metadata into, empty or holding an earlier run's copy (the blobs go to --s3-bucket)", kindString, func(c *Config) any { return &c.Migrate.ToPostgres }, cmdMigrate},
+	{"s3-bucket", "ECRD_S3_BUCKET", "NAME", "bucket of --blob s3, and ecrd migrate's target", kindString, func(c *Config) any { return &c.Store.S3.Bucket }, cmdServe | cmdGC | cmdMigrate},
+	{"s3-prefix", "ECRD_S3_PREFIX", "PREFIX", "key prefix of every object ecrd writes, such as ecrd/", kindString, func(c *Config) any { return &c.Store.S3.Prefix }, cmdServe | cmdGC | cmdMigrate},
+	{"s3-endpoint", "ECRD_S3_ENDPOINT", "URL", "S3 endpoint of an S3-compatible server (default: AWS's for --s3-region); keys from ECRD_S3_ACCESS_KEY/ECRD_S3_SECRET_KEY, else the AWS SDK's chain", kindString, func(c *Config) any { return &c.Store.S3.Endpoint }, cmdServe | cmdGC | cmdMigrate},
+	{"s3-region", "ECRD_S3_REGION", "REGION", "region of the bucket", kindString, func(c *Config) any { return &c.Store.S3.Region }, cmdServe | cmdGC | cmdMigrate},
+	{"s3-path-style", "ECRD_S3_PATH_STYLE", "", "address the bucket in the path (most S3-compatible servers), not the host name", kindBool, func(c *Config) any { return &c.Store.S3.PathStyle }, cmdServe | cmdGC | cmdMigrate},
+	{"blob-redirect", "ECRD_BLOB_REDIRECT", "", "send blob downloads to presigned S3 URLs (/v2/ GET: 307; GetDownloadUrlForLayer) so the bytes bypass ecrd; --blob s3 only", kindBool, func(c *Config) any { return &c.Store.BlobRedirect }, cmdServe},
 	{"region", "ECRD_REGION", "REGION", "AWS region ecrd answers as", kindString, func(c *Config) any { return &c.Identity.Region }, cmdServe},
 	{"account-id", "ECRD_ACCOUNT_ID", "ID", "12-digit account of the registry (without --credentials)", kindString, func(c *Config) any { return &c.Identity.AccountID }, cmdServe},
 	{"credentials", "ECRD_CREDENTIALS", "FILE", "JSON file of accounts and access keys (default: account --account-id with the key test/test, on loopback only)", kindPath, func(c *Config) any { return &c.Auth.CredentialsFile }, cmdServe},
@@ -77,6 +81,7 @@ var settings = []setting{
 	{"token-ttl", "ECRD_TOKEN_TTL", "DUR", "lifetime of GetAuthorizationToken's tokens (docker login passwords)", kindDuration, func(c *Config) any { return &c.Auth.TokenTTL }, cmdServe},
 	{"tls-cert", "ECRD_TLS_CERT", "FILE", "PEM certificate (and chain) both listeners serve HTTPS with, reloaded on SIGHUP and when it changes (default: plain HTTP)", kindPath, func(c *Config) any { return &c.Server.TLSCert }, cmdServe | cmdHealth},
 	{"tls-key", "ECRD_TLS_KEY", "FILE", "PEM private key of --tls-cert", kindPath, func(c *Config) any { return &c.Server.TLSKey }, cmdServe | cmdHealth},
+	{"tls-at-proxy", "ECRD_TLS_AT_PROXY", "", "TLS ends at a proxy in front of ecrd: the URLs it hands out for itself say https://", kindBool, func(c *Config) any { return &c.Server.TLSAtProxy }, cmdServe},
 
 	{"public-listen", "ECRD_PUBLIC_LISTEN", "HOST:PORT|off", "ECR Public's /v2/ listener, where anyone may pull public repositories; off turns ECR Public off (default: the --listen host, next port)", kindString, func(c *Config) any { return &c.Public.Listen }, cmdServe},
 	{"public-hostname", "ECRD_PUBLIC_HOSTNAME", "HOST[:PORT]", "host clients reach the public listener at, shown in public repositoryUri (default: its listen address)", kindString, func(c *Config) any { return &c.Public.Hostname }, cmdServe},

@@ -56,11 +56,11 @@ func (c Config) validate(cmds cmdSet) error {
 	if n := c.Store.PostgresMaxConns; n < 1 || n > 10_000 {
 		bad("postgres-max-conns", "%d: must be between 1 and 10000", n)
 	}
-	switch c.Store.Blob {
-	case BlobFS:
-	case BlobS3:
+	// checkS3 checks the bucket settings of --blob s3 and ecrd migrate;
+	// need says why the bucket must be given.
+	checkS3 := func(need string) {
 		if c.Store.S3.Bucket == "" {
-			bad("s3-bucket", "must be given with %s %s", c.Origin("blob"), BlobS3)
+			bad("s3-bucket", "must be given %s", need)
 		}
 		if e := c.Store.S3.Endpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 			bad("s3-endpoint", "%q: want an http:// or https:// URL", e)
@@ -68,8 +68,25 @@ func (c Config) validate(cmds cmdSet) error {
 		if (c.Store.S3.AccessKey == "") != (c.Store.S3.SecretKey == "") {
 			errs = append(errs, errors.New("ECRD_S3_ACCESS_KEY and ECRD_S3_SECRET_KEY: give both, or neither for the AWS SDK's default credentials"))
 		}
+	}
+	switch c.Store.Blob {
+	case BlobFS:
+	case BlobS3:
+		checkS3(fmt.Sprintf("with %s %s", c.Origin("blob"), BlobS3))
 	default:
 		bad("blob", "%q: want fs or s3", c.Store.Blob)
+	}
+	if c.Store.BlobRedirect && c.Store.Blob != BlobS3 {
+		bad("blob-redirect", "needs %s %s: only S3 can hand out download URLs", c.Origin("blob"), BlobS3)
+	}
+	if cmds&cmdMigrate != 0 {
+		if c.Migrate.FromDataDir == "" {
+			bad("from-data-dir", "must be given: the data dir of the embedded registry to copy")
+		}
+		if c.Migrate.ToPostgres == "" {
+			bad("to-postgres", "must be given: the PostgreSQL database to copy the metadata into")
+		}
+		checkS3("to name the bucket the blobs are copied into")
 	}
 	if !regionPattern.MatchString(c.Identity.Region) {
 		bad("region", "%q: want an AWS region name such as us-east-1", c.Identity.Region)
