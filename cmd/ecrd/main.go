@@ -16,18 +16,21 @@ import (
 	"time"
 
 	"github.com/ecrd/ecrd/internal/app"
+	"github.com/ecrd/ecrd/internal/blobstore/s3"
 	"github.com/ecrd/ecrd/internal/buildinfo"
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/migrate"
 )
 
 const usage = `ecrd: an Amazon ECR-compatible container registry
 
 Usage:
-  ecrd serve [flags]   run the registry (ecrd serve --help lists its flags)
-  ecrd gc [flags]      collect unused layers and blobs once (ecrd gc --help)
-  ecrd health [flags]  check that the server answers, for container health checks
-  ecrd version         print the version, commit and Go version
-  ecrd --help          show this help
+  ecrd serve [flags]    run the registry (ecrd serve --help lists its flags)
+  ecrd gc [flags]       collect unused layers and blobs once (ecrd gc --help)
+  ecrd health [flags]   check that the server answers, for container health checks
+  ecrd migrate [flags]  copy an embedded registry into PostgreSQL and S3 (ecrd migrate --help)
+  ecrd version          print the version, commit and Go version
+  ecrd --help           show this help
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
@@ -53,6 +56,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return gc(args[1:], getenv, stdout, stderr)
 	case "health":
 		return health(args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ecrd: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -167,5 +172,37 @@ func health(args []string, getenv func(string) string, stdout, stderr io.Writer)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: %s", url, body)
+	return 0
+}
+
+// runMigrate copies the embedded registry of --from-data-dir into the
+// scale-out stores, showing progress on stderr: a bar redrawn in place on
+// a terminal, plain lines otherwise. SIGINT stops it; run again to resume.
+func runMigrate(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, status, ok := load("migrate", args, getenv, stdout, stderr)
+	if !ok {
+		return status
+	}
+	b := cfg.Store.S3
+	o := migrate.Options{DataDir: cfg.Migrate.FromDataDir, PostgresDSN: cfg.Migrate.ToPostgres, Progress: stderr,
+		S3: s3.Options{Bucket: b.Bucket, Prefix: b.Prefix, Endpoint: b.Endpoint, Region: b.Region,
+			PathStyle: b.PathStyle, AccessKey: b.AccessKey, SecretKey: b.SecretKey}}
+	if f, ok := stderr.(*os.File); ok {
+		fi, err := f.Stat()
+		o.Terminal = err == nil && fi.Mode()&os.ModeCharDevice != 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	sum, err := migrate.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd migrate: %v\n", err)
+		return 1
+	}
+	if sum.AlreadyMigrated {
+		fmt.Fprintf(stdout, "the database holds this registry already; checked its %d blobs (%d copied, %d bytes)\n", sum.Blobs, sum.Copied, sum.CopiedBytes)
+		return 0
+	}
+	fmt.Fprintf(stdout, "migrated %d records and %d blobs (%d bytes; %d blobs, %d bytes copied by this run) in %s\n",
+		sum.Records, sum.Blobs, sum.Bytes, sum.Copied, sum.CopiedBytes, sum.Elapsed.Round(time.Millisecond))
 	return 0
 }
