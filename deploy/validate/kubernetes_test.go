@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -32,6 +33,8 @@ var kinds = map[string]func() metav1.Object{
 	"v1/PersistentVolumeClaim": func() metav1.Object { return &corev1.PersistentVolumeClaim{} },
 	"v1/Service":               func() metav1.Object { return &corev1.Service{} },
 	"apps/v1/Deployment":       func() metav1.Object { return &appsv1.Deployment{} },
+	// The scale-out overlay's: a budget that keeps two of three replicas.
+	"policy/v1/PodDisruptionBudget": func() metav1.Object { return &policyv1.PodDisruptionBudget{} },
 }
 
 // kustomization is the part of kustomize's Kustomization that
@@ -145,7 +148,7 @@ func find[T metav1.Object](c *cluster, name string) T {
 	return zero
 }
 
-func only[T metav1.Object](t *testing.T, c *cluster) T {
+func only[T metav1.Object](t testing.TB, c *cluster) T {
 	t.Helper()
 	var found []T
 	for _, o := range c.objects {
@@ -216,8 +219,34 @@ func TestKubernetesDeployment(t *testing.T) {
 		t.Fatalf("%d containers, want 1", len(spec.Containers))
 	}
 	ct := spec.Containers[0]
+	volumes, mounts := checkVolumes(t, c, spec)
 
-	// Volumes: every claim, ConfigMap, Secret and key they name exists.
+	// The files ecrd reads are where the config file says.
+	if v := volumes[mounts[setting(t, "data-dir")]]; v.PersistentVolumeClaim == nil {
+		t.Errorf("data-dir %s is not on the PersistentVolumeClaim", setting(t, "data-dir"))
+	}
+	checkConfigFiles(t, ct, volumes, mounts, setting(t, "credentials"))
+	checkPorts(t, ct)
+	for name, p := range map[string]*corev1.Probe{"readiness": ct.ReadinessProbe, "liveness": ct.LivenessProbe, "startup": ct.StartupProbe} {
+		if p == nil {
+			if name != "startup" {
+				t.Errorf("no %s probe", name)
+			}
+			continue
+		}
+		if p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || portNumber(ct, p.HTTPGet.Port) != 5000 {
+			t.Errorf("%s probe %+v: want GET /healthz on the container port 5000 (the main listener)", name, p.ProbeHandler)
+		}
+	}
+	checkPodSecurity(t, spec)
+}
+
+// checkVolumes checks that every claim, ConfigMap, Secret and key the pod's
+// volumes name exists, and every mount names a volume. It returns the
+// volumes by name and the mounts' volume names by mount path.
+func checkVolumes(t testing.TB, c *cluster, spec corev1.PodSpec) (map[string]corev1.Volume, map[string]string) {
+	t.Helper()
+	ct := spec.Containers[0]
 	volumes := map[string]corev1.Volume{}
 	for _, v := range spec.Volumes {
 		volumes[v.Name] = v
@@ -269,19 +298,24 @@ func TestKubernetesDeployment(t *testing.T) {
 		}
 		mounts[m.MountPath] = m.Name
 	}
+	return volumes, mounts
+}
 
-	// The files ecrd reads are where the config file says.
-	if v := volumes[mounts[setting(t, "data-dir")]]; v.PersistentVolumeClaim == nil {
-		t.Errorf("data-dir %s is not on the PersistentVolumeClaim", setting(t, "data-dir"))
-	}
+// checkConfigFiles checks that ECRD_CONFIG and the credentials file it
+// names are in a mounted ConfigMap or Secret.
+func checkConfigFiles(t testing.TB, ct corev1.Container, volumes map[string]corev1.Volume, mounts map[string]string, credentials string) {
+	t.Helper()
 	config := envValue(ct, "ECRD_CONFIG")
-	for _, file := range []string{config, setting(t, "credentials")} {
+	for _, file := range []string{config, credentials} {
 		if !projects(volumes[mounts[filepath.Dir(file)]], filepath.Base(file)) {
 			t.Errorf("%s is not in a mounted ConfigMap or Secret", file)
 		}
 	}
+}
 
-	// Ports and probes.
+// checkPorts checks the container ports against the image's.
+func checkPorts(t testing.TB, ct corev1.Container) {
+	t.Helper()
 	ports := map[int32]bool{}
 	for _, p := range ct.Ports {
 		ports[p.ContainerPort] = true
@@ -289,19 +323,12 @@ func TestKubernetesDeployment(t *testing.T) {
 	if !ports[5000] || !ports[5001] {
 		t.Errorf("container ports %v, want 5000 and 5001 (as the image exposes)", ct.Ports)
 	}
-	for name, p := range map[string]*corev1.Probe{"readiness": ct.ReadinessProbe, "liveness": ct.LivenessProbe, "startup": ct.StartupProbe} {
-		if p == nil {
-			if name != "startup" {
-				t.Errorf("no %s probe", name)
-			}
-			continue
-		}
-		if p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || portNumber(ct, p.HTTPGet.Port) != 5000 {
-			t.Errorf("%s probe %+v: want GET /healthz on the container port 5000 (the main listener)", name, p.ProbeHandler)
-		}
-	}
+}
 
-	// Security: as the image runs, and more.
+// checkPodSecurity checks that the pod runs as the image does, and more.
+func checkPodSecurity(t testing.TB, spec corev1.PodSpec) {
+	t.Helper()
+	ct := spec.Containers[0]
 	psc, sc := spec.SecurityContext, ct.SecurityContext
 	switch {
 	case psc == nil || sc == nil:
@@ -309,7 +336,7 @@ func TestKubernetesDeployment(t *testing.T) {
 	case psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser != 65532:
 		t.Errorf("want runAsNonRoot and runAsUser 65532 (the image's user)")
 	case psc.FSGroup == nil || *psc.FSGroup != 65532:
-		t.Errorf("want fsGroup 65532, so that ecrd can write the claim")
+		t.Errorf("want fsGroup 65532, so that ecrd can write its data volume")
 	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
 		t.Errorf("want readOnlyRootFilesystem: ecrd writes only to its data dir")
 	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL"):
