@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/ecrd/ecrd/internal/registry"
@@ -14,6 +17,36 @@ import (
 // comes into it. Each row of json_each(?) has the element's index as key
 // and the element as value; `value ->> n` is the n-th member of an array
 // element, of its JSON type (a string as TEXT, an integer as INTEGER).
+
+// stringsJSON encodes a list column's value as the JSON array its TEXT
+// column holds: never null, an empty list being "[]".
+func stringsJSON(ss []string) string {
+	b := []byte{'['}
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return string(append(b, ']'))
+}
+
+// jsonStrings is the Scan destination of a list column: it decodes the
+// JSON array into *s.
+type jsonStrings struct{ s *[]string }
+
+func (d jsonStrings) Scan(src any) error {
+	var text []byte
+	switch v := src.(type) {
+	case string:
+		text = []byte(v)
+	case []byte:
+		text = v
+	default:
+		return fmt.Errorf("a list column holds a %T", src)
+	}
+	return json.Unmarshal(text, d.s)
+}
 
 // digestsJSON encodes digests as a JSON array of strings.
 func digestsJSON(digests []registry.Digest) string {
@@ -46,6 +79,21 @@ func blobsJSON(blobs []registry.ImageBlob) string {
 		b = append(b, ']')
 	}
 	return string(append(b, ']'))
+}
+
+// byMediaType groups digests by their media types, as the argument sets
+// of dialect.SetLayerMediaTypes: a media type and the JSON array of its
+// digests, in media type order.
+func byMediaType(digests []registry.Digest, types []string) [][]any {
+	byType := make(map[string][]registry.Digest)
+	for i, d := range digests {
+		byType[types[i]] = append(byType[types[i]], d)
+	}
+	sets := make([][]any, 0, len(byType))
+	for _, mt := range slices.Sorted(maps.Keys(byType)) {
+		sets = append(sets, []any{mt, digestsJSON(byType[mt])})
+	}
+	return sets
 }
 
 // appendJSONString appends s to b as a JSON string. Digests and media

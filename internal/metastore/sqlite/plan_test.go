@@ -20,7 +20,7 @@ import (
 // at a time from a cursor, each page an index range of its own size.
 var planExceptions = map[string]string{
 	"DELETE FROM repositories WHERE":                                                           "deleting a repository deletes every record of it",
-	"DELETE FROM tags WHERE registry_id = ? AND repo_name = ?":                                 "deleting a repository deletes every tag of it",
+	"DELETE FROM tags WHERE registry_id = ?1 AND repo_name = ?2":                               "deleting a repository deletes every tag of it",
 	"SELECT count(*) FROM images WHERE":                                                        "CountImages is for tests and tools; no request calls it",
 	"SELECT count(*) FROM layers WHERE":                                                        "CountLayers is for tests and tools; no request calls it",
 	"SELECT EXISTS (SELECT 1 FROM layers WHERE registry_id = ?1 AND repo_name = ?2) OR EXISTS": "RepositoryEmpty's EXISTS reads the first record of the repository only",

@@ -135,7 +135,7 @@ func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
 		return s.storageError(fmt.Errorf("sqlite: begin read: %w", err))
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx, trace: s.trace}); err != nil {
+	if err := fn(newTx(ctx, sqlTx, s.trace)); err != nil {
 		return s.storageError(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -156,7 +156,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error
 		return s.storageError(fmt.Errorf("sqlite: begin write: %w", err))
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx, trace: s.trace}); err != nil {
+	if err := fn(newTx(ctx, sqlTx, s.trace)); err != nil {
 		return s.storageError(err)
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/ecrd/ecrd/internal/metastore/sqlstore"
 	"github.com/ecrd/ecrd/internal/registry"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -14,16 +16,51 @@ import (
 
 var _ registry.Tx = (*tx)(nil)
 
-// tx is a registry.Tx over one database/sql transaction. Its methods take no
-// ctx, so it carries the one given to View or Update: every statement stops
-// when that ends.
+// tx is a registry.Tx over one database/sql transaction: the shared
+// sqlstore.Tx, for which it is the sqlstore.Conn, and the garbage
+// collector's methods (gc.go). Its methods take no ctx, so it carries the
+// one given to View or Update: every statement stops when that ends.
 type tx struct {
+	*sqlstore.Tx
 	ctx context.Context
 	tx  *sql.Tx
 	// trace, when set, sees every statement before it runs: the
 	// query-plan test collects them to ask SQLite for their plans.
 	trace func(query string, args []any)
 }
+
+func newTx(ctx context.Context, sqlTx *sql.Tx, trace func(string, []any)) *tx {
+	t := &tx{ctx: ctx, tx: sqlTx, trace: trace}
+	t.Tx = sqlstore.NewTx(t, &dialect)
+	return t
+}
+
+// Exec implements sqlstore.Conn.
+func (t *tx) Exec(query string, args ...any) (int64, error) {
+	res, err := t.exec(rebind(query), convert(args)...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Query implements sqlstore.Conn.
+func (t *tx) Query(query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := t.query(rebind(query), convert(args)...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+// sqlRows are *sql.Rows as sqlstore.Rows; an error closing them is one
+// Err has reported already.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
+
+// The statements gc.go writes itself, in SQLite's own form (?
+// placeholders, times as micros), go through exec, query and queryRow.
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 	t.traced(query, args)
@@ -59,35 +96,49 @@ func mustAffect(res sql.Result, what string) error {
 	return nil
 }
 
-// insertError maps a failed INSERT to the store's sentinel errors: a
-// duplicate key is ErrExists, and a row whose repository does not exist
-// (a foreign key violation) is ErrNotFound.
-func insertError(err error, what string) error {
-	return refError(err, what, "repository")
+// rebind turns the shared statements' $N parameters into SQLite's ?N,
+// which number the arguments the same way. No statement has a '$' in a
+// literal.
+func rebind(query string) string { return strings.ReplaceAll(query, "$", "?") }
+
+// convert turns the shared statements' arguments into what the schema
+// stores: times as micros (NULL for an unset optional one), lists as JSON
+// arrays (see jsonargs.go). It converts in place: args is the variadic
+// slice of one call.
+func convert(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = micros(v)
+		case sqlstore.NullTime:
+			args[i] = nullMicros(time.Time(v))
+		case []string:
+			args[i] = stringsJSON(v)
+		case []registry.Digest:
+			args[i] = digestsJSON(v)
+		}
+	}
+	return args
 }
 
-// refError is insertError for a row whose foreign key names parent, the
-// record that is missing when the key is violated.
-func refError(err error, what, parent string) error {
+// violation implements sqlstore.Dialect.Violation.
+func violation(err error) sqlstore.Violation {
 	var se *msqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-			return fmt.Errorf("%s: %w", what, registry.ErrExists)
+			return sqlstore.UniqueViolation
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%s: %s: %w", what, parent, registry.ErrNotFound)
+			return sqlstore.ForeignKeyViolation
 		}
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return sqlstore.NoViolation
 }
 
 // micros is how times are stored: unix microseconds, which fit an int64 for
 // every year a registry will see and keep the sub-millisecond order that
 // StaleUploads relies on.
 func micros(t time.Time) int64 { return t.UnixMicro() }
-
-// fromMicros is the inverse of micros, in UTC.
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // nullMicros stores the zero time as NULL, for times that are optional.
 func nullMicros(t time.Time) sql.NullInt64 {
@@ -97,10 +148,21 @@ func nullMicros(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: micros(t), Valid: true}
 }
 
-// fromNullMicros is the inverse of nullMicros.
-func fromNullMicros(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
+// layersBatch bounds the digests looked up per query where a query binds
+// each digest as a parameter (ReleaseLayers), keeping it far below
+// SQLite's limit however many a caller passes.
+const layersBatch = 500
+
+// digestArgs returns the arguments of a query on the repository's rows
+// among digests: the key, then each digest.
+func digestArgs(key registry.RepoKey, digests []registry.Digest) []any {
+	args := make([]any, 0, 2+len(digests))
+	args = append(args, key.Registry, key.Name)
+	for _, d := range digests {
+		args = append(args, d)
 	}
-	return fromMicros(n.Int64)
+	return args
 }
+
+// inList returns "(?, ?, …)" with n > 0 placeholders.
+func inList(n int) string { return "(?" + strings.Repeat(", ?", n-1) + ")" }

@@ -1,0 +1,122 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// Statements over many rows (an image of 25,000 layers) bind them as one
+// list parameter (see Dialect) rather than as one statement per row or a
+// statement of thousands of placeholders: one statement is prepared and
+// run whatever the count, and no engine's parameter limit comes into it.
+
+// Layers returns the layers of the repository among digests, with one
+// query however many there are.
+func (t *Tx) Layers(key registry.RepoKey, digests []registry.Digest) (map[registry.Digest]registry.Layer, error) {
+	layers := make(map[registry.Digest]registry.Layer, len(digests))
+	if len(digests) == 0 {
+		return layers, nil
+	}
+	err := t.each(t.d.Layers, []any{key.Registry, key.Name, digests}, func(scan func(...any) error) error {
+		var l registry.Layer
+		if err := scan(&l.Digest, &l.Size, &l.MediaType, Time{&l.CreatedAt}); err != nil {
+			return err
+		}
+		layers[l.Digest] = l
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("layers of %s/%s: %w", key.Registry, key.Name, err)
+	}
+	return layers, nil
+}
+
+// CountLayers returns how many layers the repository holds; 0 for a
+// repository that does not exist.
+func (t *Tx) CountLayers(key registry.RepoKey) (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM layers WHERE registry_id = $1 AND repo_name = $2`,
+		[]any{key.Registry, key.Name}, &n)
+	if err != nil {
+		return 0, fmt.Errorf("count layers of %s/%s: %w", key.Registry, key.Name, err)
+	}
+	return n, nil
+}
+
+// RepositoryEmpty implements registry.Tx: each EXISTS stops at the first
+// record of the repository it finds.
+func (t *Tx) RepositoryEmpty(key registry.RepoKey) (bool, error) {
+	var held bool
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM layers WHERE registry_id = $1 AND repo_name = $2)
+		OR EXISTS (SELECT 1 FROM images WHERE registry_id = $1 AND repo_name = $2)`,
+		[]any{key.Registry, key.Name}, &held)
+	if err != nil {
+		return false, fmt.Errorf("contents of %s/%s: %w", key.Registry, key.Name, err)
+	}
+	return !held, nil
+}
+
+// AddLayer records that the repository holds l, or returns
+// registry.ErrExists; for a repository that does not exist it returns
+// registry.ErrNotFound. The row is inserted only under its repository's,
+// so that neither answer fails the statement (see the package doc).
+func (t *Tx) AddLayer(key registry.RepoKey, l registry.Layer) error {
+	what := fmt.Sprintf("add layer %s to %s/%s", l.Digest, key.Registry, key.Name)
+	n, err := t.exec(`INSERT INTO layers (registry_id, repo_name, digest, size, media_type, created_at)
+		SELECT r.registry_id, r.name, $3, $4, $5, $6 FROM repositories AS r
+		WHERE r.registry_id = $1 AND r.name = $2
+		ON CONFLICT DO NOTHING`,
+		key.Registry, key.Name, l.Digest, l.Size, l.MediaType, l.CreatedAt)
+	if err != nil {
+		return t.constraintError(err, what, "repository")
+	}
+	if n == 0 {
+		return t.existsOrMissing(key, what)
+	}
+	return nil
+}
+
+// DeleteLayer implements registry.Tx.
+func (t *Tx) DeleteLayer(key registry.RepoKey, d registry.Digest) error {
+	what := fmt.Sprintf("delete layer %s of %s/%s", d, key.Registry, key.Name)
+	n, err := t.exec(`DELETE FROM layers WHERE registry_id = $1 AND repo_name = $2 AND digest = $3`,
+		key.Registry, key.Name, d)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return mustAffect(n, what)
+}
+
+// Blob returns the blob record, or registry.ErrNotFound.
+func (t *Tx) Blob(d registry.Digest) (registry.Blob, error) {
+	var b registry.Blob
+	err := t.queryRow(`SELECT digest, size, created_at FROM blobs WHERE digest = $1`, []any{d},
+		&b.Digest, &b.Size, Time{&b.CreatedAt})
+	if errors.Is(err, errNoRow) {
+		return registry.Blob{}, fmt.Errorf("blob %s: %w", d, registry.ErrNotFound)
+	}
+	if err != nil {
+		return registry.Blob{}, fmt.Errorf("blob %s: %w", d, err)
+	}
+	return b, nil
+}
+
+// AddBlob records b unless its digest is recorded already (the first record
+// wins, so a blob's CreatedAt is when it was first stored), and clears its
+// pin: the commit is done, and the layer record that comes with it
+// protects the blob from now on.
+func (t *Tx) AddBlob(b registry.Blob) error {
+	var deleting bool
+	err := t.queryRow(`INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (digest) DO UPDATE SET pinned_at = NULL
+		RETURNING deleting`, []any{b.Digest, b.Size, b.CreatedAt}, &deleting)
+	if err != nil {
+		return fmt.Errorf("add blob %s: %w", b.Digest, err)
+	}
+	if deleting {
+		return fmt.Errorf("add blob %s: being deleted: %w", b.Digest, registry.ErrConflict)
+	}
+	return nil
+}
