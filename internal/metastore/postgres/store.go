@@ -130,7 +130,7 @@ func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(tx regi
 	}
 	// Rollback after Commit does nothing; its own error is of no use.
 	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	t := &tx{ctx: ctx, tx: pgTx, trace: s.trace}
+	t := newTx(ctx, pgTx, s.trace)
 	err = fn(t)
 	if t.failed != nil && retryable(t.failed) {
 		return t.failed

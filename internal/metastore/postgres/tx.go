@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ecrd/ecrd/internal/metastore/sqlstore"
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,16 +15,17 @@ import (
 
 var _ registry.Tx = (*tx)(nil)
 
-// tx is a registry.Tx over one pgx transaction. Its methods take no ctx, so
-// it carries the one given to View or Update: every statement stops when
-// that ends.
+// tx is a registry.Tx over one pgx transaction: the shared sqlstore.Tx,
+// for which it is the sqlstore.Conn, and the garbage collector's methods
+// (gc.go). Its methods take no ctx, so it carries the one given to View
+// or Update: every statement stops when that ends.
 //
 // A statement that fails aborts a PostgreSQL transaction: every later one
-// fails too. The contract lets the core carry on after ErrExists and
-// ErrNotFound, so the statements never fail for those: inserts say ON
-// CONFLICT DO NOTHING and select their parent row, and the store tells
-// from the rows affected which sentinel error it is.
+// fails too. The shared statements never fail for ErrExists or ErrNotFound
+// (see sqlstore); the first error of any statement is kept, so that
+// attempt retries a transaction that lost a race whatever fn made of it.
 type tx struct {
+	*sqlstore.Tx
 	ctx context.Context
 	tx  pgx.Tx
 	// failed is the first error a statement returned: once set, the
@@ -33,6 +35,76 @@ type tx struct {
 	// query-plan test collects them to ask PostgreSQL for their plans.
 	trace func(query string, args []any)
 }
+
+func newTx(ctx context.Context, pgTx pgx.Tx, trace func(string, []any)) *tx {
+	t := &tx{ctx: ctx, tx: pgTx, trace: trace}
+	t.Tx = sqlstore.NewTx(t, &dialect)
+	return t
+}
+
+// Exec implements sqlstore.Conn.
+func (t *tx) Exec(query string, args ...any) (int64, error) {
+	tag, err := t.exec(query, convert(args)...)
+	return tag.RowsAffected(), err
+}
+
+// Query implements sqlstore.Conn.
+func (t *tx) Query(query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := t.query(query, convert(args)...)
+	if err != nil {
+		if rows != nil {
+			rows.Close()
+		}
+		return nil, err
+	}
+	return pgRows{rows, t}, nil
+}
+
+// pgRows are pgx.Rows whose error is kept as the transaction's (fail).
+type pgRows struct {
+	pgx.Rows
+	t *tx
+}
+
+func (r pgRows) Err() error { return r.t.fail(r.Rows.Err()) }
+
+// convert turns the shared statements' arguments into what pgx sends for
+// the schema's types: an unset optional time as NULL, lists as text[]
+// (never NULL). time.Time goes as it is: timestamptz keeps the
+// microseconds pgx truncates it to. It converts in place: args is the
+// variadic slice of one call.
+func convert(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case sqlstore.NullTime:
+			args[i] = nullTime(time.Time(v))
+		case []string:
+			if v == nil {
+				args[i] = []string{}
+			}
+		case []registry.Digest:
+			args[i] = digestStrings(v)
+		}
+	}
+	return args
+}
+
+// violation implements sqlstore.Dialect.Violation.
+func violation(err error) sqlstore.Violation {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return sqlstore.UniqueViolation
+		case "23503":
+			return sqlstore.ForeignKeyViolation
+		}
+	}
+	return sqlstore.NoViolation
+}
+
+// The statements gc.go (and ReleaseLayers) write themselves go through
+// exec, query, queryRow and each, which trace them and keep their errors.
 
 func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
 	t.traced(query, args)
@@ -87,6 +159,9 @@ func (t *tx) each(query string, args []any, fn func(scan func(...any) error) err
 	return t.fail(rows.Err())
 }
 
+// errNoRow reports whether err is pgx's "no row" from a query of one row.
+func errNoRow(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
 // mustAffect returns registry.ErrNotFound, wrapped with what, when the
 // statement changed no row.
 func mustAffect(tag pgconn.CommandTag, what string) error {
@@ -96,77 +171,16 @@ func mustAffect(tag pgconn.CommandTag, what string) error {
 	return nil
 }
 
-// constraintError maps a statement that failed on a constraint to the
-// store's sentinel errors: a duplicate key is ErrExists, a row whose parent
-// does not exist (a foreign key violation) ErrNotFound. The store's
-// statements avoid both (see tx); this is for a race that serializable
-// isolation does not turn into a serialization failure.
-func constraintError(err error, what, parent string) error {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505":
-			return fmt.Errorf("%s: %w: %w", what, registry.ErrExists, err)
-		case "23503":
-			return fmt.Errorf("%s: %s: %w: %w", what, parent, registry.ErrNotFound, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// existsOrMissing tells, after an insert into a table of the repository
-// affected no row, whether the row was there already (ErrExists) or the
-// repository is not (ErrNotFound).
-func (t *tx) existsOrMissing(key registry.RepoKey, what string) error {
-	var held bool
-	if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM repositories WHERE registry_id = $1 AND name = $2)`,
-		[]any{key.Registry, key.Name}, &held); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if !held {
-		return fmt.Errorf("%s: repository: %w", what, registry.ErrNotFound)
-	}
-	return fmt.Errorf("%s: %w", what, registry.ErrExists)
-}
-
-// Times are timestamptz, which keeps microseconds: pgx truncates a
-// time.Time to them when it sends one.
-
-// fromDB returns a time read from the database in the one representation
-// the stores agree on: the microsecond instant, in UTC, without a
-// monotonic reading, so that == and reflect.DeepEqual compare instants.
-func fromDB(t time.Time) time.Time { return time.UnixMicro(t.UnixMicro()).UTC() }
-
 // nullTime stores the zero time as NULL, for times that are optional.
 func nullTime(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }
-
-// fromNull is the inverse of nullTime.
-func fromNull(n pgtype.Timestamptz) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromDB(n.Time)
-}
-
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
 
 // digestStrings returns digests as the []string a text[] parameter takes.
 func digestStrings(digests []registry.Digest) []string {
 	s := make([]string, len(digests))
 	for i, d := range digests {
 		s[i] = string(d)
-	}
-	return s
-}
-
-// nonNil returns s, or an empty slice for nil, which pgx would send as
-// NULL rather than as an empty array.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
 	}
 	return s
 }
