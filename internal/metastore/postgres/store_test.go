@@ -1,13 +1,12 @@
 package postgres
 
 import (
-	"errors"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ecrd/ecrd/internal/metastore/postgres/pgtest"
+	"github.com/ecrd/ecrd/internal/metastore/sqlstore/sqlstoretest"
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/ecrd/ecrd/internal/registry/registrytest"
 )
@@ -53,43 +52,14 @@ func TestContract(t *testing.T) {
 // microsecond, and that opening a migrated database migrates nothing.
 func TestReopen(t *testing.T) {
 	dsn := freshDatabase(t)
-	at := time.Date(2025, 6, 1, 12, 30, 45, 123456789, time.UTC)
-	key := registry.RepoKey{Registry: "123456789012", Name: "team/app"}
-	upload := registry.Upload{
-		ID: registry.NewUploadID(), Repo: key, CreatedAt: at, UpdatedAt: at.Add(time.Second),
-		Size: 10, Parts: 1, LastPartSize: 10, HashState: []byte{1, 2, 3}, Lease: "me", LeaseAt: at,
-	}
-	s, err := Open(t.Context(), dsn, Options{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	err = s.Update(t.Context(), func(tx registry.Tx) error {
-		if err := tx.CreateRepository(registry.Repository{Registry: key.Registry, Name: key.Name, CreatedAt: at}); err != nil {
-			return err
-		}
-		return tx.CreateUpload(upload)
-	})
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	s.Close()
-
-	s = openStore(t, dsn, Options{})
-	trunc := at.Truncate(time.Microsecond)
-	err = s.View(t.Context(), func(tx registry.Tx) error {
-		u, err := tx.Upload(upload.ID)
+	s := sqlstoretest.Reopen(t, func() registry.MetaStore {
+		s, err := Open(t.Context(), dsn, Options{})
 		if err != nil {
-			return err
+			t.Fatalf("Open: %v", err)
 		}
-		if !u.CreatedAt.Equal(trunc) || !u.LeaseAt.Equal(trunc) || !u.UpdatedAt.Equal(trunc.Add(time.Second)) ||
-			string(u.HashState) != "\x01\x02\x03" || u.Repo != key {
-			t.Errorf("Upload after reopen = %+v, want %+v", u, upload)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("View: %v", err)
-	}
+		return s
+	}).(*Store)
+	t.Cleanup(func() { s.Close() })
 	var applied int
 	if err := s.pool.QueryRow(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
 		t.Fatal(err)
@@ -147,39 +117,11 @@ func TestNewerSchema(t *testing.T) {
 // TestViewIsReadOnly shows that a write inside View fails.
 func TestViewIsReadOnly(t *testing.T) {
 	s, _ := openFresh(t, Options{})
-	err := s.View(t.Context(), func(tx registry.Tx) error {
-		return tx.AddBlob(registry.Blob{Digest: registry.Digest("sha256:" + strings.Repeat("cd", 32)), Size: 1})
-	})
-	if err == nil {
-		t.Fatal("a write in View succeeded")
-	}
+	sqlstoretest.ViewIsReadOnly(t, s)
 }
 
-// TestMissingRepository shows how this store answers what the MetaStore
-// contract leaves open: a layer or upload for a repository that does not
-// exist is refused with ErrNotFound, and the transaction carries on (a
-// failed statement would have aborted it).
+// TestMissingRepository: see sqlstoretest.MissingRepository.
 func TestMissingRepository(t *testing.T) {
 	s, _ := openFresh(t, Options{})
-	missing := registry.RepoKey{Registry: "123456789012", Name: "missing"}
-	err := s.Update(t.Context(), func(tx registry.Tx) error {
-		l := registry.Layer{Digest: registry.Digest("sha256:" + strings.Repeat("ef", 32)), Size: 1}
-		if err := tx.AddLayer(missing, l); !errors.Is(err, registry.ErrNotFound) {
-			t.Errorf("AddLayer to a missing repository: %v, want ErrNotFound", err)
-		}
-		u := registry.Upload{ID: registry.NewUploadID(), Repo: missing}
-		if err := tx.CreateUpload(u); !errors.Is(err, registry.ErrNotFound) {
-			t.Errorf("CreateUpload in a missing repository: %v, want ErrNotFound", err)
-		}
-		if err := tx.PutRepositoryPolicy(missing, "{}"); !errors.Is(err, registry.ErrNotFound) {
-			t.Errorf("PutRepositoryPolicy of a missing repository: %v, want ErrNotFound", err)
-		}
-		if err := tx.PutRepositoryCatalog(missing, registry.Catalog{}); !errors.Is(err, registry.ErrNotFound) {
-			t.Errorf("PutRepositoryCatalog of a missing repository: %v, want ErrNotFound", err)
-		}
-		return tx.CreateRepository(registry.Repository{Registry: missing.Registry, Name: missing.Name})
-	})
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
+	sqlstoretest.MissingRepository(t, s)
 }

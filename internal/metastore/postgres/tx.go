@@ -146,17 +146,7 @@ func (t *tx) fail(err error) error {
 
 // each runs query and calls fn with the Scan of each row in turn.
 func (t *tx) each(query string, args []any, fn func(scan func(...any) error) error) error {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return t.fail(rows.Err())
+	return sqlstore.Each(t, query, args, fn)
 }
 
 // errNoRow reports whether err is pgx's "no row" from a query of one row.

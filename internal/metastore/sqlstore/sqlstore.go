@@ -105,7 +105,13 @@ func (t *Tx) queryRow(query string, args []any, dest ...any) error {
 
 // each runs query and calls fn with the Scan of each row in turn.
 func (t *Tx) each(query string, args []any, fn func(scan func(...any) error) error) error {
-	rows, err := t.c.Query(query, args...)
+	return Each(t.c, query, args, fn)
+}
+
+// Each runs query on c and calls fn with the Scan of each row in turn, for
+// the statements a store writes itself (its gc.go).
+func Each(c Conn, query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := c.Query(query, args...)
 	if err != nil {
 		return err
 	}
