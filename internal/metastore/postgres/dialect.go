@@ -1,8 +1,12 @@
 package postgres
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/ecrd/ecrd/internal/metastore/sqlstore"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // dialect is how PostgreSQL spells what the shared statements leave to
@@ -13,6 +17,7 @@ import (
 // DELETE CASCADE removes them (by tags_digest).
 var dialect = sqlstore.Dialect{
 	Violation: violation,
+	Time:      func(p *time.Time) any { return pgTime{p} },
 	Strings:   func(s *[]string) any { return s },
 
 	Layers: `SELECT digest, size, media_type, created_at FROM layers
@@ -51,4 +56,22 @@ func imageBlobArrays(blobs []registry.ImageBlob) []any {
 		digests[i], types[i], sizes[i] = string(b.Digest), b.MediaType, b.Size
 	}
 	return []any{digests, types, sizes}
+}
+
+// pgTime is dialect.Time's Scan destination: pgx gives it the decoded
+// timestamptz directly, where a sql.Scanner (sqlstore.Time) would cost a
+// conversion to a driver value and an allocation per column of every row.
+type pgTime struct{ t *time.Time }
+
+// ScanTimestamptz implements pgtype.TimestamptzScanner.
+func (d pgTime) ScanTimestamptz(v pgtype.Timestamptz) error {
+	if !v.Valid {
+		*d.t = time.Time{}
+		return nil
+	}
+	if v.InfinityModifier != pgtype.Finite {
+		return fmt.Errorf("postgres: an infinite time (%v)", v.InfinityModifier)
+	}
+	*d.t = sqlstore.FromDB(v.Time)
+	return nil
 }

@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"time"
+
 	"github.com/ecrd/ecrd/internal/metastore/sqlstore"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -13,6 +15,7 @@ import (
 // repository alone (the plan test).
 var dialect = sqlstore.Dialect{
 	Violation: violation,
+	Time:      func(p *time.Time) any { return sqlstore.Time{T: p} },
 	Strings:   func(s *[]string) any { return jsonStrings{s} },
 
 	// CROSS JOIN keeps json_each the outer loop: one primary-key lookup

@@ -43,7 +43,11 @@ func TestReopen(t *testing.T) {
 		}
 		return s
 	}).(*Store)
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	// Reopening applied no migration twice.
 	var version int
 	if err := s.write.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&version); err != nil {

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "github.com/ecrd/ecrd/internal/registry"
+import (
+	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
 
 // Dialect is what one engine's SQL spells its own way. Each store has one,
 // a read-only table built once. Queries in it are in the $N form, with the
@@ -9,6 +13,9 @@ type Dialect struct {
 	// Violation tells which constraint, if any, a failed statement
 	// violated.
 	Violation func(err error) Violation
+	// Time returns a Scan destination that fills *p from a time column,
+	// the zero time for NULL, as Time does.
+	Time func(p *time.Time) any
 	// Strings returns a Scan destination that fills *s from a list column
 	// (PostgreSQL's text[], SQLite's JSON array text).
 	Strings func(s *[]string) any

@@ -98,8 +98,8 @@ func (t *Tx) scanImages(what, query string, args ...any) ([]registry.Image, erro
 			size                             sql.NullInt64
 		)
 		err := scan(&img.Digest, &img.Manifest, &mediaType, &artifactType, &size,
-			Time{&img.PushedAt}, Time{&img.LastPulledAt}, &img.Status, Time{&img.LastArchivedAt},
-			Time{&img.LastActivatedAt}, Time{&img.ActiveAt}, &subject)
+			t.time(&img.PushedAt), t.time(&img.LastPulledAt), &img.Status, t.time(&img.LastArchivedAt),
+			t.time(&img.LastActivatedAt), t.time(&img.ActiveAt), &subject)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ func (t *Tx) Layers(key registry.RepoKey, digests []registry.Digest) (map[regist
 	}
 	err := t.each(t.d.Layers, []any{key.Registry, key.Name, digests}, func(scan func(...any) error) error {
 		var l registry.Layer
-		if err := scan(&l.Digest, &l.Size, &l.MediaType, Time{&l.CreatedAt}); err != nil {
+		if err := scan(&l.Digest, &l.Size, &l.MediaType, t.time(&l.CreatedAt)); err != nil {
 			return err
 		}
 		layers[l.Digest] = l
@@ -93,7 +93,7 @@ func (t *Tx) DeleteLayer(key registry.RepoKey, d registry.Digest) error {
 func (t *Tx) Blob(d registry.Digest) (registry.Blob, error) {
 	var b registry.Blob
 	err := t.queryRow(`SELECT digest, size, created_at FROM blobs WHERE digest = $1`, []any{d},
-		&b.Digest, &b.Size, Time{&b.CreatedAt})
+		&b.Digest, &b.Size, t.time(&b.CreatedAt))
 	if errors.Is(err, errNoRow) {
 		return registry.Blob{}, fmt.Errorf("blob %s: %w", d, registry.ErrNotFound)
 	}

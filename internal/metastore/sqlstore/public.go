@@ -25,7 +25,7 @@ func (t *Tx) PublicRegistryByAlias(alias string) (registry.PublicRegistry, error
 func (t *Tx) publicRegistry(what, where string, arg any) (registry.PublicRegistry, error) {
 	var p registry.PublicRegistry
 	err := t.queryRow(`SELECT account, alias, display_name, created_at FROM public_registries WHERE `+where,
-		[]any{arg}, &p.Account, &p.Alias, &p.DisplayName, Time{&p.CreatedAt})
+		[]any{arg}, &p.Account, &p.Alias, &p.DisplayName, t.time(&p.CreatedAt))
 	if errors.Is(err, errNoRow) {
 		return registry.PublicRegistry{}, fmt.Errorf("%s: %w", what, registry.ErrNotFound)
 	}

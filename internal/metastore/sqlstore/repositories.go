@@ -56,7 +56,7 @@ func (t *Tx) scanRepositories(query string, args ...any) ([]registry.Repository,
 			r        registry.Repository
 			tagsJSON []byte
 		)
-		err := scan(&r.Registry, &r.Name, Time{&r.CreatedAt}, &r.TagMutability,
+		err := scan(&r.Registry, &r.Name, t.time(&r.CreatedAt), &r.TagMutability,
 			t.d.Strings(&r.MutabilityExclusions), &r.ScanOnPush, &r.EncryptionType, &r.KMSKey, &tagsJSON)
 		if err != nil {
 			return err

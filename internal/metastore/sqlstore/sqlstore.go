@@ -10,7 +10,11 @@
 //     time.Time, NullTime, []string (a list column: text[] or JSON text)
 //     and []registry.Digest (a list parameter: text[] or a JSON array for
 //     json_each) become what its driver and schema want. Rows scan times
-//     through Time, which takes both engines' forms.
+//     through Time, which takes both engines' forms, and list columns
+//     through Dialect.Strings. A NULL in a select list is written
+//     CAST(NULL AS <PostgreSQL type>), which PostgreSQL needs to type it
+//     and SQLite reads as NULL whatever the type's name; booleans are
+//     compared as "= true" and "= false", which both read from an index.
 //   - a Dialect: the read-only table of what its SQL must spell its own
 //     way, each entry named: the statements over many rows (arrays and
 //     unnest against json_each), index hints, the deletes SQLite's schema
@@ -18,7 +22,16 @@
 //
 // Opening, migrations, transactions (SQLite's single writer with BEGIN
 // IMMEDIATE, PostgreSQL's serializable retries), Ping and Close stay in
-// each store, as do its schema and its query-plan test.
+// each store, as do its schema, its query-plan test and its gc.go, which
+// writes its statements in the engine's own form through the store's own
+// helpers. Each store's transaction type embeds *Tx, is its Conn, and adds
+// the GCTx methods, so that it is a registry.Tx.
+//
+// PostgreSQL stays on pgx's native interface rather than database/sql
+// (pgx/v5/stdlib): the shared code needs nothing but Conn, which pgx.Tx
+// serves in a few lines, and the store keeps its pool, its record of the
+// first failed statement (which decides its retries) and its plan test's
+// connection as they were.
 //
 // A failed statement aborts a PostgreSQL transaction: every later one
 // fails too. The contract lets the core carry on after ErrExists and
@@ -163,6 +176,10 @@ func (t *Tx) existsOrMissing(key registry.RepoKey, what string) error {
 	return fmt.Errorf("%s: %w", what, registry.ErrExists)
 }
 
+// time returns the Scan destination of a time column that fills *p (see
+// Dialect.Time).
+func (t *Tx) time(p *time.Time) any { return t.d.Time(p) }
+
 // NullTime is an argument for an optional time column: the zero time is
 // stored as NULL. A time.Time argument is a time that is always set.
 type NullTime time.Time
@@ -171,7 +188,8 @@ type NullTime time.Time
 // integer unix microseconds, PostgreSQL's timestamptz, or NULL, which is
 // the zero time. The time is given in the one representation the stores
 // agree on: the microsecond instant, in UTC, without a monotonic reading,
-// so that == and reflect.DeepEqual compare instants.
+// so that == and reflect.DeepEqual compare instants (see FromDB). A
+// Dialect may give a destination its driver fills faster.
 type Time struct{ T *time.Time }
 
 // Scan implements sql.Scanner, which pgx honours too.
@@ -182,9 +200,12 @@ func (d Time) Scan(src any) error {
 	case int64:
 		*d.T = time.UnixMicro(v).UTC()
 	case time.Time:
-		*d.T = time.UnixMicro(v.UnixMicro()).UTC()
+		*d.T = FromDB(v)
 	default:
 		return fmt.Errorf("sqlstore: a time column holds a %T", src)
 	}
 	return nil
 }
+
+// FromDB returns t in the representation the stores agree on (see Time).
+func FromDB(t time.Time) time.Time { return time.UnixMicro(t.UnixMicro()).UTC() }

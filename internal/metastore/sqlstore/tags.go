@@ -72,7 +72,7 @@ func (t *Tx) tagPage(key registry.RepoKey, query, after string, limit int) ([]re
 			r      registry.TagRef
 			status sql.NullString
 		)
-		if err := scan(&r.Tag, &r.Digest, Time{&r.CreatedAt}, &status, Time{&r.ActiveAt}); err != nil {
+		if err := scan(&r.Tag, &r.Digest, t.time(&r.CreatedAt), &status, t.time(&r.ActiveAt)); err != nil {
 			return err
 		}
 		r.Status = status.String

@@ -109,8 +109,8 @@ func (t *Tx) scanUploads(query string, args ...any) ([]registry.Upload, error) {
 	var us []registry.Upload
 	err := t.each(query, args, func(scan func(...any) error) error {
 		var u registry.Upload
-		err := scan(&u.ID, &u.Repo.Registry, &u.Repo.Name, Time{&u.CreatedAt}, Time{&u.UpdatedAt}, &u.Size,
-			&u.Parts, &u.LastPartSize, &u.SmallPart, &u.HashState, &u.Lease, &u.Holder, Time{&u.LeaseAt})
+		err := scan(&u.ID, &u.Repo.Registry, &u.Repo.Name, t.time(&u.CreatedAt), t.time(&u.UpdatedAt), &u.Size,
+			&u.Parts, &u.LastPartSize, &u.SmallPart, &u.HashState, &u.Lease, &u.Holder, t.time(&u.LeaseAt))
 		if err != nil {
 			return err
 		}
