@@ -59,11 +59,6 @@ func TestReopen(t *testing.T) {
 		}
 		return s
 	}).(*Store)
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
 	var applied int
 	if err := s.pool.QueryRow(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
 		t.Fatal(err)

@@ -43,11 +43,6 @@ func TestReopen(t *testing.T) {
 		}
 		return s
 	}).(*Store)
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
 	// Reopening applied no migration twice.
 	var version int
 	if err := s.write.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&version); err != nil {

@@ -17,8 +17,9 @@ import (
 // Reopen writes a repository, a layer, a blob and an upload through the
 // Store open returns, closes it, and checks that a second Store open
 // returns reads them back, times to the microsecond. open must open the
-// same database each time; the caller closes the second Store, which
-// Reopen returns for the store's own checks (no migration applied twice).
+// same database each time. Reopen returns the second Store, for the
+// store's own checks (no migration applied twice), and closes it when the
+// test ends.
 func Reopen(t *testing.T, open func() registry.MetaStore) registry.MetaStore {
 	t.Helper()
 	at := time.Date(2025, 6, 1, 12, 30, 45, 123456789, time.UTC)
@@ -57,6 +58,11 @@ func Reopen(t *testing.T, open func() registry.MetaStore) registry.MetaStore {
 	}
 
 	s = open()
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	trunc := at.Truncate(time.Microsecond)
 	err = s.View(t.Context(), func(tx registry.Tx) error {
 		r, err := tx.Repository(key)
