@@ -189,8 +189,11 @@ func TestMigrateResumes(t *testing.T) {
 	o = to.options(src.dataDir)
 	o.BeforeCommit = func() error { return interrupted }
 	sum, err = migrate.Run(context.Background(), o)
-	if !errors.Is(err, interrupted) || sum.Copied != sum.Blobs-first {
-		t.Fatalf("interrupted before the commit: %+v, %v; want the %d blobs left copied", sum, err, sum.Blobs-first)
+	// A blob whose commit was in flight when the first run stopped may
+	// have landed though that run counted it failed: this run finds it
+	// in the bucket and skips it, so it copies at most the rest.
+	if left := sum.Blobs - first; !errors.Is(err, interrupted) || sum.Copied > left || sum.Copied < left-4 { // 4: the blobs migrate copies at once
+		t.Fatalf("interrupted before the commit: %+v, %v; want the %d blobs left copied (less the few in flight at the interruption)", sum, err, left)
 	}
 
 	sum, err = migrate.Run(context.Background(), to.options(src.dataDir))
