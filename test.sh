@@ -159,6 +159,13 @@ go_benchmarks() {
   go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
 }
 
+# The scale-out comparison starts its own versitygw (and reuses the
+# PostgreSQL cluster of backends, by scripts/start-postgres.sh).
+bench_short() {
+  go run ./bench -short -out "$tmp/bench"
+  go run ./bench -scaleout -short -out "$tmp/bench"
+}
+
 stage prerequisites prerequisites
 if [ "$mode" = quick ]; then
   stage gofmt gofmt_check
@@ -185,11 +192,13 @@ stage "e2e: aws ecr-public, and crane's and skopeo's anonymous pulls" bash e2e/c
 stage "e2e: /v2/ with crane, regctl, skopeo and the OCI conformance suite" bash e2e/cli/oci_clients_test.sh
 stage "e2e: the README's quick start, as written" bash e2e/cli/readme_test.sh
 stage "e2e: TLS (a CA made in the test) with curl, the aws CLI, boto3, crane, regctl and skopeo" bash e2e/cli/tls_test.sh
+stage "e2e: three replicas on PostgreSQL and S3 behind nginx (deploy/nginx/ecrd.conf), one killed mid-push" bash e2e/cli/replicas_lb_test.sh
 stage "the container image: built without a daemon from the Dockerfile, pushed into ecrd, pulled back, run" bash e2e/cli/image_test.sh
 stage "deploy/: Kubernetes manifests, the compose file, the systemd unit and the dashboard, checked offline" \
   go -C deploy/validate test -count=1 ./...
 stage "go test -bench, once each at small sizes so that they cannot rot (no timings asserted)" go_benchmarks
-stage "go run ./bench -short: ecrd beside docker-registry at small sizes" go run ./bench -short -out "$tmp/bench"
+stage "go run ./bench -short and -scaleout -short: ecrd beside docker-registry, and on PostgreSQL + S3 beside distribution v3, at small sizes" \
+  bench_short
 stage "go run ./bench -growth -short: the growth benchmark at tiny sizes (without -short, 1k to 100k images)" \
   go run ./bench -growth -short -out "$tmp/growth"
 print_summary "all passed"

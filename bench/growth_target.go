@@ -42,7 +42,7 @@ func startTarget(bin, data string) (*target, error) {
 // the time until /healthz answered.
 func (t *target) start() (time.Duration, error) {
 	begin := time.Now()
-	s, err := startEcrd(t.bin, t.data)
+	s, err := startEcrd(t.bin, t.data, stores{})
 	wall := time.Since(begin)
 	if err != nil {
 		return 0, err

@@ -16,6 +16,15 @@
 //	go run ./bench -growth -sizes 1000,10000,100000,1000000 -repos 1000,10000,100000
 //	go run ./bench -growth -short          # 100 and 300: what CI runs
 //	go run ./bench -growth -run 'BatchCheck|referrers' -ecrd /path/to/ecrd
+//
+// With -scaleout it compares the scale-out stores instead: ecrd on
+// PostgreSQL and S3 against CNCF distribution v3 with its S3 driver, both
+// on one versitygw, and writes scaleout.md and scaleout.json with the
+// issue's targets checked (see scaleout.go).
+//
+//	go run ./bench -scaleout                # starts PostgreSQL and versitygw if not given
+//	go run ./bench -scaleout -short
+//	go run ./bench -scaleout -postgres-dsn postgres://u:p@host/db -s3-endpoint http://host:9000
 package main
 
 import (
@@ -51,6 +60,12 @@ func run() error {
 	growSizes := flag.String("sizes", "", "with -growth: images of the grown repository, increasing multiples of 100 (default 1000,10000,100000; 100,300 with -short)")
 	growRepos := flag.String("repos", "", "with -growth: repositories of the grown registry (default 1000,10000,100000; 100,300 with -short)")
 	renderGrowth := flag.String("render-growth", "", "only print the Markdown tables of an earlier run's growth.json")
+	scale := flag.Bool("scaleout", false, "ecrd on PostgreSQL + S3 against distribution v3 on the same S3 (OUT/scaleout.md, OUT/scaleout.json)")
+	var sb backendFlags
+	flag.StringVar(&sb.dsn, "postgres-dsn", "", "with -scaleout: a PostgreSQL server whose role may create databases (default: scripts/start-postgres.sh)")
+	flag.StringVar(&sb.endpoint, "s3-endpoint", "", "with -scaleout: an S3 endpoint, path-style (default: versitygw started by scripts/run-s3.sh under /var/tmp)")
+	flag.StringVar(&sb.accessKey, "s3-access-key", "test", "with -scaleout: the S3 access key")
+	flag.StringVar(&sb.secretKey, "s3-secret-key", "testsecret", "with -scaleout: the S3 secret key")
 	flag.Parse()
 	if *render != "" {
 		return renderJSON(*render)
@@ -103,13 +118,20 @@ func run() error {
 	profDir := ""
 	if *profile {
 		profDir = filepath.Join(*out, "profiles")
+		if *scale {
+			profDir = filepath.Join(profDir, "scaleout")
+		}
 		if err := os.MkdirAll(profDir, 0o755); err != nil {
 			return err
 		}
 	}
+	scripts := filepath.Join(root, "scripts")
+	if *scale {
+		return runScaleOut(context.Background(), scaleOutRun{bin: bin, scripts: scripts, work: *work, out: *out,
+			profDir: profDir, short: *short, runs: n, filter: filter, sz: sz, backends: sb})
+	}
 
 	step("installing the peer registry (docker-registry)")
-	scripts := filepath.Join(root, "scripts")
 	if err := runScript(filepath.Join(scripts, "install-tools.sh"), "docker-registry"); err != nil {
 		return err
 	}
@@ -126,11 +148,31 @@ func run() error {
 	step("generating the images and their digests")
 	wb := newWorkbench(sz)
 
-	ctx := context.Background()
-	var ecrdRuns, distRuns []measures
+	start := func(name, dataDir string) (*server, error) {
+		if name == "ecrd" {
+			return startEcrd(bin, dataDir, stores{})
+		}
+		return startDistribution(scripts, dataDir, stores{})
+	}
+	ecrdRuns, distRuns, err := measureAll(context.Background(), wb, workloads, filter, n, *work, profDir, start)
+	if err != nil {
+		return err
+	}
+	rep.fill(rows, ecrdRuns, distRuns)
+	return rep.write(*out, "results")
+}
+
+// starter starts a fresh server, "ecrd" or "distribution", over dataDir
+// (which does not exist yet; its parent is the run's own directory). The
+// server's stop also removes whatever it stored outside dataDir.
+type starter func(name, dataDir string) (*server, error)
+
+// measureAll runs each workload n times on each server, alternating which
+// goes first, and returns each server's measures per run.
+func measureAll(ctx context.Context, wb *workbench, wls []workload, filter *regexp.Regexp, n int, work, profDir string, start starter) (ecrdRuns, distRuns []measures, err error) {
 	for r := range n {
 		em, dm := measures{}, measures{}
-		for _, wl := range workloads {
+		for _, wl := range wls {
 			if !filter.MatchString(wl.name) {
 				continue
 			}
@@ -142,9 +184,9 @@ func run() error {
 			}
 			for _, name := range order {
 				step(fmt.Sprintf("run %d/%d: %s on %s", r+1, n, wl.name, name))
-				m, err := runOne(ctx, wb, wl, name, bin, scripts, *work, profDir, r == 0)
+				m, err := runOne(ctx, wb, wl, name, start, work, profDir, r == 0)
 				if err != nil {
-					return fmt.Errorf("%s on %s: %w", wl.name, name, err)
+					return nil, nil, fmt.Errorf("%s on %s: %w", wl.name, name, err)
 				}
 				target := dm
 				if name == "ecrd" {
@@ -157,36 +199,18 @@ func run() error {
 		}
 		ecrdRuns, distRuns = append(ecrdRuns, em), append(distRuns, dm)
 	}
-	rep.fill(ecrdRuns, distRuns)
-
-	var md bytes.Buffer
-	rep.markdown(&md)
-	fmt.Print("\n" + md.String())
-	if err := os.WriteFile(filepath.Join(*out, "results.md"), md.Bytes(), 0o644); err != nil {
-		return err
-	}
-	if err := rep.writeJSON(filepath.Join(*out, "results.json")); err != nil {
-		return err
-	}
-	fmt.Printf("\nwritten: %s, %s\n", filepath.Join(*out, "results.md"), filepath.Join(*out, "results.json"))
-	return nil
+	return ecrdRuns, distRuns, nil
 }
 
 // runOne runs one workload against a freshly started server over an empty
-// data dir, and removes the data afterwards. scripts is the repository's
-// scripts/ directory, which starts the peer registry.
-func runOne(ctx context.Context, wb *workbench, wl workload, name, bin, scripts, work, profDir string, profileThisRun bool) (measures, error) {
+// data dir, and removes the data afterwards.
+func runOne(ctx context.Context, wb *workbench, wl workload, name string, start starter, work, profDir string, profileThisRun bool) (measures, error) {
 	dir, err := os.MkdirTemp(work, name+"-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	var s *server
-	if name == "ecrd" {
-		s, err = startEcrd(bin, filepath.Join(dir, "data"))
-	} else {
-		s, err = startDistribution(scripts, filepath.Join(dir, "data"))
-	}
+	s, err := start(name, filepath.Join(dir, "data"))
 	if err != nil {
 		return nil, err
 	}

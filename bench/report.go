@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,6 +27,10 @@ type row struct {
 	Ecrd         *stats  `json:"ecrd,omitempty"`
 	Distribution *stats  `json:"distribution,omitempty"`
 	Ratio        float64 `json:"ratio,omitempty"` // > 1: ecrd does better
+	// Target is the ratio ecrd must reach (0: none); Met says whether the
+	// median did.
+	Target float64 `json:"target,omitempty"`
+	Met    *bool   `json:"met,omitempty"`
 }
 
 var rows = []row{
@@ -70,6 +76,10 @@ func summarize(vs []float64) *stats {
 
 // report is everything a run produced.
 type report struct {
+	// Title and Setup head the table (the embedded comparison's when
+	// empty, as in results.json files written before -scaleout).
+	Title   string  `json:"title,omitempty"`
+	Setup   string  `json:"setup,omitempty"`
 	Date    string  `json:"date"`
 	Machine machine `json:"machine"`
 	Short   bool    `json:"short"`
@@ -110,7 +120,7 @@ func newReport(short bool, runs int) *report {
 }
 
 // fill summarises the collected measures into the rows.
-func (r *report) fill(ecrdRuns, distRuns []measures) {
+func (r *report) fill(rows []row, ecrdRuns, distRuns []measures) {
 	collect := func(runs []measures, key string) []float64 {
 		var vs []float64
 		for _, m := range runs {
@@ -130,6 +140,10 @@ func (r *report) fill(ecrdRuns, distRuns []measures) {
 			if !rw.HigherBetter {
 				rw.Ratio = 1 / rw.Ratio
 			}
+		}
+		if rw.Target > 0 && rw.Ratio > 0 {
+			met := rw.Ratio >= rw.Target
+			rw.Met = &met
 		}
 		r.Rows = append(r.Rows, rw)
 	}
@@ -158,23 +172,70 @@ func num(v float64) string {
 // markdown writes the table: medians with the range over the runs, and the
 // ratio oriented so that above 1 means ecrd does better.
 func (r *report) markdown(w io.Writer) {
-	fmt.Fprintf(w, "ecrd vs CNCF distribution (docker-registry 2.8), %s; %s, %d cores, %s, Linux %s; %d run(s)%s; median (min–max)\n\n",
-		r.Date, r.Machine.CPU, r.Machine.Cores, r.Machine.Go, r.Machine.Kernel, r.Runs, map[bool]string{true: ", SHORT sizes", false: ""}[r.Short])
-	fmt.Fprintln(w, "ecrd: embedded store (SQLite + files), --auth=none so that one client serves both (the AWS SDK signs anyway); "+
-		"distribution: filesystem storage, no auth. Both on the same disk, fresh for every workload, one at a time.")
+	title, setup := r.Title, r.Setup
+	if title == "" {
+		title = "ecrd vs CNCF distribution (docker-registry 2.8)"
+		setup = "ecrd: embedded store (SQLite + files), --auth=none so that one client serves both (the AWS SDK signs anyway); " +
+			"distribution: filesystem storage, no auth. Both on the same disk, fresh for every workload, one at a time."
+	}
+	fmt.Fprintf(w, "%s, %s; %s, %d cores, %s, Linux %s; %d run(s)%s; median (min–max)\n\n",
+		title, r.Date, r.Machine.CPU, r.Machine.Cores, r.Machine.Go, r.Machine.Kernel, r.Runs, map[bool]string{true: ", SHORT sizes", false: ""}[r.Short])
+	fmt.Fprintln(w, setup)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| workload | unit | ecrd | distribution | ratio (>1: ecrd better) | client |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
-	fmt.Fprintf(w, "| physical limit: sha256, one core | MB/s | %s | | | Go crypto/sha256 |\n", num(r.Limits.SHA256OneCore))
-	fmt.Fprintf(w, "| physical limit: loopback TCP io.Copy | MB/s | %s | | | Go net |\n", num(r.Limits.Loopback))
-	fmt.Fprintf(w, "| physical limit: disk, sequential write + fsync | MB/s | %s | | | Go os |\n", num(r.Limits.Disk))
+	// The target column only where some row has a target: the embedded
+	// table keeps its shape.
+	targets := slices.ContainsFunc(r.Rows, func(rw row) bool { return rw.Target > 0 })
+	extra, sep := "", ""
+	if targets {
+		extra, sep = " target |", " --- |"
+	}
+	fmt.Fprintln(w, "| workload | unit | ecrd | distribution | ratio (>1: ecrd better) |"+extra+" client |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |"+sep+" --- |")
+	blank := strings.Repeat(" |", 2+strings.Count(extra, "|"))
+	fmt.Fprintf(w, "| physical limit: sha256, one core | MB/s | %s |%s Go crypto/sha256 |\n", num(r.Limits.SHA256OneCore), blank)
+	fmt.Fprintf(w, "| physical limit: loopback TCP io.Copy | MB/s | %s |%s Go net |\n", num(r.Limits.Loopback), blank)
+	fmt.Fprintf(w, "| physical limit: disk, sequential write + fsync | MB/s | %s |%s Go os |\n", num(r.Limits.Disk), blank)
 	for _, rw := range r.Rows {
 		ratio := ""
 		if rw.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2f×", rw.Ratio)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", rw.Workload, rw.Unit, cell(rw.Ecrd), cell(rw.Distribution), ratio, rw.Client)
+		target := ""
+		if targets {
+			target = " " + targetCell(rw) + " |"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |%s %s |\n", rw.Workload, rw.Unit, cell(rw.Ecrd), cell(rw.Distribution), ratio, target, rw.Client)
 	}
+}
+
+// targetCell is "≥ 10×: met", "≥ 10×: MISSED", "≥ 10×" for a row not
+// measured (-run), or "" for a row without a target.
+func targetCell(rw row) string {
+	switch {
+	case rw.Target == 0:
+		return ""
+	case rw.Met == nil:
+		return fmt.Sprintf("≥ %g×", rw.Target)
+	case *rw.Met:
+		return fmt.Sprintf("≥ %g×: met", rw.Target)
+	}
+	return fmt.Sprintf("≥ %g×: MISSED", rw.Target)
+}
+
+// write prints the table and writes it to OUT/BASE.md and OUT/BASE.json.
+func (r *report) write(out, base string) error {
+	var md bytes.Buffer
+	r.markdown(&md)
+	fmt.Print("\n" + md.String())
+	mdPath, jsonPath := filepath.Join(out, base+".md"), filepath.Join(out, base+".json")
+	if err := os.WriteFile(mdPath, md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := r.writeJSON(jsonPath); err != nil {
+		return err
+	}
+	fmt.Printf("\nwritten: %s, %s\n", mdPath, jsonPath)
+	return nil
 }
 
 func (r *report) writeJSON(path string) error {

@@ -56,11 +56,19 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// startEcrd runs the ecrd binary over a fresh data dir: the embedded store,
-// no authentication (request-rate tools and the OCI client send none, as
-// for distribution), repositories created by the first push (as
-// distribution does), and the debug listener for profiles.
-func startEcrd(bin, dataDir string) (*server, error) {
+// stores are the flags and environment that point a server at its stores;
+// the zero value is the embedded default (ecrd) or filesystem storage
+// (distribution).
+type stores struct {
+	args []string // ecrd's store flags
+	env  []string // KEY=VALUE, added to the server's environment
+}
+
+// startEcrd runs the ecrd binary over a fresh data dir: the embedded store
+// unless st says otherwise, no authentication (request-rate tools and the
+// OCI client send none, as for distribution), repositories created by the
+// first push (as distribution does), and the debug listener for profiles.
+func startEcrd(bin, dataDir string, st stores) (*server, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -71,9 +79,11 @@ func startEcrd(bin, dataDir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--listen", host, "--data-dir", dataDir, "--auth=none",
+	args := append([]string{"serve", "--listen", host, "--data-dir", dataDir, "--auth=none",
 		"--create-on-push", "--public-listen=off", "--gc-interval=0",
-		"--debug-listen", fmt.Sprintf("127.0.0.1:%d", dport))
+		"--debug-listen", fmt.Sprintf("127.0.0.1:%d", dport)}, st.args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), st.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -103,13 +113,16 @@ func startEcrd(bin, dataDir string) (*server, error) {
 
 // startDistribution runs docker-registry (CNCF distribution 2.8) with
 // filesystem storage through scripts/run-peer-registry.sh, which writes
-// its log to DATADIR/registry.log.
-func startDistribution(scripts, dataDir string) (*server, error) {
+// its log to DATADIR/registry.log; st.env can pick another peer and S3
+// storage (the script's PEER_* variables).
+func startDistribution(scripts, dataDir string, st stores) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Command(filepath.Join(scripts, "run-peer-registry.sh"), strconv.Itoa(port), dataDir).Output()
+	cmd := exec.Command(filepath.Join(scripts, "run-peer-registry.sh"), strconv.Itoa(port), dataDir)
+	cmd.Env = append(os.Environ(), st.env...)
+	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("run-peer-registry.sh: %w", errOutput(err))
 	}
@@ -148,14 +161,27 @@ func alive(pid int) bool {
 	return ok && len(rest) > 0 && rest[0] != 'Z' && rest[0] != 'X'
 }
 
-// logTail is the end of the server's log.
+// logTail is the end of the server's log, after its last few errors: under
+// concurrent requests the line that explains a failure is often not
+// among the last.
 func (s *server) logTail() string {
 	b, err := os.ReadFile(s.log)
 	if err != nil {
 		return ""
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-20):], "\n")
+	tail := lines[max(0, len(lines)-20):]
+	var errs []string
+	for _, l := range lines[:len(lines)-len(tail)] {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "level=error") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) > 0 {
+		errs = append(append(errs[max(0, len(errs)-5):], "..."), tail...)
+		return strings.Join(errs, "\n")
+	}
+	return strings.Join(tail, "\n")
 }
 
 func waitReady(url string) error {

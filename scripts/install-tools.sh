@@ -7,9 +7,13 @@
 #   versitygw             an S3 gateway (posix backend) for internal/blobstore/s3's tests,
 #                         go install'ed into .tools/bin; only when asked by name
 #                         (scripts/run-s3.sh asks for it)
+#   distribution          CNCF distribution v3 (its registry command, with the S3 driver), the
+#                         peer of go run ./bench -scaleout; go install'ed into .tools/bin
 #   skopeo                Debian's package (apt-get, as root or with sudo -n)
 #   docker-registry       the peer registry bench compares against: CNCF distribution
 #                         2.8, Debian's package (apt-get, as root or with sudo -n)
+#   nginx                 the load balancer in front of three replicas in
+#                         e2e/cli/replicas_lb_test.sh, Debian's package; only when asked by name
 #
 #   scripts/install-tools.sh                  # everything ./test.sh and go run ./bench need
 #   scripts/install-tools.sh crane skopeo     # only these
@@ -34,10 +38,11 @@ declare -A GO_TOOLS=(
   [oras]=oras.land/oras/cmd/oras@v1.3.6
   [oci-conformance]=github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111
   [versitygw]=github.com/versity/versitygw/cmd/versitygw@v1.8.0
+  [distribution]=github.com/distribution/distribution/v3/cmd/registry@v3.1.2
 )
 # The Debian tools: binary name -> package.
-declare -A APT_TOOLS=([skopeo]=skopeo [docker-registry]=docker-registry)
-NEEDED=(crane regctl skopeo docker-registry oci-conformance)
+declare -A APT_TOOLS=([skopeo]=skopeo [docker-registry]=docker-registry [nginx]=nginx)
+NEEDED=(crane regctl skopeo docker-registry oci-conformance distribution)
 
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=("${NEEDED[@]}")
