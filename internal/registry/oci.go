@@ -23,6 +23,39 @@ func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (La
 	if err != nil {
 		return Layer{}, err
 	}
+	d, err := ParseDigest(digest)
+	if err != nil {
+		// Rare: checkLayers answers it as it answers any digest, the
+		// repository checked first.
+		return r.statChecked(ctx, key, digest)
+	}
+	// The one read a HEAD makes (Tx.LayerStatus): the repository, the layer
+	// and the images referring to it, in a single statement.
+	var (
+		l   Layer
+		use string
+	)
+	err = r.meta.View(ctx, func(tx Tx) error {
+		var err error
+		l, use, err = tx.LayerStatus(key, d, r.now())
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Layer{}, repositoryNotFound(key)
+	case err != nil:
+		return Layer{}, err
+	case l.Digest == "":
+		return Layer{}, blobNotInRepository(key, digest)
+	}
+	if a := availability(use); a != LayerAvailable {
+		return Layer{}, blobInaccessible(digest, a)
+	}
+	return l, nil
+}
+
+// statChecked is StatBlob through checkLayers.
+func (r *Registry) statChecked(ctx context.Context, key RepoKey, digest string) (Layer, error) {
 	checks, err := r.checkLayers(ctx, key, []string{digest})
 	if err != nil {
 		return Layer{}, err
@@ -32,11 +65,19 @@ func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (La
 	case c.FailureCode == FailureInvalidLayerDigest:
 		return Layer{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'digest': %s", c.FailureReason)
 	case c.FailureCode != "":
-		return Layer{}, Errorf(CodeLayersNotFound, "The blob '%s' is not in the repository with name '%s'", digest, key.Name)
+		return Layer{}, blobNotInRepository(key, digest)
 	case c.Availability != LayerAvailable:
-		return Layer{}, Errorf(CodeLayerInaccessible, "The blob '%s' is %s: every image that refers to it is archived or being restored", digest, c.Availability)
+		return Layer{}, blobInaccessible(digest, c.Availability)
 	}
 	return c.Layer, nil
+}
+
+func blobNotInRepository(key RepoKey, digest string) *Error {
+	return Errorf(CodeLayersNotFound, "The blob '%s' is not in the repository with name '%s'", digest, key.Name)
+}
+
+func blobInaccessible(digest, availability string) *Error {
+	return Errorf(CodeLayerInaccessible, "The blob '%s' is %s: every image that refers to it is archived or being restored", digest, availability)
 }
 
 // OpenBlob is StatBlob and the blob's bytes from offset on. They seek,

@@ -122,6 +122,12 @@ type Tx interface {
 	// Layers returns the layers of the repository among digests, keyed by
 	// digest; digests it does not hold are absent from the map.
 	Layers(key RepoKey, digests []Digest) (map[Digest]Layer, error)
+	// LayerStatus returns the repository's layer d, the zero Layer if it
+	// does not hold it, and for a held layer the most available status of
+	// the repository's images that refer to it as of now, as LayerRefs
+	// gives it ("" when none does): what a blob HEAD needs, in one read.
+	// For a repository that does not exist it returns ErrNotFound.
+	LayerStatus(key RepoKey, d Digest, now time.Time) (Layer, string, error)
 	// CountLayers returns how many layers the repository holds, reading
 	// every layer record: for tests and tools, never for a request
 	// (RepositoryEmpty answers whether there are any).

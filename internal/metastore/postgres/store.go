@@ -1,9 +1,11 @@
 // Package postgres implements registry.MetaStore on a PostgreSQL database,
 // with pgx and its connection pool. Several ecrd replicas may share one
-// database: every transaction is SERIALIZABLE, so PostgreSQL itself orders
-// them, and one that loses a race is run again (the MetaStore contract lets
-// Update run fn more than once). The schema is brought up to date at Open
-// under an advisory lock, so replicas starting together migrate it once.
+// database: every transaction that writes is SERIALIZABLE, so PostgreSQL
+// itself orders them, and one that loses a race is run again (the
+// MetaStore contract lets Update run fn more than once); a read (View) is
+// a REPEATABLE READ snapshot (see View). The schema is brought up to date
+// at Open under an advisory lock, so replicas starting together migrate it
+// once.
 package postgres
 
 import (
@@ -80,10 +82,24 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// View runs fn in a read-only serializable transaction: it sees one
+// View runs fn in a read-only REPEATABLE READ transaction: it sees one
 // consistent snapshot, and a write in it fails.
+//
+// Not SERIALIZABLE, which adds nothing a read-only transaction of ours
+// needs and costs every read: predicate locks that slow the writers down,
+// and readers aborted and run again. Every writer (Update) is
+// serializable, so every commit preserves what each one checks; a
+// repeatable-read snapshot shows the commits made before its first
+// statement, each read the way a serial run of just those would leave
+// it. What serializable would add is the read-only anomaly's ordering: a
+// snapshot may show a writer's commit but not that of one still running
+// that a serial order puts before it. That matters only to a reader who
+// writes what it read, and a View cannot write; the core decides every
+// write inside the Update that makes it, reading there what it depends
+// on, so a View's answer only goes back to a client, as of its snapshot,
+// which holds every request that completed before it began.
 func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadOnly}, fn)
+	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
 // Update runs fn in a serializable transaction and commits it when fn
@@ -123,30 +139,56 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(tx registry
 // attempt runs fn once in a transaction of opts. A statement that failed
 // dooms the transaction whatever fn made of its error: when it failed for
 // a retryable reason, that is the attempt's error, so that run retries.
+// The transaction begins with fn's first statement (tx.start), in the
+// same round trip; an fn that runs none has nothing to commit.
 func (s *Store) attempt(ctx context.Context, opts pgx.TxOptions, fn func(tx registry.Tx) error) error {
-	pgTx, err := s.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+	t := newTx(ctx, s.pool, opts, s.trace)
+	defer func() {
+		// A panicking fn leaves no transaction holding a connection.
+		if p := recover(); p != nil {
+			t.rollback()
+			panic(p)
+		}
+	}()
+	err := fn(t)
+	switch {
+	case t.failed != nil && retryable(t.failed):
+		err = t.failed
+	case err == nil && t.failed != nil:
+		// fn carried on past a failed statement: nothing it did stands.
+		err = fmt.Errorf("postgres: a statement failed: %w", t.failed)
 	}
-	// Rollback after Commit does nothing; its own error is of no use.
-	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	t := newTx(ctx, pgTx, s.trace)
-	err = fn(t)
-	if t.failed != nil && retryable(t.failed) {
-		return t.failed
-	}
-	if err != nil {
+	if err != nil || t.tx == nil {
+		t.rollback()
 		return err
 	}
-	if t.failed != nil {
-		// fn carried on past a failed statement: nothing it did stands.
-		return fmt.Errorf("postgres: a statement failed: %w", t.failed)
+	if opts.AccessMode == pgx.ReadOnly {
+		// What a read-only transaction read is its answer once its
+		// statements have returned: its COMMIT changes nothing and cannot
+		// fail for anything fn did (repeatable read never aborts a reader;
+		// see View). So it is sent off the request's path, and the
+		// connection goes back to the pool only once it has completed: the
+		// pgxpool.Tx releases it after Commit returns, and Close waits for
+		// it. A connection whose commit failed (lost, or timed out) is
+		// not given back but closed (pgxpool.Conn.Release).
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+			defer cancel()
+			_ = t.tx.Commit(ctx)
+		}()
+		return nil
 	}
-	if err := pgTx.Commit(ctx); err != nil {
+	if err := t.tx.Commit(ctx); err != nil {
+		t.rollback()
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
 }
+
+// commitTimeout bounds the COMMIT of a read-only transaction, which no
+// request waits for: a server that stopped answering must not keep its
+// connection from the pool for ever.
+const commitTimeout = 30 * time.Second
 
 // retryable reports whether err says PostgreSQL aborted the transaction to
 // keep transactions serializable: a serialization failure (40001) or a

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 var _ registry.Tx = (*tx)(nil)
@@ -27,7 +28,11 @@ var _ registry.Tx = (*tx)(nil)
 type tx struct {
 	*sqlstore.Tx
 	ctx context.Context
-	tx  pgx.Tx
+	// tx is the transaction, nil until its first statement: begin sends
+	// BEGIN with that statement, in one round trip (see start).
+	tx    pgx.Tx
+	pool  *pgxpool.Pool
+	begin pgx.TxOptions
 	// failed is the first error a statement returned: once set, the
 	// transaction can only roll back.
 	failed error
@@ -36,10 +41,44 @@ type tx struct {
 	trace func(query string, args []any)
 }
 
-func newTx(ctx context.Context, pgTx pgx.Tx, trace func(string, []any)) *tx {
-	t := &tx{ctx: ctx, tx: pgTx, trace: trace}
+func newTx(ctx context.Context, pool *pgxpool.Pool, begin pgx.TxOptions, trace func(string, []any)) *tx {
+	t := &tx{ctx: ctx, pool: pool, begin: begin, trace: trace}
 	t.Tx = sqlstore.NewTx(t, &dialect)
 	return t
+}
+
+// start begins the transaction with query as its first statement, if it
+// has not begun: one batch of BEGIN and query, sent together (pgx's
+// Batch.BeginTx), where pgx.Conn.BeginTx would wait for BEGIN's answer
+// before sending query. It returns the batch's results at query's, which
+// must be closed before the transaction is used again, or nil when the
+// transaction had begun already. PostgreSQL takes a transaction's snapshot
+// at its first statement, not at BEGIN, so what the transaction sees is
+// the same either way.
+func (t *tx) start(query string, args []any) (pgx.BatchResults, error) {
+	if t.tx != nil {
+		return nil, nil
+	}
+	b := &pgx.Batch{}
+	b.BeginTx(t.begin)
+	b.Queue(query, args...)
+	br := t.pool.SendBatch(t.ctx, b)
+	// Tx is the transaction even when the batch failed: Rollback (in
+	// attempt) gives its connection back to the pool.
+	t.tx = br.Tx()
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	return br, nil
+}
+
+// rollback ends a transaction that has begun, and gives its connection
+// back; its own error is of no use (Rollback after Commit does nothing).
+func (t *tx) rollback() {
+	if t.tx != nil {
+		t.tx.Rollback(context.WithoutCancel(t.ctx))
+	}
 }
 
 // Exec implements sqlstore.Conn.
@@ -108,6 +147,17 @@ func violation(err error) sqlstore.Violation {
 
 func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
 	t.traced(query, args)
+	br, err := t.start(query, args)
+	if err != nil {
+		return pgconn.CommandTag{}, t.fail(err)
+	}
+	if br != nil {
+		tag, err := br.Exec()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return tag, t.fail(err)
+	}
 	tag, err := t.tx.Exec(t.ctx, query, args...)
 	return tag, t.fail(err)
 }
@@ -115,19 +165,53 @@ func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
 // query runs a query; its rows' error goes through fail too (see each).
 func (t *tx) query(query string, args ...any) (pgx.Rows, error) {
 	t.traced(query, args)
+	br, err := t.start(query, args)
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	if br != nil {
+		rows, err := br.Query()
+		if err != nil {
+			br.Close()
+			return nil, t.fail(err)
+		}
+		return batchRows{rows, br}, nil
+	}
 	rows, err := t.tx.Query(t.ctx, query, args...)
 	return rows, t.fail(err)
+}
+
+// batchRows are the rows of a transaction's first statement: closing them
+// closes the batch that began it, after which the transaction is usable.
+type batchRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r batchRows) Close() {
+	r.Rows.Close()
+	r.br.Close()
 }
 
 // queryRow runs a query of at most one row and scans it into dest; no row
 // is pgx.ErrNoRows.
 func (t *tx) queryRow(query string, args []any, dest ...any) error {
-	t.traced(query, args)
-	err := t.tx.QueryRow(t.ctx, query, args...).Scan(dest...)
-	if errors.Is(err, pgx.ErrNoRows) {
+	rows, err := t.query(query, args...)
+	if err != nil {
 		return err
 	}
-	return t.fail(err)
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return t.fail(err)
+		}
+		return pgx.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return t.fail(err)
+	}
+	rows.Close()
+	return t.fail(rows.Err())
 }
 
 func (t *tx) traced(query string, args []any) {

@@ -42,16 +42,8 @@ func (t *Tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time
 	if len(digests) == 0 {
 		return refs, nil
 	}
-	const refers = `EXISTS (SELECT 1 FROM image_blobs AS b
-		WHERE b.registry_id = $1 AND b.repo_name = $2 AND b.blob_digest = u.value AND b.image_status = `
 	// A digest asked for twice is answered twice, into the same entry.
-	err := t.each(`SELECT u.value, CASE
-			WHEN `+refers+`'ACTIVE') THEN 'ACTIVE'
-			WHEN `+refers+`'ACTIVATING' AND b.image_active_at <= $3) THEN 'ACTIVE'
-			WHEN `+refers+`'ACTIVATING' AND b.image_active_at IS NULL) THEN 'ACTIVE'
-			WHEN `+refers+`'ACTIVATING' AND b.image_active_at > $3) THEN 'ACTIVATING'
-			WHEN `+refers+`'ARCHIVED') THEN 'ARCHIVED'
-			ELSE '' END
+	err := t.each(`SELECT u.value, `+layerUse("u.value", "$3")+`
 		FROM `+t.d.LayerRefsFrom,
 		[]any{key.Registry, key.Name, now, digests}, func(scan func(...any) error) error {
 			var (
@@ -70,6 +62,22 @@ func (t *Tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time
 		return nil, fmt.Errorf("layer refs in %s/%s: %w", key.Registry, key.Name, err)
 	}
 	return refs, nil
+}
+
+// layerUse is the CASE expression of LayerRefs for the digest that the
+// SQL expression digest names, in repository $1/$2, as of the time
+// parameter now: the most available status of the images that refer to
+// it, or the empty string.
+func layerUse(digest, now string) string {
+	refers := `EXISTS (SELECT 1 FROM image_blobs AS b
+		WHERE b.registry_id = $1 AND b.repo_name = $2 AND b.blob_digest = ` + digest + ` AND b.image_status = `
+	return `CASE
+			WHEN ` + refers + `'ACTIVE') THEN 'ACTIVE'
+			WHEN ` + refers + `'ACTIVATING' AND b.image_active_at <= ` + now + `) THEN 'ACTIVE'
+			WHEN ` + refers + `'ACTIVATING' AND b.image_active_at IS NULL) THEN 'ACTIVE'
+			WHEN ` + refers + `'ACTIVATING' AND b.image_active_at > ` + now + `) THEN 'ACTIVATING'
+			WHEN ` + refers + `'ARCHIVED') THEN 'ARCHIVED'
+			ELSE '' END`
 }
 
 // SetLayerMediaTypes records the media types under which an image refers

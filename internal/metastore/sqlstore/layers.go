@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -31,6 +32,31 @@ func (t *Tx) Layers(key registry.RepoKey, digests []registry.Digest) (map[regist
 		return nil, fmt.Errorf("layers of %s/%s: %w", key.Registry, key.Name, err)
 	}
 	return layers, nil
+}
+
+// LayerStatus implements registry.Tx in one statement, which a blob HEAD
+// runs alone: the repository's row (none: ErrNotFound), joined to its
+// layer d if it holds it, and LayerRefs' answer for d (see layerUse),
+// asked only of a layer it holds. Each is a seek of a primary key or of
+// image_blobs_blob.
+func (t *Tx) LayerStatus(key registry.RepoKey, d registry.Digest, now time.Time) (registry.Layer, string, error) {
+	var (
+		l   registry.Layer
+		use string
+	)
+	err := t.queryRow(`SELECT COALESCE(l.digest, ''), COALESCE(l.size, 0), COALESCE(l.media_type, ''), l.created_at,
+			CASE WHEN l.digest IS NULL THEN '' ELSE `+layerUse("l.digest", "$4")+` END
+		FROM repositories AS r
+		LEFT JOIN layers AS l ON l.registry_id = r.registry_id AND l.repo_name = r.name AND l.digest = $3
+		WHERE r.registry_id = $1 AND r.name = $2`,
+		[]any{key.Registry, key.Name, d, now}, &l.Digest, &l.Size, &l.MediaType, t.time(&l.CreatedAt), &use)
+	if errors.Is(err, errNoRow) {
+		return registry.Layer{}, "", fmt.Errorf("layer %s of %s/%s: repository: %w", d, key.Registry, key.Name, registry.ErrNotFound)
+	}
+	if err != nil {
+		return registry.Layer{}, "", fmt.Errorf("layer %s of %s/%s: %w", d, key.Registry, key.Name, err)
+	}
+	return l, use, nil
 }
 
 // CountLayers returns how many layers the repository holds; 0 for a

@@ -178,6 +178,13 @@ func (t faultTx) LayerRefs(a0 registry.RepoKey, a1 []registry.Digest, a2 time.Ti
 	return t.Tx.LayerRefs(a0, a1, a2)
 }
 
+func (t faultTx) LayerStatus(a0 registry.RepoKey, a1 registry.Digest, a2 time.Time) (r0 registry.Layer, r1 string, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.LayerStatus", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.LayerStatus(a0, a1, a2)
+}
+
 func (t faultTx) Layers(a0 registry.RepoKey, a1 []registry.Digest) (r0 map[registry.Digest]registry.Layer, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.Layers", InUpdate: t.inUpdate}); err != nil {
 		return

@@ -80,6 +80,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"LayerRefs/ByStatus", testLayerRefsByStatus},
 		{"LayerRefs/ManyDigests", testLayerRefsMany},
 		{"LayerRefs/RestoreCompletesByClock", testLayerRefsRestoreByClock},
+		{"LayerStatus/RepositoryLayerAndRefs", testLayerStatus},
 		{"Images/RecordPull", testRecordPull},
 		{"GC/UnreferencedLayers", testGCUnreferencedLayers},
 		{"GC/MarkPinDelete", testGCBlobs},

@@ -1,0 +1,93 @@
+package registrytest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+// testLayerStatus checks that LayerStatus answers what Repository, Layers
+// and LayerRefs answer together, for every status LayerRefs knows.
+func testLayerStatus(t *testing.T, s registry.MetaStore) {
+	key, other, twin := metaKey(metaRegA, "app"), metaKey(metaRegA, "other"), metaKey(metaRegB, "app")
+	metaCreateRepos(t, s, key, other, twin)
+	now := time.Now()
+	layer := func(name string) registry.Layer {
+		l := metaLayer(name)
+		metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(key, l) })
+		return l
+	}
+	bare := registry.Layer{Digest: metaDigest("no media type"), Size: 0, CreatedAt: metaTime(0)}
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(key, bare) })
+	active, archived, restoring, restored, unused := layer("active"), layer("archived"), layer("restoring"), layer("restored"), layer("unused")
+	image := func(name, status string, activeAt time.Time, ls ...registry.Layer) registry.Image {
+		img := metaBareImage(name)
+		img.Status, img.ActiveAt = status, activeAt
+		for _, l := range ls {
+			img.Blobs = append(img.Blobs, registry.ImageBlob{Digest: l.Digest, MediaType: l.MediaType, Size: l.Size})
+		}
+		return img
+	}
+	metaPutImages(t, s, key,
+		image("a", registry.ImageActive, time.Time{}, active),
+		image("b", registry.ImageArchived, time.Time{}, active, archived, restoring),
+		image("c", registry.ImageActivating, now.Add(time.Hour), restoring),
+		image("d", registry.ImageActivating, now.Add(-time.Hour), restored),
+	)
+	// Images of other repositories count only there, and their layers
+	// are not this one's.
+	elsewhere := metaLayer("elsewhere")
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.AddLayer(other, elsewhere) })
+	metaPutImages(t, s, other, image("e", registry.ImageActive, time.Time{}, archived, unused, elsewhere))
+	cases := []struct {
+		name  string
+		key   registry.RepoKey
+		d     registry.Digest
+		want  registry.Layer
+		use   string
+		noRep bool
+	}{
+		{"Active", key, active.Digest, active, registry.ImageActive, false},
+		{"NoImage", key, unused.Digest, unused, "", false},
+		{"NoMediaType", key, bare.Digest, bare, "", false},
+		{"Archived", key, archived.Digest, archived, registry.ImageArchived, false},
+		{"Restoring", key, restoring.Digest, restoring, registry.ImageActivating, false},
+		{"RestoredByClock", key, restored.Digest, restored, registry.ImageActive, false},
+		{"NotHeld", key, elsewhere.Digest, registry.Layer{}, "", false},
+		{"Absent", key, metaDigest("absent"), registry.Layer{}, "", false},
+		{"OtherRegistry", twin, active.Digest, registry.Layer{}, "", false},
+		{"NoRepository", metaKey(metaRegA, "missing"), active.Digest, registry.Layer{}, "", true},
+	}
+	metaView(t, s, func(tx registry.Tx) error {
+		for _, c := range cases {
+			l, use, err := tx.LayerStatus(c.key, c.d, now)
+			if c.noRep {
+				if !errors.Is(err, registry.ErrNotFound) {
+					t.Errorf("%s: LayerStatus = %+v, %q, %v; want ErrNotFound", c.name, l, use, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: LayerStatus: %v", c.name, err)
+				continue
+			}
+			metaSame(t, c.name+": LayerStatus's layer", l, c.want, normLayer)
+			if use != c.use {
+				t.Errorf("%s: LayerStatus's use = %q, want %q", c.name, use, c.use)
+			}
+			// LayerRefs agrees for every held layer.
+			if c.want.Digest != "" {
+				refs, err := tx.LayerRefs(c.key, []registry.Digest{c.d}, now)
+				if err != nil {
+					return err
+				}
+				if refs[c.d] != use {
+					t.Errorf("%s: LayerStatus's use %q, LayerRefs's %q", c.name, use, refs[c.d])
+				}
+			}
+		}
+		return nil
+	})
+}
