@@ -40,15 +40,18 @@ func uploadTolerant(c *ecr.Client, repo string, data []byte) error {
 }
 
 // TestGCConcurrentWithPushes: 50 pushers put images sharing layers while a
-// deleter removes images and collections run back to back with a one
-// second grace period. Configs repeat across rounds, so bytes a collection
-// is deleting are uploaded again at the same time. Afterwards every
-// remaining image's blobs are present and hash to their digests. A layer
-// can still be collected between its upload and its manifest when a push
-// is slower than the grace period; the pusher then uploads again, as a
-// client does on LayersNotFoundException.
+// deleter removes images and collections run back to back with a short
+// grace period. Configs repeat across rounds, so bytes a collection is
+// deleting are uploaded again at the same time. Afterwards every remaining
+// image's blobs are present and hash to their digests. A layer can still
+// be collected between its upload and its manifest when a push is slower
+// than the grace period; the pusher then uploads again, as a client does
+// on LayersNotFoundException. The grace is 3 s, not 1: under the race
+// detector on a loaded 2-core machine one push attempt took longer than a
+// second, and every attempt lost the race.
 func TestGCConcurrentWithPushes(t *testing.T) {
-	s := startServer(t, "", func(c *config.Config) { c.Images.GCGrace = time.Second; c.Images.GCInterval = 0 })
+	const grace = 3 * time.Second
+	s := startServer(t, "", func(c *config.Config) { c.Images.GCGrace = grace; c.Images.GCInterval = 0 })
 	c := s.client()
 	const repo = "gc/race"
 	createRepos(t, c, repo)
@@ -134,7 +137,7 @@ func TestGCConcurrentWithPushes(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	bg.Wait()
-	time.Sleep(1100 * time.Millisecond) // past the grace of the last deletions
+	time.Sleep(grace + 100*time.Millisecond) // past the grace of the last deletions
 	st, err := s.app.CollectGarbage(context.Background())
 	if err != nil {
 		t.Fatal(err)
