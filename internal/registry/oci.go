@@ -30,12 +30,13 @@ func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (La
 		return r.statChecked(ctx, key, digest)
 	}
 	// The one read a HEAD makes (Tx.LayerStatus): the repository, the layer
-	// and the images referring to it, in a single statement.
+	// and the images referring to it, in a single statement, so that a
+	// store that can runs it without a transaction (SingleReader).
 	var (
 		l   Layer
 		use string
 	)
-	err = r.meta.View(ctx, func(tx Tx) error {
+	err = r.viewSingle(ctx, func(tx Tx) error {
 		var err error
 		l, use, err = tx.LayerStatus(key, d, r.now())
 		return err

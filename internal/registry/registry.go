@@ -152,6 +152,14 @@ func New(o Options) *Registry {
 	return r
 }
 
+// viewSingle is View for an fn of one statement (SingleReader).
+func (r *Registry) viewSingle(ctx context.Context, fn func(tx Tx) error) error {
+	if w, ok := r.meta.(watchedMeta); ok {
+		return w.ViewSingle(ctx, fn)
+	}
+	return r.meta.View(ctx, fn)
+}
+
 // Limits returns the limits in force.
 func (r *Registry) Limits() Limits { return r.limits }
 

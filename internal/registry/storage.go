@@ -114,6 +114,14 @@ func (m watchedMeta) View(ctx context.Context, fn func(tx Tx) error) error {
 	return m.w.observe(m.MetaStore.View(ctx, fn), false)
 }
 
+// ViewSingle is the store's SingleReader's, or View.
+func (m watchedMeta) ViewSingle(ctx context.Context, fn func(tx Tx) error) error {
+	if s, ok := m.MetaStore.(SingleReader); ok {
+		return m.w.observe(s.ViewSingle(ctx, fn), false)
+	}
+	return m.View(ctx, fn)
+}
+
 func (m watchedMeta) Update(ctx context.Context, fn func(tx Tx) error) error {
 	return m.w.observe(m.MetaStore.Update(ctx, fn), true)
 }

@@ -100,6 +100,15 @@ type MetaStore interface {
 	Close() error
 }
 
+// A SingleReader is a MetaStore that can answer a read of one statement
+// more cheaply than View's transaction: PostgreSQL runs it alone, with no
+// BEGIN and COMMIT round trips, its snapshot that of the statement. fn is
+// as View's; one that runs a second statement, or any write, is run again
+// in View, so the answer is always View's.
+type SingleReader interface {
+	ViewSingle(ctx context.Context, fn func(tx Tx) error) error
+}
+
 // Tx is one transaction over the metadata. Every Registry in a RepoKey given
 // to a Tx is set (never empty).
 type Tx interface {

@@ -102,6 +102,26 @@ func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
+// ViewSingle is View for an fn that makes one query, which runs alone
+// (a statement is atomic and sees one snapshot, as View's transaction
+// would): one round trip where View needs two, and none off the request's
+// path for COMMIT. An fn that makes a second statement, or a write, is
+// run again in View, whatever it made of the refusal (registry.SingleReader).
+func (s *Store) ViewSingle(ctx context.Context, fn func(tx registry.Tx) error) error {
+	t := newTx(ctx, s.pool, pgx.TxOptions{}, s.trace)
+	t.single = true
+	err := fn(t)
+	switch {
+	case errors.Is(t.failed, errNotSingle):
+		return s.View(ctx, fn)
+	case t.failed != nil && retryable(t.failed):
+		return s.View(ctx, fn)
+	case err == nil && t.failed != nil:
+		err = fmt.Errorf("postgres: a statement failed: %w", t.failed)
+	}
+	return s.storageError(err)
+}
+
 // Update runs fn in a serializable transaction and commits it when fn
 // returns nil; fn's error is returned as it is, with nothing written. When
 // PostgreSQL aborts the transaction for a serialization failure or a

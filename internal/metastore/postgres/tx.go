@@ -39,7 +39,14 @@ type tx struct {
 	// trace, when set, sees every statement before it runs: the
 	// query-plan test collects them to ask PostgreSQL for their plans.
 	trace func(query string, args []any)
+	// single runs the one query fn may make alone, outside a transaction
+	// (ViewSingle); any other statement fails with errNotSingle.
+	single, used bool
 }
+
+// errNotSingle ends a ViewSingle whose fn makes a second statement or a
+// write: ViewSingle runs it again in View.
+var errNotSingle = errors.New("postgres: more than one read in a single-statement view")
 
 func newTx(ctx context.Context, pool *pgxpool.Pool, begin pgx.TxOptions, trace func(string, []any)) *tx {
 	t := &tx{ctx: ctx, pool: pool, begin: begin, trace: trace}
@@ -146,6 +153,9 @@ func violation(err error) sqlstore.Violation {
 // exec, query, queryRow and each, which trace them and keep their errors.
 
 func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
+	if t.single {
+		return pgconn.CommandTag{}, t.fail(errNotSingle)
+	}
 	t.traced(query, args)
 	br, err := t.start(query, args)
 	if err != nil {
@@ -164,6 +174,17 @@ func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
 
 // query runs a query; its rows' error goes through fail too (see each).
 func (t *tx) query(query string, args ...any) (pgx.Rows, error) {
+	if t.single {
+		if t.used {
+			return nil, t.fail(errNotSingle)
+		}
+		t.used = true
+		t.traced(query, args)
+		// One statement is atomic and sees one snapshot: the pool's
+		// connection goes back when the rows are closed.
+		rows, err := t.pool.Query(t.ctx, query, args...)
+		return rows, t.fail(err)
+	}
 	t.traced(query, args)
 	br, err := t.start(query, args)
 	if err != nil {
