@@ -83,7 +83,7 @@ nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" || fail "nginx did not start"
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$lb/v2/" && break; sleep 0.1; done
 
 ecr() { aws ecr --endpoint-url "http://127.0.0.1:$lb" --output json "$@"; }
-echo "-- the aws CLI through nginx"
+echo ">> the aws CLI through nginx"
 uri=$(ecr create-repository --repository-name lb/app --query repository.repositoryUri --output text) || fail "create-repository"
 [ "$uri" = "127.0.0.1:$lb/lb/app" ] || fail "repositoryUri $uri, want the load balancer's address"
 for n in 1 2 3; do
@@ -91,7 +91,7 @@ for n in 1 2 3; do
   [ "$got" = lb/app ] || fail "replica $n lists '$got', want lb/app"
 done
 
-echo "-- the ECR layer API, each call to the next replica"
+echo ">> the ECR layer API, each call to the next replica"
 head -c $((11 * 1024 * 1024)) /dev/urandom >"$WORK/layer"
 digest=sha256:$(sha256sum "$WORK/layer" | cut -d' ' -f1)
 upload=$(ecr initiate-layer-upload --repository-name lb/app --query uploadId --output text) || fail "initiate-layer-upload"
@@ -108,7 +108,7 @@ for n in 1 2 3; do
   [ "$got" = AVAILABLE ] || fail "replica $n: the layer is '$got', want AVAILABLE"
 done
 
-echo "-- crane push and pull through nginx (chunks and requests spread over the replicas)"
+echo ">> crane push and pull through nginx (chunks and requests spread over the replicas)"
 # A token from one replica is good on every other: its key is in PostgreSQL.
 token=$(ecr get-login-password) || fail "get-login-password"
 for addr in "127.0.0.1:$lb" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}" "127.0.0.1:${ports[3]}"; do
@@ -129,7 +129,7 @@ for n in 1 2 3; do
   [ "$served" -ge 3 ] || fail "nginx sent $served successful requests to replica $n, want the requests spread over all three"
 done
 
-echo "-- a replica killed with -9 mid-push: the client's retry goes on through the others"
+echo ">> a replica killed with -9 mid-push: the client's retry goes on through the others"
 head -c $((96 * 1024 * 1024)) /dev/urandom >"$WORK/big.bin"
 (cd "$WORK" && tar -cf big.tar big.bin)
 crane append --oci-empty-base -f "$WORK/big.tar" -t "$uri:v2" -o "$WORK/image2.tar" >/dev/null 2>&1 || fail "crane append"
@@ -167,7 +167,7 @@ alive=$((victim % 3 + 1))
 [ "$(aws ecr --endpoint-url "http://127.0.0.1:${ports[alive]}" list-images --repository-name lb/app --query 'length(imageIds)')" = 2 ] \
   || fail "replica $alive does not list both images"
 
-echo "-- ECR Public's anonymous pulls through nginx's second listener"
+echo ">> ECR Public's anonymous pulls through nginx's second listener"
 pub() { aws ecr-public --endpoint-url "http://127.0.0.1:$lb" --region us-east-1 --output json "$@"; }
 puburi=$(pub create-repository --repository-name hello --query repository.repositoryUri --output text) || fail "ecr-public create-repository"
 [ "${puburi%%/*}" = "127.0.0.1:$lb_public" ] || fail "public repositoryUri $puburi, want the load balancer's public address"
