@@ -10,10 +10,11 @@ import (
 
 	"github.com/ecrd/ecrd/internal/api/oci"
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/syncbuf"
 )
 
 // requestLines returns the access log lines of a JSON log.
-func requestLines(t *testing.T, logs *syncBuffer) []map[string]any {
+func requestLines(t *testing.T, logs *syncbuf.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
@@ -36,7 +37,7 @@ func requestLines(t *testing.T, logs *syncBuffer) []map[string]any {
 // only at debug level.
 func TestAccessLog(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
-		var logs syncBuffer
+		var logs syncbuf.Buffer
 		cfg := config.Default()
 		cfg.Server.Listen = "127.0.0.1:0"
 		cfg.Store.DataDir = t.TempDir()
@@ -103,7 +104,7 @@ func TestAccessLog(t *testing.T) {
 // TestServerErrorLog: net/http's own errors are warnings, but for failed
 // TLS handshakes, which are noise at debug level.
 func TestServerErrorLog(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	l := serverErrorLog(slog.New(slog.NewTextHandler(&logs, nil)))
 	l.Printf("http: TLS handshake error from 10.0.0.1:5555: EOF")
 	l.Printf("http: Accept error: too many open files; retrying in 5ms")

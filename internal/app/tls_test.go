@@ -13,38 +13,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/syncbuf"
 	"github.com/ecrd/ecrd/internal/tlstest"
 )
-
-// syncBuffer is a log destination tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // tlsFiles is a certificate authority and the paths of a pair of files
 // an App is configured with.
 type tlsFiles struct {
 	ca            *tlstest.CA
 	certFile, key string
-	logs          *syncBuffer
+	logs          *syncbuf.Buffer
 }
 
 func newTLSFiles(t *testing.T) *tlsFiles {
@@ -54,7 +36,7 @@ func newTLSFiles(t *testing.T) *tlsFiles {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	return &tlsFiles{ca: ca, certFile: filepath.Join(dir, "server.crt"), key: filepath.Join(dir, "server.key"), logs: &syncBuffer{}}
+	return &tlsFiles{ca: ca, certFile: filepath.Join(dir, "server.crt"), key: filepath.Join(dir, "server.key"), logs: &syncbuf.Buffer{}}
 }
 
 // issue writes a new certificate named cn and its key to the files.

@@ -3,34 +3,17 @@ package migrate
 import (
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ecrd/ecrd/internal/syncbuf"
 )
-
-// syncBuffer is a strings.Builder safe for the progress goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestProgressPlain: off a terminal, progress is whole lines, one per
 // interval while running, with objects, bytes, rate and ETA, and a last
 // line saying it is done; never a carriage return or escape sequence.
 func TestProgressPlain(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	p := newProgress(Options{Progress: &out, Interval: 10 * time.Millisecond}, 10, 4<<20)
 	p.add(1, 0)
 	p.addCopied(1 << 20)
@@ -64,7 +47,7 @@ func TestProgressPlain(t *testing.T) {
 // (\r, then the bar, then clearing the rest of the line), and ends it with
 // a newline when done.
 func TestProgressTerminal(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	p := newProgress(Options{Progress: &out, Terminal: true, Interval: 10 * time.Millisecond}, 4, 8<<20)
 	p.addCopied(2 << 20)
 	time.Sleep(50 * time.Millisecond)
@@ -94,7 +77,7 @@ func TestProgressTerminal(t *testing.T) {
 // TestProgressStopAfterFailure: stopping a terminal display that did not
 // finish ends its line, so the error printed next starts a line of its own.
 func TestProgressStopAfterFailure(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	p := newProgress(Options{Progress: &out, Terminal: true, Interval: time.Hour}, 1, 1)
 	p.stop()
 	if got := out.String(); got != "\n" {

@@ -11,11 +11,11 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
+	"github.com/ecrd/ecrd/internal/syncbuf"
 )
 
 const prefix = "AmazonEC2ContainerRegistry_V20150921."
@@ -130,29 +130,11 @@ func mapError(err error) *awsjson.WireError {
 	return nil
 }
 
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newService returns the test service, with its log, built on the
 // committed ECR model.
-func newService(t *testing.T) (*awsjson.Service, *syncBuffer) {
+func newService(t *testing.T) (*awsjson.Service, *syncbuf.Buffer) {
 	t.Helper()
-	log := new(syncBuffer)
+	log := new(syncbuf.Buffer)
 	s := &awsjson.Service{
 		Model: loadECRModel(t),
 		Ops: map[string]awsjson.Handler{

@@ -1,16 +1,16 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ecrd/ecrd/internal/syncbuf"
 )
 
 // testHolderOptions beat fast, so that an expiry passes in a second.
@@ -121,7 +121,7 @@ func TestHolders(t *testing.T) {
 		t.Parallel()
 		// a on a store of its own, whose pool is closed under it.
 		own := openStore(t, dsn, Options{})
-		logged := &syncBuffer{}
+		logged := &syncbuf.Buffer{}
 		opts := testHolderOptions
 		opts.Logger = slog.New(slog.NewTextHandler(logged, nil))
 		a, err := own.Holders(t.Context(), opts)
@@ -151,7 +151,7 @@ func TestHolders(t *testing.T) {
 		// A database of its own, whose sessions the server ends: the
 		// heartbeat fails, then goes on over new connections.
 		own := openStore(t, freshDatabase(t), Options{})
-		logged := &syncBuffer{}
+		logged := &syncbuf.Buffer{}
 		opts := testHolderOptions
 		opts.Logger = slog.New(slog.NewTextHandler(logged, nil))
 		a, err := own.Holders(t.Context(), opts)
@@ -229,23 +229,4 @@ func TestHolders(t *testing.T) {
 			t.Fatal("Holders on a closed pool: no error")
 		}
 	})
-}
-
-// syncBuffer is a log destination the heartbeat goroutine may write to
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
