@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ecrd/ecrd/internal/blobstore/s3/s3test"
 	"github.com/ecrd/ecrd/internal/metastore/postgres/pgtest"
 )
 
@@ -24,15 +24,8 @@ import (
 func testBackends(t *testing.T) *backends {
 	t.Helper()
 	dsn := pgtest.ServerDSN(t)
-	endpoint := os.Getenv("ECRD_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		const hint = "ECRD_TEST_S3_ENDPOINT is not set: scripts/run-s3.sh 9000 DIR starts an S3 server (./test.sh does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(hint)
-		}
-		t.Skip(hint)
-	}
-	b, err := openBackends(context.Background(), "", backendFlags{dsn: dsn, endpoint: endpoint, accessKey: "test", secretKey: "testsecret"})
+	srv := s3test.Find(t)
+	b, err := openBackends(context.Background(), "", backendFlags{dsn: dsn, endpoint: srv.Endpoint, accessKey: srv.AccessKey, secretKey: srv.SecretKey})
 	if err != nil {
 		t.Fatal(err)
 	}

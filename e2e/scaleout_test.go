@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"strconv"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
+	"github.com/ecrd/ecrd/internal/blobstore/s3/s3test"
 	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/metastore/postgres/pgtest"
 )
@@ -23,26 +23,15 @@ import (
 func scaleOut(t *testing.T) func(*config.Config) {
 	t.Helper()
 	dsn := pgtest.FreshDatabase(t)
-	endpoint := os.Getenv("ECRD_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		const hint = "ECRD_TEST_S3_ENDPOINT is not set: scripts/run-s3.sh 9000 DIR starts an S3 server (./test.sh does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(hint)
-		}
-		t.Skip(hint)
-	}
-	bucket := os.Getenv("ECRD_TEST_S3_BUCKET")
-	if bucket == "" {
-		bucket = "ecrd-test"
-	}
+	srv := s3test.Find(t)
 	b := make([]byte, 6)
 	rand.Read(b)
 	prefix := "e2e-" + hex.EncodeToString(b) + "/"
 	return func(c *config.Config) {
 		c.Store.Meta, c.Store.PostgresDSN = config.MetaPostgres, dsn
 		c.Store.Blob = config.BlobS3
-		c.Store.S3 = config.S3{Bucket: bucket, Prefix: prefix, Endpoint: endpoint, Region: "us-east-1",
-			PathStyle: true, AccessKey: "test", SecretKey: "testsecret"}
+		c.Store.S3 = config.S3{Bucket: srv.Bucket, Prefix: prefix, Endpoint: srv.Endpoint, Region: srv.Region,
+			PathStyle: true, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,16 +12,10 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/ecrd/ecrd/internal/blobstore/s3/s3test"
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/ecrd/ecrd/internal/registry/registrytest"
 )
-
-// startHint says how to get a server for these tests.
-const startHint = `these tests need an S3-compatible server: start one with
-	scripts/run-s3.sh 9000 /var/tmp/ecrd-s3
-and run them with
-	ECRD_TEST_S3_ENDPOINT=http://127.0.0.1:9000 ECRD_TEST_S3_BUCKET=ecrd-test go test ./internal/blobstore/s3
-(keys: ECRD_TEST_S3_ACCESS_KEY, ECRD_TEST_S3_SECRET_KEY; default test/testsecret, as run-s3.sh)`
 
 func TestContract(t *testing.T) {
 	testOptions(t) // skips or fails once, not in every case
@@ -76,21 +69,15 @@ func TestRefusesUnparsedNames(t *testing.T) {
 // with CI=true, a skip otherwise.
 func testOptions(t *testing.T) Options {
 	t.Helper()
-	endpoint := os.Getenv("ECRD_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ECRD_TEST_S3_ENDPOINT is not set, and CI=true: " + startHint)
-		}
-		t.Skip("ECRD_TEST_S3_ENDPOINT is not set: " + startHint)
-	}
+	srv := s3test.Find(t)
 	return Options{
-		Bucket:    envOr("ECRD_TEST_S3_BUCKET", "ecrd-test"),
+		Bucket:    srv.Bucket,
 		Prefix:    "test-" + randomHex(8) + "/",
-		Endpoint:  endpoint,
-		Region:    envOr("ECRD_TEST_S3_REGION", "us-east-1"),
+		Endpoint:  srv.Endpoint,
+		Region:    srv.Region,
 		PathStyle: true,
-		AccessKey: envOr("ECRD_TEST_S3_ACCESS_KEY", "test"),
-		SecretKey: envOr("ECRD_TEST_S3_SECRET_KEY", "testsecret"),
+		AccessKey: srv.AccessKey,
+		SecretKey: srv.SecretKey,
 	}
 }
 
@@ -152,13 +139,6 @@ func listKeys(t *testing.T, s *Store, under string) []string {
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func randomHex(n int) string {
