@@ -140,6 +140,11 @@ fuzz_parsers() {
 backends() {
   local dsn pid s3dir
   dsn=$(scripts/start-postgres.sh)
+  # One line, a URL: anything else means a tool wrote to the script's stdout.
+  case $dsn in
+    postgres://*) [ "$(printf '%s\n' "$dsn" | wc -l)" = 1 ] || { echo "start-postgres.sh printed more than a DSN: $(printf '%q' "$dsn")" >&2; return 1; } ;;
+    *) echo "start-postgres.sh printed no DSN: $(printf '%q' "$dsn")" >&2; return 1 ;;
+  esac
   scripts/install-tools.sh versitygw
   # versitygw keeps object metadata in xattrs, which tmpfs (often /tmp)
   # lacks: its data goes under /var/tmp.

@@ -15,6 +15,8 @@
 # not tmpfs), where versitygw keeps object metadata. The log is DIR/s3.log.
 # Run again with the same DIR and PORT, it prints the running server's PID.
 set -euo pipefail
+# Stdout carries the PID and nothing else; everything else goes to stderr.
+exec 3>&1 1>&2
 me=${0##*/}
 die() { echo "$me: $*" >&2; exit 1; }
 [ $# -eq 2 ] || die "usage: $me PORT DIR"
@@ -30,7 +32,7 @@ PIDFILE=$DIR/s3.pid LOG=$DIR/s3.log
 answers() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"; }
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   answers || die "a server (pid $(cat "$PIDFILE")) already runs for $DIR, but not on port $PORT"
-  cat "$PIDFILE"
+  cat "$PIDFILE" >&3
   exit 0
 fi
 
@@ -39,11 +41,11 @@ fi
 for b in $BUCKETS; do mkdir -p "$DIR/data/$b"; done
 # Global flags go before the backend's name.
 setsid "$ROOT/.tools/bin/versitygw" --access "$ACCESS" --secret "$SECRET" --region "$REGION" \
-  --port "127.0.0.1:$PORT" posix "$DIR/data" >"$LOG" 2>&1 </dev/null &
+  --port "127.0.0.1:$PORT" posix "$DIR/data" >"$LOG" 2>&1 </dev/null 3>&- &
 pid=$!
 echo "$pid" >"$PIDFILE"
 for _ in $(seq 150); do
-  answers && { echo "$pid"; exit 0; }
+  answers && { echo "$pid" >&3; exit 0; }
   kill -0 "$pid" 2>/dev/null || { cat "$LOG" >&2; rm -f "$PIDFILE"; die "versitygw exited during start-up"; }
   sleep 0.1
 done

@@ -16,6 +16,10 @@
 #
 # Env: PG_USER (ecrd) PG_PASSWORD (ecrd) PG_DB (ecrd) PG_VERSION (15) PG_CLUSTER (main)
 set -euo pipefail
+# Stdout carries the DSN and nothing else: every tool's chatter goes to
+# stderr (pg_ctlcluster prints "Removed stale pid file." on stdout when the
+# machine booted with a stale pid file, as a fresh CI machine may).
+exec 3>&1 1>&2
 me=${0##*/}
 die() { echo "$me: $*" >&2; exit 1; }
 user=${PG_USER:-ecrd} password=${PG_PASSWORD:-ecrd} db=${PG_DB:-ecrd}
@@ -46,7 +50,8 @@ fi
 port=$(field 3)
 log=/var/log/postgresql/postgresql-$version-$cluster.log
 if [ "$(field 4)" != online ]; then
-  "${as_root[@]}" pg_ctlcluster "$version" "$cluster" start || die "pg_ctlcluster $version $cluster start failed; see $log"
+  # 3>&-: the server it leaves running must not hold the caller's $(...) open.
+  "${as_root[@]}" pg_ctlcluster "$version" "$cluster" start 3>&- || die "pg_ctlcluster $version $cluster start failed; see $log"
 fi
 for _ in $(seq 100); do
   pg_isready -q -h 127.0.0.1 -p "$port" && break
@@ -76,4 +81,4 @@ dsn="postgres://$user:$password@127.0.0.1:$port/$db?sslmode=disable"
 # Prove the DSN works (password authentication over TCP), not only the socket.
 PGCONNECT_TIMEOUT=5 psql -X -q -d "$dsn" -tA -c "SELECT 1" >/dev/null 2>&1 ||
   die "PostgreSQL is up but $user cannot log in to $db over 127.0.0.1:$port (check pg_hba.conf)"
-echo "$dsn"
+echo "$dsn" >&3
