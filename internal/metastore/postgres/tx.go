@@ -106,13 +106,20 @@ func (t *tx) Query(query string, args ...any) (sqlstore.Rows, error) {
 	return pgRows{rows, t}, nil
 }
 
-// pgRows are pgx.Rows whose error is kept as the transaction's (fail).
+// pgRows are pgx.Rows whose error is kept as the transaction's (fail),
+// whether it shows while reading them or only once they are closed (an
+// error after the rows a caller read, which it never asks about).
 type pgRows struct {
 	pgx.Rows
 	t *tx
 }
 
 func (r pgRows) Err() error { return r.t.fail(r.Rows.Err()) }
+
+func (r pgRows) Close() {
+	r.Rows.Close()
+	r.t.fail(r.Rows.Err())
+}
 
 // convert turns the shared statements' arguments into what pgx sends for
 // the schema's types: an unset optional time as NULL, lists as text[]
@@ -196,7 +203,7 @@ func (t *tx) query(query string, args ...any) (pgx.Rows, error) {
 			br.Close()
 			return nil, t.fail(err)
 		}
-		return batchRows{rows, br}, nil
+		return batchRows{rows, br, t}, nil
 	}
 	rows, err := t.tx.Query(t.ctx, query, args...)
 	return rows, t.fail(err)
@@ -207,11 +214,13 @@ func (t *tx) query(query string, args ...any) (pgx.Rows, error) {
 type batchRows struct {
 	pgx.Rows
 	br pgx.BatchResults
+	t  *tx
 }
 
 func (r batchRows) Close() {
 	r.Rows.Close()
-	r.br.Close()
+	r.t.fail(r.Rows.Err())
+	r.t.fail(r.br.Close())
 }
 
 // queryRow runs a query of at most one row and scans it into dest; no row

@@ -50,14 +50,24 @@ func (t *tx) Query(query string, args ...any) (sqlstore.Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlRows{rows}, nil
+	return &sqlRows{Rows: rows}, nil
 }
 
-// sqlRows are *sql.Rows as sqlstore.Rows; an error closing them is one
-// Err has reported already.
-type sqlRows struct{ *sql.Rows }
+// sqlRows are *sql.Rows as sqlstore.Rows; Err reports an error closing
+// them too.
+type sqlRows struct {
+	*sql.Rows
+	closeErr error
+}
 
-func (r sqlRows) Close() { r.Rows.Close() }
+func (r *sqlRows) Close() { r.closeErr = r.Rows.Close() }
+
+func (r *sqlRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.closeErr
+}
 
 // The statements gc.go writes itself, in SQLite's own form (?
 // placeholders, times as micros), go through exec, query and queryRow.

@@ -113,6 +113,10 @@ func (t *Tx) queryRow(query string, args []any, dest ...any) error {
 	if err := rows.Scan(dest...); err != nil {
 		return err
 	}
+	// The statement may fail after its row: PostgreSQL, scanning on for
+	// more, can abort it (a serialization failure) once the row is sent.
+	// Only closing reads that far.
+	rows.Close()
 	return rows.Err()
 }
 
