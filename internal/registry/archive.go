@@ -31,7 +31,7 @@ func (r *Registry) UpdateImageStorageClass(ctx context.Context, key RepoKey, id 
 		return Image{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'targetStorageClass' failed to satisfy constraint: 'must satisfy enum value set: [STANDARD, ARCHIVE]'")
 	}
 	var img Image
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}

@@ -153,7 +153,7 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 	// refreshes lastRecordedPullTime at most so often). The write is
 	// bookkeeping: a pull never fails because of it (a full disk must not
 	// stop pulls), and the next pull tries again.
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		for _, d := range record {
 			if err := tx.RecordPull(key, d, now); err != nil {
 				return err
@@ -182,7 +182,7 @@ func (r *Registry) BatchDeleteImage(ctx context.Context, key RepoKey, ids []Imag
 	}
 	var deleted []ImageID
 	var failures []ImageFailure
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		deleted, failures = nil, nil
 		if err := r.checkRepository(tx, key); err != nil {
 			return err

@@ -70,7 +70,7 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 		Digest: digest, Manifest: in.Manifest, MediaType: p.mediaType, ArtifactMediaType: p.artifactMediaType,
 		PushedAt: now, Status: ImageActive, Subject: p.subject, Blobs: p.blobs, Children: p.children,
 	}
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		repo, err := tx.Repository(key)
 		if errors.Is(err, ErrNotFound) {
 			return repositoryNotFound(key)

@@ -29,7 +29,7 @@ var errLeaseLost = errors.New("the upload's lease was taken over by another requ
 
 // renewLease records that the holder of lease is making progress.
 func (r *Registry) renewLease(ctx context.Context, key RepoKey, id UploadID, lease string) error {
-	err := r.meta.Update(ctx, func(tx Tx) error {
+	err := r.updateRepository(ctx, key, func(tx Tx) error {
 		u, err := tx.Upload(id)
 		if errors.Is(err, ErrNotFound) || err == nil && u.Lease != lease {
 			return uploadNotFound(key, id)

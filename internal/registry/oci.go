@@ -172,7 +172,7 @@ func (r *Registry) CancelUpload(ctx context.Context, key RepoKey, id UploadID) e
 	if err := r.authorizeWrite(ctx, "InitiateLayerUpload", key); err != nil {
 		return err
 	}
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		if _, err := r.liveUpload(tx, key, id); err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 		return Layer{}, err
 	}
 	l := Layer{Digest: src.Digest, Size: src.Size, CreatedAt: r.now().UTC()}
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (r *Registry) DeleteLayer(ctx context.Context, key RepoKey, digest string) 
 	if err != nil {
 		return Errorf(CodeInvalidParameter, "Invalid parameter at 'digest': %v", err)
 	}
-	return r.meta.Update(ctx, func(tx Tx) error {
+	return r.updateRepository(ctx, key, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}

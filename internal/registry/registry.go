@@ -117,11 +117,14 @@ type Registry struct {
 	// being able to record it (releaseLease failed): knowledge only this
 	// process has, about leases only it could hold.
 	abandoned sync.Map
+	// writers queues this process's write transactions per repository
+	// (see updateRepository).
+	writers *writers
 }
 
 // New returns a Registry over the given stores.
 func New(o Options) *Registry {
-	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders}
+	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders, writers: newWriters()}
 	if r.holders == nil {
 		r.holders = everyoneAlive{}
 	}

@@ -26,7 +26,7 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, key RepoKey) (Upload
 	}
 	now := r.now().UTC()
 	u := Upload{ID: r.newID(), Repo: key, CreatedAt: now, UpdatedAt: now, HashState: state}
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		if err := r.checkRepository(tx, key); err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offs
 	}
 	// The part is on disk; recording it must not depend on the client
 	// staying to hear about it.
-	err = r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+	err = r.updateRepository(context.WithoutCancel(ctx), key, func(tx Tx) error {
 		cur, err := tx.Upload(id)
 		if errors.Is(err, ErrNotFound) || err == nil && cur.Lease != lease {
 			// Expired and reaped, or taken over after the lease lapsed:
@@ -259,7 +259,7 @@ func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, diges
 	// hole. The transaction runs even if the client has gone.
 	ctx = context.WithoutCancel(ctx)
 	now := r.now().UTC()
-	err = r.meta.Update(ctx, func(tx Tx) error {
+	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		if cur, err := tx.Upload(id); errors.Is(err, ErrNotFound) || err == nil && cur.Lease != lease {
 			return uploadNotFound(key, id)
 		} else if err != nil {
@@ -317,7 +317,7 @@ func checkDigests(computed Digest, given []string) error {
 // itself (and return lease false), in which case its writes commit.
 func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lease string, check func(tx Tx, u Upload) (bool, error)) (Upload, error) {
 	var u Upload
-	err := r.meta.Update(ctx, func(tx Tx) error {
+	err := r.updateRepository(ctx, key, func(tx Tx) error {
 		var err error
 		if u, err = r.liveUpload(tx, key, id); err != nil {
 			return err
