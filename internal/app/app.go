@@ -292,6 +292,7 @@ func (a *App) Run(ctx context.Context) error {
 		ReadHeaderTimeout: srvCfg.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          serverErrorLog(a.log),
+		ConnContext:       withAcked,
 	}
 	reaperDone := make(chan struct{})
 	reaperCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
@@ -306,7 +307,8 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { served <- a.serve(srv, limitConnections(a.ln, srvCfg.MaxConnections)) }()
 	if a.publicLn != nil {
 		psrv := &http.Server{Handler: withDeadlines(a.publicHandler, srvCfg.StallTimeout),
-			ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog}
+			ReadHeaderTimeout: srv.ReadHeaderTimeout, IdleTimeout: srv.IdleTimeout, ErrorLog: srv.ErrorLog,
+			ConnContext: withAcked}
 		servers = append(servers, psrv)
 		go func() { served <- a.serve(psrv, limitConnections(a.publicLn, srvCfg.MaxConnections)) }()
 		a.log.Info("ECR Public /v2/ serving (anonymous pulls)", "addr", a.publicLn.Addr().String())

@@ -39,7 +39,7 @@ const minProgress = 16 << 10
 // has been read to EOF the read deadline is cleared (see deadlineBody).
 func withDeadlines(next http.Handler, window time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		dw := &deadlineWriter{ResponseWriter: w, ctl: http.NewResponseController(w), meter: progress{window: window}}
+		dw := &deadlineWriter{ResponseWriter: w, ctl: http.NewResponseController(w), meter: progress{window: window}, acked: ackedFor(r)}
 		if r.Body != nil && r.Body != http.NoBody {
 			b := &deadlineBody{ReadCloser: r.Body, ctl: dw.ctl, meter: progress{window: window}}
 			// This first deadline bounds net/http's own read of an
@@ -173,6 +173,9 @@ type deadlineWriter struct {
 	http.ResponseWriter
 	ctl  *http.ResponseController // of the ResponseWriter beneath
 	body *deadlineBody            // nil for a request without a body
+	// acked is the client's progress on the connection (see stream);
+	// nil where it cannot be known.
+	acked func() (uint64, bool)
 
 	mu    sync.Mutex
 	meter progress
@@ -222,14 +225,17 @@ func (w *deadlineWriter) Write(p []byte) (int, error) {
 func (w *deadlineWriter) ReadFrom(src io.Reader) (int64, error) {
 	rf, ok := w.ResponseWriter.(io.ReaderFrom)
 	f, lr := fileOf(src)
+	if ok && f == nil && w.acked != nil && !small(src) {
+		return w.stream(rf, src)
+	}
 	if !ok || f == nil {
 		buf := copyBufs.Get().(*[]byte)
 		defer copyBufs.Put(buf)
 		return io.CopyBuffer(writerOnly{w}, src, *buf)
 	}
 	if sendfileMovesPosition {
-		if pos, err := f.Seek(0, io.SeekCurrent); err == nil {
-			return w.sendFile(rf, src, f, pos)
+		if _, err := f.Seek(0, io.SeekCurrent); err == nil {
+			return w.sendFile(rf, src, f)
 		}
 	}
 	var total int64
@@ -262,37 +268,19 @@ const sendfileMovesPosition = runtime.GOOS == "linux"
 
 // sendFile sends src, a file at position pos, in one ReadFrom (sendfile
 // in chunks of megabytes: sending it 16 KiB at a time cost a third of a
-// pull's speed), while a watch extends the write deadline each time the
-// file's position has moved minProgress bytes: a client that stops
-// reading is still cut off about a window after it stopped.
-func (w *deadlineWriter) sendFile(rf io.ReaderFrom, src io.Reader, f *os.File, pos int64) (int64, error) {
-	start, _ := w.arm()
-	stop, watched := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watched)
-		t := time.NewTicker(max(w.meter.window/8, 10*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			cur, err := f.Seek(0, io.SeekCurrent)
-			if err != nil {
-				return
-			}
-			if cur-pos >= minProgress {
-				pos = cur
-				w.extend()
-			}
-		}
-	}()
-	n, err := rf.ReadFrom(src)
-	close(stop)
-	<-watched
-	w.done(start, n)
-	return n, err
+// pull's speed), watched by the file's position (see watched).
+func (w *deadlineWriter) sendFile(rf io.ReaderFrom, src io.Reader, f *os.File) (int64, error) {
+	progress := func() (int64, bool) {
+		cur, err := f.Seek(0, io.SeekCurrent)
+		return cur, err == nil
+	}
+	return w.watched(progress, func() (int64, error) { return rf.ReadFrom(src) })
+}
+
+// small reports whether src is known to hold at most one piece's worth.
+func small(src io.Reader) bool {
+	lr, ok := src.(*io.LimitedReader)
+	return ok && lr.N <= minProgress
 }
 
 // extend starts a fresh window for the write under way: the client has

@@ -28,6 +28,7 @@ func deadlineServer(t *testing.T, window time.Duration, logs io.Writer, h http.H
 	srv := httptest.NewUnstartedServer(withDeadlines(observe(slog.New(slog.NewTextHandler(logs, nil)), nil, mainAPI, h), window))
 	srv.Listener.Close()
 	srv.Listener = limitConnections(ln, 8)
+	srv.Config.ConnContext = withAcked
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
