@@ -118,13 +118,16 @@ type Registry struct {
 	// process has, about leases only it could hold.
 	abandoned sync.Map
 	// writers queues this process's write transactions per repository
-	// (see updateRepository).
+	// before a ConflictRetrier (see updateRepository); nil: no queue.
 	writers *writers
 }
 
 // New returns a Registry over the given stores.
 func New(o Options) *Registry {
-	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders, writers: newWriters()}
+	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders}
+	if _, ok := o.Meta.(ConflictRetrier); ok {
+		r.writers = newWriters()
+	}
 	if r.holders == nil {
 		r.holders = everyoneAlive{}
 	}

@@ -109,6 +109,17 @@ type SingleReader interface {
 	ViewSingle(ctx context.Context, fn func(tx Tx) error) error
 }
 
+// A ConflictRetrier is a MetaStore whose Updates run at once and abort
+// (to be retried) when they conflict, where conflicts are judged by the
+// index pages each read: PostgreSQL's serializable isolation. Before such
+// a store the core queues a process's write transactions of one
+// repository (see updateRepository). A store that runs one writer at a
+// time (SQLite) has no such conflicts; a queue there would only put a
+// repository's writers behind every other writer.
+type ConflictRetrier interface {
+	RetriesConflicts()
+}
+
 // Tx is one transaction over the metadata. Every Registry in a RepoKey given
 // to a Tx is set (never empty).
 type Tx interface {

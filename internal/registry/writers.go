@@ -16,7 +16,10 @@ import (
 // 32 concurrent pushes failed after 20 attempts). So within a process
 // they run one at a time per repository, queued rather than racing;
 // only replicas race each other, rarely enough for the store's retries.
-// SQLite runs one writer at a time anyway; there the queue costs nothing.
+// Only before such a store (ConflictRetrier): SQLite runs one writer at a
+// time, and a queue in front of it would leave a repository's pushers one
+// place among the store's waiting writers (a collection's among them)
+// where they had one each.
 //
 // The queue holds only the metadata transaction, never a part's bytes in
 // flight, and a caller whose context ends while it waits stops waiting.
@@ -50,8 +53,11 @@ func (w *writers) slot(key RepoKey) chan struct{} {
 
 // updateRepository is meta.Update for a transaction that writes the
 // records of the repository key, queued behind this process's other
-// writers of it.
+// writers of it when the store is a ConflictRetrier.
 func (r *Registry) updateRepository(ctx context.Context, key RepoKey, fn func(tx Tx) error) error {
+	if r.writers == nil {
+		return r.meta.Update(ctx, fn)
+	}
 	slot := r.writers.slot(key)
 	select {
 	case slot <- struct{}{}:

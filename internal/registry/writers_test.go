@@ -22,6 +22,8 @@ func (m *countingMeta) Update(ctx context.Context, fn func(tx Tx) error) error {
 	return fn(nil)
 }
 
+func (m *countingMeta) RetriesConflicts() {}
+
 func (m *countingMeta) enter(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -100,5 +102,40 @@ func TestUpdateRepositoryWaitEnds(t *testing.T) {
 	err := r.updateRepository(ctx, key, func(Tx) error { ran = true; return nil })
 	if !errors.Is(err, context.DeadlineExceeded) || ran {
 		t.Errorf("waiting writer whose context ended: %v (fn ran: %v), want context.DeadlineExceeded", err, ran)
+	}
+}
+
+// oneAtATime is a MetaStore that runs one writer at a time itself, as
+// SQLite does: not a ConflictRetrier.
+type oneAtATime struct{ MetaStore }
+
+func (oneAtATime) Update(ctx context.Context, fn func(tx Tx) error) error { return fn(nil) }
+
+// TestUpdateRepositoryNoQueue: before a store that is not a
+// ConflictRetrier there is no queue: its writers reach the store as they
+// come, and the store orders them.
+func TestUpdateRepositoryNoQueue(t *testing.T) {
+	r := New(Options{Meta: oneAtATime{}})
+	if r.writers != nil {
+		t.Fatal("a queue before a store that runs one writer at a time")
+	}
+	key := RepoKey{Registry: "111111111111", Name: "same"}
+	inside, release := make(chan struct{}), make(chan struct{})
+	go r.updateRepository(context.Background(), key, func(Tx) error {
+		close(inside)
+		<-release
+		return nil
+	})
+	<-inside
+	defer close(release)
+	done := make(chan error, 1)
+	go func() { done <- r.updateRepository(context.Background(), key, func(Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second writer of the repository waited for the first without a ConflictRetrier")
 	}
 }

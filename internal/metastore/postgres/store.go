@@ -23,7 +23,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-var _ registry.MetaStore = (*Store)(nil)
+var (
+	_ registry.MetaStore       = (*Store)(nil)
+	_ registry.ConflictRetrier = (*Store)(nil)
+)
 
 // Options tunes a Store.
 type Options struct {
@@ -121,6 +124,10 @@ func (s *Store) ViewSingle(ctx context.Context, fn func(tx registry.Tx) error) e
 	}
 	return s.storageError(err)
 }
+
+// RetriesConflicts marks the store a registry.ConflictRetrier: its
+// serializable transactions track reads by index page.
+func (s *Store) RetriesConflicts() {}
 
 // Update runs fn in a serializable transaction and commits it when fn
 // returns nil; fn's error is returned as it is, with nothing written. When
