@@ -266,7 +266,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 // and moves it as it goes, so another goroutine can watch a send progress.
 const sendfileMovesPosition = runtime.GOOS == "linux"
 
-// sendFile sends src, a file at position pos, in one ReadFrom (sendfile
+// sendFile sends src, the file f or a part of it, in one ReadFrom (sendfile
 // in chunks of megabytes: sending it 16 KiB at a time cost a third of a
 // pull's speed), watched by the file's position (see watched).
 func (w *deadlineWriter) sendFile(rf io.ReaderFrom, src io.Reader, f *os.File) (int64, error) {
