@@ -13,18 +13,7 @@ import (
 // client's kernel: the same progress a write the kernel accepted counts
 // as, only seen while the write is still blocked.
 func ackedOf(c net.Conn) func() (uint64, bool) {
-	for {
-		switch cc := c.(type) {
-		case *limitedConn:
-			c = cc.Conn
-			continue
-		case *tls.Conn:
-			c = cc.NetConn()
-			continue
-		}
-		break
-	}
-	tc, ok := c.(*net.TCPConn)
+	tc, ok := innermost(c).(*net.TCPConn)
 	if !ok {
 		return nil
 	}
@@ -44,5 +33,19 @@ func ackedOf(c net.Conn) func() (uint64, bool) {
 			return 0, false
 		}
 		return acked, true
+	}
+}
+
+// innermost is the connection under the listener's and TLS's wrappers.
+func innermost(c net.Conn) net.Conn {
+	for {
+		switch cc := c.(type) {
+		case *limitedConn:
+			c = cc.Conn
+		case *tls.Conn:
+			c = cc.NetConn()
+		default:
+			return c
+		}
 	}
 }

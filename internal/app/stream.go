@@ -58,12 +58,14 @@ func (w *deadlineWriter) stream(rf io.ReaderFrom, src io.Reader) (int64, error) 
 func (w *deadlineWriter) watched(progress func() (int64, bool), send func() (int64, error)) (int64, error) {
 	start, _ := w.arm()
 	last, ok := progress()
+	if !ok {
+		n, err := send()
+		w.done(start, n)
+		return n, err
+	}
 	stop, watching := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watching)
-		if !ok {
-			return
-		}
 		t := time.NewTicker(max(w.meter.window/8, 10*time.Millisecond))
 		defer t.Stop()
 		for {

@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// countingMeta is a MetaStore whose Update records how many run at once
-// per repository name it is told of, without a database.
+// countingMeta is a ConflictRetrier whose Update runs fn at once, with no
+// database; enter and leave count the fns running, per repository name
+// and in all.
 type countingMeta struct {
 	MetaStore
-	mu      sync.Mutex
-	running map[string]int
-	most    map[string]int
+	mu                sync.Mutex
+	running, most     map[string]int
+	total, mostAtOnce int
 }
 
 func (m *countingMeta) Update(ctx context.Context, fn func(tx Tx) error) error {
@@ -29,12 +29,15 @@ func (m *countingMeta) enter(name string) {
 	defer m.mu.Unlock()
 	m.running[name]++
 	m.most[name] = max(m.most[name], m.running[name])
+	m.total++
+	m.mostAtOnce = max(m.mostAtOnce, m.total)
 }
 
 func (m *countingMeta) leave(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.running[name]--
+	m.total--
 }
 
 // TestUpdateRepositoryQueues: one process's write transactions of one
@@ -43,8 +46,6 @@ func TestUpdateRepositoryQueues(t *testing.T) {
 	m := &countingMeta{running: map[string]int{}, most: map[string]int{}}
 	r := New(Options{Meta: m})
 	var wg sync.WaitGroup
-	var concurrent atomic.Int32
-	var most atomic.Int32
 	for i := range 40 {
 		name := RepositoryName([]string{"one", "two", "three", "four"}[i%4])
 		wg.Add(1)
@@ -52,15 +53,7 @@ func TestUpdateRepositoryQueues(t *testing.T) {
 			defer wg.Done()
 			err := r.updateRepository(t.Context(), RepoKey{Registry: "111111111111", Name: name}, func(Tx) error {
 				m.enter(string(name))
-				n := concurrent.Add(1)
-				for {
-					old := most.Load()
-					if n <= old || most.CompareAndSwap(old, n) {
-						break
-					}
-				}
 				time.Sleep(2 * time.Millisecond)
-				concurrent.Add(-1)
 				m.leave(string(name))
 				return nil
 			})
@@ -77,7 +70,7 @@ func TestUpdateRepositoryQueues(t *testing.T) {
 	}
 	// Four repositories on 256 slots: unless all four share one, some ran
 	// side by side (a weak check, but a queue of all writers would fail it).
-	if r.writers.slot(RepoKey{Registry: "111111111111", Name: "one"}) != r.writers.slot(RepoKey{Registry: "111111111111", Name: "two"}) && most.Load() < 2 {
+	if r.writers.slot(RepoKey{Registry: "111111111111", Name: "one"}) != r.writers.slot(RepoKey{Registry: "111111111111", Name: "two"}) && m.mostAtOnce < 2 {
 		t.Errorf("writes of different repositories never ran side by side")
 	}
 }
