@@ -127,6 +127,7 @@ type Tx interface {
 	GCTx
 	PublicTx
 	RegistryPolicyTx
+	LifecycleTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -31,6 +31,13 @@ func (t faultTx) AddLayer(a0 registry.RepoKey, a1 registry.Layer) (err error) {
 	return t.Tx.AddLayer(a0, a1)
 }
 
+func (t faultTx) AddLifecyclePreviewResults(a0 registry.RepoKey, a1 []registry.PreviewResult) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.AddLifecyclePreviewResults", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.AddLifecyclePreviewResults(a0, a1)
+}
+
 func (t faultTx) Blob(a0 registry.Digest) (r0 registry.Blob, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.Blob", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -92,6 +99,20 @@ func (t faultTx) DeleteLayer(a0 registry.RepoKey, a1 registry.Digest) (err error
 		return
 	}
 	return t.Tx.DeleteLayer(a0, a1)
+}
+
+func (t faultTx) DeleteLifecyclePolicy(a0 registry.RepoKey) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DeleteLifecyclePolicy", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DeleteLifecyclePolicy(a0)
+}
+
+func (t faultTx) DeleteLifecyclePreviewResults(a0 registry.RepoKey) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DeleteLifecyclePreviewResults", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DeleteLifecyclePreviewResults(a0)
 }
 
 func (t faultTx) DeleteRegistryPolicy(a0 registry.RegistryID) (err error) {
@@ -192,6 +213,34 @@ func (t faultTx) Layers(a0 registry.RepoKey, a1 []registry.Digest) (r0 map[regis
 	return t.Tx.Layers(a0, a1)
 }
 
+func (t faultTx) LifecyclePolicies(a0 registry.RepoKey, a1 int) (r0 []registry.RepoKey, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.LifecyclePolicies", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.LifecyclePolicies(a0, a1)
+}
+
+func (t faultTx) LifecyclePolicy(a0 registry.RepoKey) (r0 registry.LifecyclePolicy, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.LifecyclePolicy", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.LifecyclePolicy(a0)
+}
+
+func (t faultTx) LifecyclePreview(a0 registry.RepoKey) (r0 registry.LifecyclePreview, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.LifecyclePreview", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.LifecyclePreview(a0)
+}
+
+func (t faultTx) LifecyclePreviewResults(a0 registry.RepoKey, a1 registry.PreviewQuery) (r0 []registry.PreviewResult, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.LifecyclePreviewResults", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.LifecyclePreviewResults(a0, a1)
+}
+
 func (t faultTx) MarkGarbageBlobs(a0 registry.Digest, a1 time.Time, a2 time.Time, a3 int) (r0 registry.BlobSweep, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.MarkGarbageBlobs", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -232,6 +281,20 @@ func (t faultTx) PutImage(a0 registry.RepoKey, a1 registry.Image) (err error) {
 		return
 	}
 	return t.Tx.PutImage(a0, a1)
+}
+
+func (t faultTx) PutLifecyclePolicy(a0 registry.RepoKey, a1 registry.LifecyclePolicy) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutLifecyclePolicy", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutLifecyclePolicy(a0, a1)
+}
+
+func (t faultTx) PutLifecyclePreview(a0 registry.RepoKey, a1 registry.LifecyclePreview) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutLifecyclePreview", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutLifecyclePreview(a0, a1)
 }
 
 func (t faultTx) PutPublicRegistry(a0 registry.PublicRegistry) (err error) {

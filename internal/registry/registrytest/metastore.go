@@ -100,6 +100,8 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Public/CatalogNotFound", testCatalogNotFound},
 		{"Public/Policy", testPolicy},
 		{"RegistryPolicy", testRegistryPolicy},
+		{"Lifecycle/Policy", testLifecyclePolicy},
+		{"Lifecycle/Preview", testLifecyclePreview},
 		{"Public/PerRepository", testPublicPerRepository},
 		{"Repositories/DeleteCascadesCatalogAndPolicy", testRepositoryDeleteCascadesCatalogAndPolicy},
 	}
