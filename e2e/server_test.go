@@ -49,6 +49,12 @@ func startServer(t *testing.T, dataDir string, opts ...func(*config.Config)) *se
 // startServerLogging is startServer logging to log.
 func startServerLogging(t *testing.T, dataDir string, log *slog.Logger, opts ...func(*config.Config)) *server {
 	t.Helper()
+	return startServerApp(t, dataDir, log, nil, opts...)
+}
+
+// startServerApp is startServerLogging assembled with appOpts.
+func startServerApp(t *testing.T, dataDir string, log *slog.Logger, appOpts []app.Option, opts ...func(*config.Config)) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -59,7 +65,7 @@ func startServerLogging(t *testing.T, dataDir string, log *slog.Logger, opts ...
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := app.New(cfg, log)
+	a, err := app.New(cfg, log, appOpts...)
 	if err != nil {
 		t.Fatalf("starting ecrd: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ecrd/ecrd/internal/blobstore/s3"
 	"github.com/ecrd/ecrd/internal/buildinfo"
 	"github.com/ecrd/ecrd/internal/config"
+	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/migrate"
 )
 
@@ -29,6 +30,8 @@ Usage:
   ecrd gc [flags]       collect unused layers and blobs once (ecrd gc --help)
   ecrd health [flags]   check that the server answers, for container health checks
   ecrd migrate [flags]  copy an embedded registry into PostgreSQL and S3 (ecrd migrate --help)
+  ecrd lifecycle run [flags]
+                        apply every lifecycle policy once, as of now or --at (ecrd lifecycle run --help)
   ecrd version          print the version, commit and Go version
   ecrd --help           show this help
 `
@@ -58,6 +61,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return health(args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(args[1:], getenv, stdout, stderr)
+	case "lifecycle":
+		if len(args) < 2 || args[1] != "run" {
+			fmt.Fprintf(stderr, "ecrd lifecycle: the command is ecrd lifecycle run [flags]\n\n%s", usage)
+			return 2
+		}
+		return lifecycleRun(args[2:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ecrd: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -113,31 +122,60 @@ func serve(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	return 0
 }
 
-// gc runs one garbage collection over the data dir and exits. It is safe
-// while a server runs on the same data dir: both go through the store's
-// transactions.
+// maintain opens the stores for a one-off command (gc, lifecycle run)
+// and runs fn on them. It is safe while a server runs on the same stores:
+// both go through the store's transactions. It serves nothing: whatever
+// listeners a server holds, it binds a throwaway loopback port and no
+// public listener.
+func maintain(name string, cfg config.Config, stderr io.Writer, fn func(a *app.App) error) int {
+	cfg.Server.Listen, cfg.Public.Listen, cfg.Server.DebugListen = "127.0.0.1:0", config.PublicOff, ""
+	a, err := app.New(cfg, newLogger(cfg.Log, stderr), app.NotServing())
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd %s: %v\n", name, err)
+		return 2
+	}
+	defer a.Close()
+	if err := fn(a); err != nil {
+		fmt.Fprintf(stderr, "ecrd %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// gc runs one garbage collection over the stores and exits.
 func gc(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, status, ok := load("gc", args, getenv, stdout, stderr)
 	if !ok {
 		return status
 	}
-	// It serves nothing: whatever listeners a server on this data dir
-	// holds, it binds a throwaway loopback port and no public listener.
-	cfg.Server.Listen, cfg.Public.Listen, cfg.Server.DebugListen = "127.0.0.1:0", config.PublicOff, ""
-	log := newLogger(cfg.Log, stderr)
-	a, err := app.New(cfg, log, app.NotServing())
-	if err != nil {
-		fmt.Fprintf(stderr, "ecrd gc: %v\n", err)
-		return 2
+	return maintain("gc", cfg, stderr, func(a *app.App) error {
+		st, err := a.CollectGarbage(context.Background())
+		if err == nil {
+			fmt.Fprintf(stdout, "removed %d unused layer records and %d blobs (%d bytes)\n", st.Layers, st.Blobs, st.Bytes)
+		}
+		return err
+	})
+}
+
+// lifecycleRun applies every repository's lifecycle policy once, as of
+// --at, and exits.
+func lifecycleRun(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, status, ok := load("lifecycle", args, getenv, stdout, stderr)
+	if !ok {
+		return status
 	}
-	defer a.Close()
-	st, err := a.CollectGarbage(context.Background())
-	if err != nil {
-		fmt.Fprintf(stderr, "ecrd gc: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "removed %d unused layer records and %d blobs (%d bytes)\n", st.Layers, st.Blobs, st.Bytes)
-	return 0
+	return maintain("lifecycle run", cfg, stderr, func(a *app.App) error {
+		st, err := a.RunLifecycle(context.Background(), lifecycle.RunOptions{At: cfg.Lifecycle.AtTime()})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "evaluated %d repositories: %d images expired, %d archived, %d changed since evaluated and left\n",
+			st.Repositories, st.Expired, st.Archived, st.Skipped)
+		if st.FailedRepositories > 0 {
+			return fmt.Errorf("%d repositories failed, the last: %w", st.FailedRepositories, st.LastFailure)
+		}
+		return nil
+	})
 }
 
 // health asks the server on --listen for /healthz: the health check of

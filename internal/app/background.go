@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -31,12 +32,14 @@ func (a *App) reapUploads(ctx context.Context) {
 	}
 }
 
-// collectGarbage runs a collection every GC interval (none when it is 0).
-func (a *App) collectGarbage(ctx context.Context) {
-	if a.cfg.Images.GCInterval <= 0 {
+// every calls fn every interval until ctx is done (never when interval is
+// 0), and logs what it returns: skip (another process or replica is at
+// it) at info, anything else at error.
+func (a *App) every(ctx context.Context, interval time.Duration, what string, skip error, fn func() error) {
+	if interval <= 0 {
 		return
 	}
-	t := time.NewTicker(a.cfg.Images.GCInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -44,14 +47,22 @@ func (a *App) collectGarbage(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		_, err := a.CollectGarbage(ctx)
+		err := fn()
 		switch {
-		case errors.Is(err, registry.ErrCollectionRunning):
-			a.log.Info("garbage collection skipped: another process or replica is collecting")
+		case errors.Is(err, skip):
+			a.log.Info(what + " skipped: another process or replica is at it")
 		case err != nil && ctx.Err() == nil:
-			a.log.Error("collecting garbage", "err", err)
+			a.log.Error(what, "err", err)
 		}
 	}
+}
+
+// collectGarbage runs a collection every GC interval (none when it is 0).
+func (a *App) collectGarbage(ctx context.Context) {
+	a.every(ctx, a.cfg.Images.GCInterval, "collecting garbage", registry.ErrCollectionRunning, func() error {
+		_, err := a.CollectGarbage(ctx)
+		return err
+	})
 }
 
 // CollectGarbage runs one collection with the configured grace period and
@@ -89,4 +100,27 @@ func clearSpool(dir string, log *slog.Logger) {
 			log.Warn("removing a stale request spool file", "file", e.Name(), "err", err)
 		}
 	}
+}
+
+// applyLifecycle applies the repositories' lifecycle policies every
+// lifecycle interval (never when it is 0), each repository at most about
+// once an interval across the replicas: a pass that stopped half way
+// resumes with the repositories it did not reach.
+func (a *App) applyLifecycle(ctx context.Context) {
+	every := a.cfg.Lifecycle.Interval
+	a.every(ctx, every, "applying lifecycle policies", lifecycle.ErrRunning, func() error {
+		_, err := a.RunLifecycle(ctx, lifecycle.RunOptions{EvaluatedBefore: a.reg.Now().Add(-every / 2)})
+		return err
+	})
+}
+
+// RunLifecycle applies every repository's lifecycle policy once and logs
+// what it did; `ecrd lifecycle run` calls it too.
+func (a *App) RunLifecycle(ctx context.Context, o lifecycle.RunOptions) (lifecycle.RunStats, error) {
+	st, err := a.lifecycle.Run(ctx, o)
+	if err == nil {
+		a.log.Info("lifecycle policies applied", "repositories", st.Repositories, "expired", st.Expired,
+			"archived", st.Archived, "changed_since_evaluated", st.Skipped, "failed_repositories", st.FailedRepositories)
+	}
+	return st, err
 }

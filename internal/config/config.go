@@ -12,16 +12,17 @@ import (
 
 // Config is everything `ecrd serve` needs.
 type Config struct {
-	Server   Server
-	Store    Store
-	Identity Identity
-	Uploads  Uploads
-	Images   Images
-	Auth     Auth
-	Public   Public
-	Bodies   Bodies
-	Log      Log
-	Migrate  Migrate
+	Server    Server
+	Store     Store
+	Identity  Identity
+	Uploads   Uploads
+	Images    Images
+	Auth      Auth
+	Public    Public
+	Bodies    Bodies
+	Log       Log
+	Migrate   Migrate
+	Lifecycle Lifecycle
 
 	// origins says where each setting's value came from (a flag, an
 	// environment variable or a config file key), by setting name, so that
@@ -36,6 +37,23 @@ type Config struct {
 type Migrate struct {
 	FromDataDir string
 	ToPostgres  string
+}
+
+// Lifecycle configures the application of lifecycle policies.
+type Lifecycle struct {
+	// Interval is how often a server applies every repository's policy (0:
+	// never in the background; `ecrd lifecycle run` still does).
+	Interval time.Duration
+	// At is the RFC 3339 time `ecrd lifecycle run` evaluates the policies
+	// as of ("": now).
+	At string
+}
+
+// AtTime is At parsed; the zero time when At is empty. Validate has
+// checked that it parses.
+func (l Lifecycle) AtTime() time.Time {
+	t, _ := time.Parse(time.RFC3339, l.At)
+	return t
 }
 
 // Log configures the server's log.
@@ -250,14 +268,15 @@ func Default() Config {
 	return Config{
 		Server: Server{Listen: "127.0.0.1:5000", ShutdownTimeout: 30 * time.Second,
 			HeaderTimeout: 20 * time.Second, StallTimeout: 30 * time.Second, MaxConnections: 1024},
-		Store:    Store{Meta: MetaSQLite, PostgresMaxConns: 16, Blob: BlobFS, S3: S3{Region: "us-east-1"}},
-		Identity: Identity{Region: "us-east-1", AccountID: "000000000000"},
-		Uploads:  Uploads{Expiry: 24 * time.Hour},
-		Images:   Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
-		Auth:     Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
-		Public:   Public{Alias: "ecrd"},
-		Bodies:   Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},
-		Log:      Log{Format: "text", Level: "info"},
+		Store:     Store{Meta: MetaSQLite, PostgresMaxConns: 16, Blob: BlobFS, S3: S3{Region: "us-east-1"}},
+		Identity:  Identity{Region: "us-east-1", AccountID: "000000000000"},
+		Uploads:   Uploads{Expiry: 24 * time.Hour},
+		Images:    Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
+		Lifecycle: Lifecycle{Interval: time.Hour},
+		Auth:      Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
+		Public:    Public{Alias: "ecrd"},
+		Bodies:    Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},
+		Log:       Log{Format: "text", Level: "info"},
 	}
 }
 

@@ -252,10 +252,11 @@ func Usage(w io.Writer, cmd string) {
 
 // summaries say what each subcommand does, atop its usage.
 var summaries = map[string]string{
-	"serve":   "Runs the registry: the ECR and ECR Public APIs and /v2/ on --listen, ECR Public's\nanonymous pulls on --public-listen.",
-	"gc":      "Collects unused layers and blobs of the data dir once and exits; safe while a\nserver runs on the same data dir.",
-	"migrate": "Copies the embedded registry in --from-data-dir (SQLite metadata, blob files) into\nthe scale-out stores: the PostgreSQL database --to-postgres and the bucket\n--s3-bucket. Stop the server first. Interrupted, it resumes when run again.",
-	"health":  "Asks the server on --listen for /healthz (over HTTPS with --tls-cert) and exits\n0 when it answers ok, 1 otherwise: a container's health check.",
+	"serve":     "Runs the registry: the ECR and ECR Public APIs and /v2/ on --listen, ECR Public's\nanonymous pulls on --public-listen.",
+	"lifecycle": "Applies every repository's lifecycle policy once (ecrd lifecycle run) and exits;\nsafe while a server runs on the same stores. With --at, as of a later time.",
+	"gc":        "Collects unused layers and blobs of the data dir once and exits; safe while a\nserver runs on the same data dir.",
+	"migrate":   "Copies the embedded registry in --from-data-dir (SQLite metadata, blob files) into\nthe scale-out stores: the PostgreSQL database --to-postgres and the bucket\n--s3-bucket. Stop the server first. Interrupted, it resumes when run again.",
+	"health":    "Asks the server on --listen for /healthz (over HTTPS with --tls-cert) and exits\n0 when it answers ok, 1 otherwise: a container's health check.",
 }
 
 // FormerDataDir returns ./ecrd-data (absolute) when c's data dir is the

@@ -45,12 +45,15 @@ const (
 	cmdGC
 	cmdHealth
 	cmdMigrate
+	cmdLifecycle
 
-	cmdAll = cmdServe | cmdGC | cmdHealth | cmdMigrate
+	cmdAll = cmdServe | cmdGC | cmdHealth | cmdMigrate | cmdLifecycle
+	// cmdStores are the commands that open the stores.
+	cmdStores = cmdServe | cmdGC | cmdLifecycle
 )
 
 // commands maps a subcommand's name to its bit.
-var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth, "migrate": cmdMigrate}
+var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth, "migrate": cmdMigrate, "lifecycle": cmdLifecycle}
 
 // configSetting is --config: where the file is, so not itself a file key.
 const configSetting = "config"
@@ -61,18 +64,18 @@ var settings = []setting{
 
 	{"listen", "ECRD_LISTEN", "HOST:PORT", "address to listen on", kindString, func(c *Config) any { return &c.Server.Listen }, cmdServe | cmdHealth},
 	{"hostname", "ECRD_HOSTNAME", "HOST[:PORT]", "host clients reach ecrd at, shown in repositoryUri (default: the listen address)", kindString, func(c *Config) any { return &c.Server.Hostname }, cmdServe},
-	{"data-dir", "ECRD_DATA_DIR", "DIR", "directory of the metadata and blobs, created if missing (default: $XDG_DATA_HOME/ecrd, else ~/.local/share/ecrd)", kindPath, func(c *Config) any { return &c.Store.DataDir }, cmdServe | cmdGC},
-	{"meta", "ECRD_META", "sqlite|postgres", "metadata store: SQLite in --data-dir, or PostgreSQL at --postgres-dsn (for replicas)", kindString, func(c *Config) any { return &c.Store.Meta }, cmdServe | cmdGC},
-	{"postgres-dsn", "ECRD_POSTGRES_DSN", "DSN", "PostgreSQL connection string of --meta postgres, such as postgres://ecrd:PASSWORD@db:5432/ecrd", kindString, func(c *Config) any { return &c.Store.PostgresDSN }, cmdServe | cmdGC},
-	{"postgres-max-conns", "ECRD_POSTGRES_MAX_CONNS", "N", "most connections to PostgreSQL this process holds", kindInt, func(c *Config) any { return &c.Store.PostgresMaxConns }, cmdServe | cmdGC},
-	{"blob", "ECRD_BLOB", "fs|s3", "blob store: files in --data-dir, or S3-compatible object storage (for replicas)", kindString, func(c *Config) any { return &c.Store.Blob }, cmdServe | cmdGC},
+	{"data-dir", "ECRD_DATA_DIR", "DIR", "directory of the metadata and blobs, created if missing (default: $XDG_DATA_HOME/ecrd, else ~/.local/share/ecrd)", kindPath, func(c *Config) any { return &c.Store.DataDir }, cmdStores},
+	{"meta", "ECRD_META", "sqlite|postgres", "metadata store: SQLite in --data-dir, or PostgreSQL at --postgres-dsn (for replicas)", kindString, func(c *Config) any { return &c.Store.Meta }, cmdStores},
+	{"postgres-dsn", "ECRD_POSTGRES_DSN", "DSN", "PostgreSQL connection string of --meta postgres, such as postgres://ecrd:PASSWORD@db:5432/ecrd", kindString, func(c *Config) any { return &c.Store.PostgresDSN }, cmdStores},
+	{"postgres-max-conns", "ECRD_POSTGRES_MAX_CONNS", "N", "most connections to PostgreSQL this process holds", kindInt, func(c *Config) any { return &c.Store.PostgresMaxConns }, cmdStores},
+	{"blob", "ECRD_BLOB", "fs|s3", "blob store: files in --data-dir, or S3-compatible object storage (for replicas)", kindString, func(c *Config) any { return &c.Store.Blob }, cmdStores},
 	{"from-data-dir", "ECRD_FROM_DATA_DIR", "DIR", "ecrd migrate: data dir of the embedded registry (SQLite and files) to copy; no server may run on it", kindPath, func(c *Config) any { return &c.Migrate.FromDataDir }, cmdMigrate},
 	{"to-postgres", "ECRD_TO_POSTGRES", "DSN", "ecrd migrate: PostgreSQL database to copy the metadata into, empty or holding an earlier run's copy (the blobs go to --s3-bucket)", kindString, func(c *Config) any { return &c.Migrate.ToPostgres }, cmdMigrate},
-	{"s3-bucket", "ECRD_S3_BUCKET", "NAME", "bucket of --blob s3, and ecrd migrate's target", kindString, func(c *Config) any { return &c.Store.S3.Bucket }, cmdServe | cmdGC | cmdMigrate},
-	{"s3-prefix", "ECRD_S3_PREFIX", "PREFIX", "key prefix of every object ecrd writes, such as ecrd/", kindString, func(c *Config) any { return &c.Store.S3.Prefix }, cmdServe | cmdGC | cmdMigrate},
-	{"s3-endpoint", "ECRD_S3_ENDPOINT", "URL", "S3 endpoint of an S3-compatible server (default: AWS's for --s3-region); keys from ECRD_S3_ACCESS_KEY/ECRD_S3_SECRET_KEY, else the AWS SDK's chain", kindString, func(c *Config) any { return &c.Store.S3.Endpoint }, cmdServe | cmdGC | cmdMigrate},
-	{"s3-region", "ECRD_S3_REGION", "REGION", "region of the bucket", kindString, func(c *Config) any { return &c.Store.S3.Region }, cmdServe | cmdGC | cmdMigrate},
-	{"s3-path-style", "ECRD_S3_PATH_STYLE", "", "address the bucket in the path (most S3-compatible servers), not the host name", kindBool, func(c *Config) any { return &c.Store.S3.PathStyle }, cmdServe | cmdGC | cmdMigrate},
+	{"s3-bucket", "ECRD_S3_BUCKET", "NAME", "bucket of --blob s3, and ecrd migrate's target", kindString, func(c *Config) any { return &c.Store.S3.Bucket }, cmdStores | cmdMigrate},
+	{"s3-prefix", "ECRD_S3_PREFIX", "PREFIX", "key prefix of every object ecrd writes, such as ecrd/", kindString, func(c *Config) any { return &c.Store.S3.Prefix }, cmdStores | cmdMigrate},
+	{"s3-endpoint", "ECRD_S3_ENDPOINT", "URL", "S3 endpoint of an S3-compatible server (default: AWS's for --s3-region); keys from ECRD_S3_ACCESS_KEY/ECRD_S3_SECRET_KEY, else the AWS SDK's chain", kindString, func(c *Config) any { return &c.Store.S3.Endpoint }, cmdStores | cmdMigrate},
+	{"s3-region", "ECRD_S3_REGION", "REGION", "region of the bucket", kindString, func(c *Config) any { return &c.Store.S3.Region }, cmdStores | cmdMigrate},
+	{"s3-path-style", "ECRD_S3_PATH_STYLE", "", "address the bucket in the path (most S3-compatible servers), not the host name", kindBool, func(c *Config) any { return &c.Store.S3.PathStyle }, cmdStores | cmdMigrate},
 	{"blob-redirect", "ECRD_BLOB_REDIRECT", "", "send blob downloads to presigned S3 URLs (/v2/ GET: 307; GetDownloadUrlForLayer) so the bytes bypass ecrd; --blob s3 only", kindBool, func(c *Config) any { return &c.Store.BlobRedirect }, cmdServe},
 	{"region", "ECRD_REGION", "REGION", "AWS region ecrd answers as", kindString, func(c *Config) any { return &c.Identity.Region }, cmdServe},
 	{"account-id", "ECRD_ACCOUNT_ID", "ID", "12-digit account of the registry (without --credentials)", kindString, func(c *Config) any { return &c.Identity.AccountID }, cmdServe},
@@ -91,6 +94,8 @@ var settings = []setting{
 	{"restore-delay", "ECRD_RESTORE_DELAY", "DUR", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)", kindDuration, func(c *Config) any { return &c.Images.RestoreDelay }, cmdServe},
 	{"create-on-push", "ECRD_CREATE_ON_PUSH", "", "a /v2/ push to a missing repository creates it, instead of being refused as by ECR", kindBool, func(c *Config) any { return &c.Images.CreateOnPush }, cmdServe},
 	{"gc-interval", "ECRD_GC_INTERVAL", "DUR", "how often unused layers and blobs are collected in the background (0 turns it off)", kindDuration, func(c *Config) any { return &c.Images.GCInterval }, cmdServe},
+	{"lifecycle-interval", "ECRD_LIFECYCLE_INTERVAL", "DUR", "how often the repositories' lifecycle policies are applied in the background (0 turns it off; ECR applies them within 24h)", kindDuration, func(c *Config) any { return &c.Lifecycle.Interval }, cmdServe},
+	{"at", "ECRD_LIFECYCLE_AT", "TIME", "ecrd lifecycle run: evaluate the policies as of this RFC 3339 time, such as 2027-06-01T00:00:00Z, to apply now what they would do then (default: now)", kindString, func(c *Config) any { return &c.Lifecycle.At }, cmdLifecycle},
 	{"gc-grace", "ECRD_GC_GRACE", "DUR", "how long an unused layer or blob is kept before it is collected", kindDuration, func(c *Config) any { return &c.Images.GCGrace }, cmdServe | cmdGC},
 
 	{"metrics", "ECRD_METRICS", "", "serve Prometheus metrics at /metrics on the main listener, to anyone who reaches it (they are always on --debug-listen)", kindBool, func(c *Config) any { return &c.Server.Metrics }, cmdServe},

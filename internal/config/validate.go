@@ -100,6 +100,12 @@ func (c Config) validate(cmds cmdSet) error {
 	if c.Images.RestoreDelay < 0 || c.Images.RestoreDelay > 24*time.Hour {
 		bad("restore-delay", "%s: must be between 0 and 24h", c.Images.RestoreDelay)
 	}
+	if c.Lifecycle.Interval < 0 {
+		bad("lifecycle-interval", "%s: must not be negative", c.Lifecycle.Interval)
+	}
+	if _, err := time.Parse(time.RFC3339, c.Lifecycle.At); c.Lifecycle.At != "" && err != nil {
+		bad("at", "%q: not an RFC 3339 time such as 2027-06-01T00:00:00Z", c.Lifecycle.At)
+	}
 	if c.Images.GCInterval < 0 {
 		bad("gc-interval", "%s: must not be negative", c.Images.GCInterval)
 	}

@@ -49,14 +49,17 @@ type Decision struct {
 // matches it acts on. An image an active index of the repository refers
 // to is left out until the index goes, and a referrer follows its
 // subject: it goes when its subject goes, and is not judged on its own
-// while its subject is in the repository.
+// while its subject is in the repository. Children of an archived index
+// may be archived, never expired.
 func Evaluate(p Policy, images []Image, now time.Time) []Decision {
 	present := make(map[registry.Digest]bool, len(images))
-	held := map[registry.Digest]bool{} // kept by an index not archived
+	held := map[registry.Digest]bool{}     // in an index not archived
+	parented := map[registry.Digest]bool{} // in any index
 	for _, img := range images {
 		present[img.Digest] = true
-		if img.Status != registry.ImageArchived {
-			for _, c := range img.Children {
+		for _, c := range img.Children {
+			parented[c] = true
+			if img.Status != registry.ImageArchived {
 				held[c] = true
 			}
 		}
@@ -91,6 +94,11 @@ func Evaluate(p Policy, images []Image, now time.Time) []Decision {
 		}
 		for _, r := range rules {
 			for _, img := range r.candidates(pool, now) {
+				// An archived index still needs its children: they may be
+				// archived with it, never expired from under it.
+				if r.Action.Type == ActionExpire && parented[img.Digest] {
+					continue
+				}
 				if _, done := acted[img.Digest]; !done && claim[img.Digest] == r.Priority {
 					acted[img.Digest] = Decision{Digest: img.Digest, Action: r.Action.Type, Rule: r.Priority, Status: status}
 				}

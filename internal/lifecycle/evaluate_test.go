@@ -125,8 +125,12 @@ func TestEvaluateIndexesAndReferrers(t *testing.T) {
 	}
 	archivedIndex := index
 	archivedIndex.Status = registry.ImageArchived
-	if got := acted(Evaluate(keep1, []Image{child1, child2, archivedIndex}, now)); got != "child2:expire@1" {
-		t.Errorf("with the index archived, acted on %q; want child2 (child1 and child2 tie, digest order)", got)
+	if got := acted(Evaluate(keep1, []Image{child1, child2, archivedIndex}, now)); got != "" {
+		t.Errorf("with the index archived, expired %q; want nothing expired from under it", got)
+	}
+	archive1 := policy(t, `{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"transition","targetStorageClass":"archive"}}`)
+	if got := acted(Evaluate(archive1, []Image{child1, child2, archivedIndex}, now)); got != "child2:transition@1" {
+		t.Errorf("with the index archived, archived %q; want child2 (child1 and child2 tie, digest order)", got)
 	}
 	old, sig, sigOfSig := img("old", 9), img("sig", 0), img("sigsig", 0)
 	sig.Subject, sigOfSig.Subject = "old", "sig"

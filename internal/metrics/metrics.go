@@ -38,6 +38,7 @@ type Metrics struct {
 	gcBlobs      prometheus.Counter
 	gcLayers     prometheus.Counter
 	gcLastRunSec prometheus.Gauge
+	lifecycle    *prometheus.CounterVec
 }
 
 // New returns ecrd's metrics for a build, with Go's runtime and process
@@ -73,11 +74,13 @@ func New(bi buildinfo.Info) *Metrics {
 		Help: "Layer records no image referred to that garbage collection removed."})
 	m.gcLastRunSec = prometheus.NewGauge(prometheus.GaugeOpts{Name: "ecrd_gc_last_success_timestamp_seconds",
 		Help: "When the last garbage collection that succeeded ended (Unix time; 0: none yet)."})
+	m.lifecycle = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ecrd_lifecycle_actions_total",
+		Help: "Images lifecycle policies acted on, by action (expire, transition)."}, []string{"action"})
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ecrd_build_info",
 		Help: "Always 1; the labels say which ecrd this is."}, []string{"version", "revision", "goversion"})
 	info.WithLabelValues(bi.Version, bi.Revision, bi.GoVersion).Set(1)
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.received, m.sent, m.uploads, m.refusals,
-		m.storageErrs, m.gcRuns, m.gcBytes, m.gcBlobs, m.gcLayers, m.gcLastRunSec, info,
+		m.storageErrs, m.gcRuns, m.gcBytes, m.gcBlobs, m.gcLayers, m.gcLastRunSec, m.lifecycle, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -86,11 +89,17 @@ func New(bi buildinfo.Info) *Metrics {
 	for _, o := range []string{"ok", "skipped", "failed"} {
 		m.gcRuns.WithLabelValues(o)
 	}
+	for _, a := range []string{"expire", "transition"} {
+		m.lifecycle.WithLabelValues(a)
+	}
 	for _, k := range []string{"full", "io"} {
 		m.storageErrs.WithLabelValues(k)
 	}
 	return m
 }
+
+// LifecycleAction counts an image a lifecycle policy acted on.
+func (m *Metrics) LifecycleAction(action string) { m.lifecycle.WithLabelValues(action).Inc() }
 
 // Handler serves the metrics in Prometheus's text (or OpenMetrics) format.
 func (m *Metrics) Handler() http.Handler {

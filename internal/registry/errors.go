@@ -38,6 +38,9 @@ const (
 	CodeRepositoryPolicyNotFound            Code = "RepositoryPolicyNotFound"
 	CodeRepositoryCatalogDataNotFound       Code = "RepositoryCatalogDataNotFound"
 	CodeRegistryPolicyNotFound              Code = "RegistryPolicyNotFound"
+	CodeLifecyclePolicyNotFound             Code = "LifecyclePolicyNotFound"
+	CodePreviewNotFound                     Code = "LifecyclePolicyPreviewNotFound"
+	CodePreviewInProgress                   Code = "LifecyclePolicyPreviewInProgress"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -50,7 +53,7 @@ var Codes = []Code{
 	CodeImageDigestDoesNotMatch, CodeLayersNotFound, CodeReferencedImagesNotFound,
 	CodeImageStorageClassUpdateNotSupported, CodeLayerInaccessible,
 	CodeRegistryNotFound, CodeRepositoryPolicyNotFound, CodeRepositoryCatalogDataNotFound,
-	CodeRegistryPolicyNotFound,
+	CodeRegistryPolicyNotFound, CodeLifecyclePolicyNotFound, CodePreviewNotFound, CodePreviewInProgress,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

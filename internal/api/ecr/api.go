@@ -13,6 +13,7 @@ import (
 	"github.com/ecrd/ecrd/internal/api/awsjson"
 	"github.com/ecrd/ecrd/internal/api/ecrshared"
 	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -58,7 +59,10 @@ type Options struct {
 	// Bodies bounds what request bodies hold (see awsjson.Bodies); nil
 	// bounds each by its limit only.
 	Bodies *awsjson.Bodies
-	Logger *slog.Logger
+	// Lifecycle serves the lifecycle policy operations; nil: one over the
+	// core with its defaults.
+	Lifecycle *lifecycle.Service
+	Logger    *slog.Logger
 }
 
 // API holds the front end's dependencies.
@@ -70,7 +74,8 @@ type API struct {
 	tokens        *auth.Tokens
 	downloadKey   []byte
 	// shared serves the operations whose shapes ECR Public shares.
-	shared *ecrshared.Ops
+	shared    *ecrshared.Ops
+	lifecycle *lifecycle.Service
 	// log receives the failures of the download handler, which answers
 	// outside the AWS JSON service.
 	log *slog.Logger
@@ -96,6 +101,9 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	}
 	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey, log: log}
 	a.shared = a.sharedOps()
+	if a.lifecycle = o.Lifecycle; a.lifecycle == nil {
+		a.lifecycle = lifecycle.New(reg, lifecycle.Options{Logger: log})
+	}
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {
 		limits[name] = maxSmallBody
@@ -149,6 +157,11 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"PutRegistryPolicy":             awsjson.Op(a.putRegistryPolicy),
 		"DeleteRegistryPolicy":          awsjson.Op(a.deleteRegistryPolicy),
 		"DescribeRegistry":              awsjson.Op(a.describeRegistry),
+		"PutLifecyclePolicy":            awsjson.Op(a.putLifecyclePolicy),
+		"GetLifecyclePolicy":            awsjson.Op(a.getLifecyclePolicy),
+		"DeleteLifecyclePolicy":         awsjson.Op(a.deleteLifecyclePolicy),
+		"StartLifecyclePolicyPreview":   awsjson.Op(a.startLifecyclePolicyPreview),
+		"GetLifecyclePolicyPreview":     awsjson.Op(a.getLifecyclePolicyPreview),
 	}
 }
 

@@ -106,5 +106,10 @@ var opSignatures = map[string][2]reflect.Type{
 	"PutRegistryPolicy":             {reflect.TypeFor[putRegistryPolicyInput](), reflect.TypeFor[registryPolicyOutput]()},
 	"DeleteRegistryPolicy":          {reflect.TypeFor[emptyInput](), reflect.TypeFor[registryPolicyOutput]()},
 	"DescribeRegistry":              {reflect.TypeFor[emptyInput](), reflect.TypeFor[describeRegistryOutput]()},
+	"PutLifecyclePolicy":            {reflect.TypeFor[lifecyclePolicyInput](), reflect.TypeFor[putLifecyclePolicyOutput]()},
+	"GetLifecyclePolicy":            {reflect.TypeFor[lifecycleRepoInput](), reflect.TypeFor[lifecyclePolicyOutput]()},
+	"DeleteLifecyclePolicy":         {reflect.TypeFor[lifecycleRepoInput](), reflect.TypeFor[lifecyclePolicyOutput]()},
+	"StartLifecyclePolicyPreview":   {reflect.TypeFor[lifecyclePolicyInput](), reflect.TypeFor[startPreviewOutput]()},
+	"GetLifecyclePolicyPreview":     {reflect.TypeFor[getPreviewInput](), reflect.TypeFor[getPreviewOutput]()},
 	"PutImageScanningConfiguration": {reflect.TypeFor[putImageScanningConfigurationInput](), reflect.TypeFor[putImageScanningConfigurationOutput]()},
 }

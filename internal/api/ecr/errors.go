@@ -38,6 +38,9 @@ var exceptions = map[registry.Code]string{
 	registry.CodeLayerInaccessible:                   "LayerInaccessibleException",
 	registry.CodeRepositoryPolicyNotFound:            "RepositoryPolicyNotFoundException",
 	registry.CodeRegistryPolicyNotFound:              "RegistryPolicyNotFoundException",
+	registry.CodeLifecyclePolicyNotFound:             "LifecyclePolicyNotFoundException",
+	registry.CodePreviewNotFound:                     "LifecyclePolicyPreviewNotFoundException",
+	registry.CodePreviewInProgress:                   "LifecyclePolicyPreviewInProgressException",
 	// ECR has no public registries or catalog data; no ECR operation
 	// reaches these, but every code needs an answer.
 	registry.CodeRegistryNotFound:              "InvalidParameterException",

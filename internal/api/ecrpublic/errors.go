@@ -38,11 +38,14 @@ var exceptions = map[registry.Code]string{
 	registry.CodeRepositoryPolicyNotFound:      "RepositoryPolicyNotFoundException",
 	registry.CodeRepositoryCatalogDataNotFound: "RepositoryCatalogDataNotFoundException",
 	// ECR Public has no archive, no pull-through layer downloads, no
-	// registry policy: no
-	// operation of it reaches these, but every code needs an answer.
+	// registry policy, no lifecycle policies: no operation of it reaches
+	// these, but every code needs an answer.
 	registry.CodeImageStorageClassUpdateNotSupported: "InvalidParameterException",
 	registry.CodeLayerInaccessible:                   "LayersNotFoundException",
 	registry.CodeRegistryPolicyNotFound:              "InvalidParameterException",
+	registry.CodeLifecyclePolicyNotFound:             "InvalidParameterException",
+	registry.CodePreviewNotFound:                     "InvalidParameterException",
+	registry.CodePreviewInProgress:                   "InvalidParameterException",
 }
 
 // commonErrors are AWS errors every service may answer that the model does

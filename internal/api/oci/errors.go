@@ -100,6 +100,9 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeRepositoryPolicyNotFound:      {any: unsupported},
 	registry.CodeRepositoryCatalogDataNotFound: {any: unsupported},
 	registry.CodeRegistryPolicyNotFound:        {any: unsupported},
+	registry.CodeLifecyclePolicyNotFound:       {any: unsupported},
+	registry.CodePreviewNotFound:               {any: unsupported},
+	registry.CodePreviewInProgress:             {any: unsupported},
 }
 
 // failureTable maps the per-image failures of BatchGetImage and
