@@ -125,11 +125,13 @@ func previewOf(t *testing.T, c *ecr.Client, repo, text string) ([]types.Lifecycl
 	return results, summary
 }
 
-// images returns the repository's images by digest, with their status.
+// imagesByDigest returns the repository's images of every status, by
+// digest.
 func imagesByDigest(t *testing.T, c *ecr.Client, repo string) map[string]types.ImageDetail {
 	t.Helper()
 	all := map[string]types.ImageDetail{}
-	p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo)})
+	p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo),
+		Filter: &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterAny}})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx(t))
 		if err != nil {

@@ -47,7 +47,10 @@ func (s *Service) StartPreview(ctx context.Context, key registry.RepoKey, text s
 			return key, "", err
 		}
 	}
-	start := registry.LifecyclePreview{Status: registry.PreviewInProgress, Holder: s.reg.Holders().Self(), StartedAt: s.reg.Now().UTC()}
+	// The stores keep times to the microsecond; ours compares this one
+	// with what they return.
+	start := registry.LifecyclePreview{Status: registry.PreviewInProgress, Holder: s.reg.Holders().Self(),
+		StartedAt: s.reg.Now().UTC().Truncate(time.Microsecond)}
 	err = s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
 		start.Text = text
 		if start.Text == "" {
