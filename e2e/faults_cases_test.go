@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	pubtypes "github.com/aws/aws-sdk-go-v2/service/ecrpublic/types"
+
+	"github.com/ecrd/ecrd/internal/lifecycle"
 )
 
 // faultCases are every operation of the three APIs, over faultFixture.
@@ -144,6 +149,44 @@ func ecrFaultCases() []faultCase {
 		storeless(ecrCase("DescribeRegistry", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DescribeRegistry(c, &ecr.DescribeRegistryInput{})
 		})),
+		ecrCase("PutLifecyclePolicy", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.PutLifecyclePolicy(c, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(fxOther), LifecyclePolicyText: aws.String(faultLifecyclePolicy)})
+		}),
+		ecrCase("GetLifecyclePolicy", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.GetLifecyclePolicy(c, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(fxLifecycle)})
+		}),
+		ecrCase("DeleteLifecyclePolicy", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DeleteLifecyclePolicy(c, &ecr.DeleteLifecyclePolicyInput{RepositoryName: aws.String(fxLifecycle)})
+		}),
+		ecrCase("GetLifecyclePolicyPreview", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.GetLifecyclePolicyPreview(c, &ecr.GetLifecyclePolicyPreviewInput{RepositoryName: aws.String(fxLifecycle)})
+		}),
+		// A run's answer is whether it applied every policy; a failed one,
+		// run again, must end where a run without faults ends.
+		{name: "Lifecycle/Run", run: func(t *testing.T, s *faultServer) answer {
+			c, cancel := opCtx()
+			defer cancel()
+			st, err := s.app.RunLifecycle(c, lifecycle.RunOptions{})
+			switch {
+			case err != nil:
+				return answer{status: 500, code: err.Error()}
+			case st.FailedRepositories > 0:
+				return answer{status: 500, code: "failed repository: " + st.LastFailure.Error()}
+			}
+			// What the run left, not what it counted: a run after a
+			// failed one has less left to do.
+			out, err := s.client().DescribeImages(c, &ecr.DescribeImagesInput{RepositoryName: aws.String(fxLifecycle),
+				Filter: &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterAny}})
+			if err != nil {
+				return sdkAnswer(nil, err)
+			}
+			var left []string
+			for _, d := range out.ImageDetails {
+				left = append(left, fmt.Sprintf("%v:%s", d.ImageTags, d.ImageStatus))
+			}
+			slices.Sort(left)
+			return answer{status: 200, detail: strings.Join(left, " ")}
+		}},
 	}
 	return cases
 }

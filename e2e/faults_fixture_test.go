@@ -28,7 +28,8 @@ type faultTemplate struct {
 // private repository "app" with layers, images (tagged, untagged, an
 // index, a referrer), a policy, resource tags and uploads in progress
 // through both APIs; "other", holding a layer "app" lacks (to mount);
-// "doomed" (to delete); a registry policy; and a public repository "pub"
+// "doomed" (to delete); a registry policy; "lc", with images, a lifecycle
+// policy and its completed preview; and a public repository "pub"
 // with an image, catalog data and uploads in progress.
 type faultFixture struct {
 	cfg, l1, l2, loose, only blob
@@ -45,10 +46,11 @@ type faultFixture struct {
 }
 
 const (
-	fxRepo   = "app"
-	fxOther  = "other"
-	fxDoomed = "doomed"
-	fxPub    = "pub"
+	fxRepo      = "app"
+	fxOther     = "other"
+	fxDoomed    = "doomed"
+	fxPub       = "pub"
+	fxLifecycle = "lc"
 )
 
 func buildFaultTemplate(t *testing.T) *faultTemplate {
@@ -91,6 +93,15 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	if _, err := c.PutRegistryPolicy(ctx(t), &ecr.PutRegistryPolicyInput{PolicyText: aws.String(faultRegistryPolicy)}); err != nil {
 		t.Fatal(err)
 	}
+	// "lc" keeps one untagged image and one tagged v*: a run archives v1
+	// and expires the older untagged image.
+	createRepos(t, c, fxLifecycle)
+	lcLayer := pushBlob(t, c, fxLifecycle, layerBytes(500, 10))
+	for i, tag := range []string{"v1", "", "v2", ""} {
+		pushTagged(t, c, fxLifecycle, 20+i, lcLayer, tag)
+	}
+	putPolicy(t, c, fxLifecycle, faultLifecyclePolicy)
+	previewOf(t, c, fxLifecycle, "")
 	fx.only = pushBlob(t, c, fxOther, layerBytes(2500, 4))
 	putImage(t, c, fxDoomed, dockerManifest(pushConfig(t, c, fxDoomed, 9), pushBlob(t, c, fxDoomed, layerBytes(1000, 9))), "gone")
 
@@ -126,6 +137,9 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	fx.pubBasic = publicBasic(t, pc)
 	return &faultTemplate{dir: dir, fx: fx}
 }
+
+const faultLifecyclePolicy = `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"transition","targetStorageClass":"archive"}},` +
+	`{"rulePriority":2,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}`
 
 const faultPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":["ecr:BatchGetImage"]}]}`
 

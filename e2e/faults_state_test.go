@@ -62,7 +62,7 @@ func volatileColumn(table, col string) bool {
 		return true
 	case table == "uploads" && (col == "id" || col == "lease" || col == "lease_holder"):
 		return true
-	case table == "leases":
+	case table == "leases", table == "lifecycle_previews" && col == "holder":
 		return true
 	}
 	return false

@@ -263,6 +263,7 @@ func faultConfig(dir string) config.Config {
 	cfg.Store.DataDir = dir
 	cfg.Identity.AccountID = testAccount
 	cfg.Images.GCInterval = 0
+	cfg.Lifecycle.Interval = 0
 	return cfg
 }
 

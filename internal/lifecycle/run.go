@@ -48,7 +48,7 @@ type RunOptions struct {
 // its evaluation is left for the next run. A repository that fails is
 // logged and the run goes on. Errors: ErrRunning, and the store's when it
 // cannot list the repositories or hold its lease.
-func (s *Service) Run(ctx context.Context, o RunOptions) (RunStats, error) {
+func (s *Service) Run(ctx context.Context, o RunOptions) (st RunStats, err error) {
 	holder := s.reg.Holders().Self()
 	if holder == "" {
 		holder = fmt.Sprintf("lifecycle-%d", time.Now().UnixNano())
@@ -65,13 +65,14 @@ func (s *Service) Run(ctx context.Context, o RunOptions) (RunStats, error) {
 	if err := hold(); err != nil {
 		return RunStats{}, err
 	}
+	// A lease left behind would hold other runs off until it lapses: the
+	// run says so rather than succeed.
 	defer func() {
-		err := s.reg.Update(context.WithoutCancel(ctx), func(tx registry.Tx) error { return tx.DropLease(runLease, holder) })
-		if err != nil {
-			s.log.Warn("could not drop the lifecycle lease; it lapses by itself", "err", err)
+		derr := s.reg.Update(context.WithoutCancel(ctx), func(tx registry.Tx) error { return tx.DropLease(runLease, holder) })
+		if derr != nil {
+			err = errors.Join(err, fmt.Errorf("releasing the lifecycle lease (it lapses within %s): %w", runLeaseTTL, derr))
 		}
 	}()
-	var st RunStats
 	for after := (registry.RepoKey{}); ; {
 		var keys []registry.RepoKey
 		err := s.reg.View(ctx, func(tx registry.Tx) (err error) {
