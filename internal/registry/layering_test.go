@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestLayering keeps the layers honest (STYLE.md): the core imports no
-// store, protocol, HTTP, SQL or SDK package, and the front ends import no
-// store.
+// TestLayering keeps the layers honest (STYLE.md): the core, and the
+// capabilities beside it, import no store, protocol, HTTP, SQL or SDK
+// package, and the front ends import no store.
 func TestLayering(t *testing.T) {
 	rules := []struct {
 		pkg       string
@@ -23,6 +23,11 @@ func TestLayering(t *testing.T) {
 			"database/sql", "modernc.org/",
 			"github.com/ecrd/ecrd/internal/metastore", "github.com/ecrd/ecrd/internal/blobstore",
 			"github.com/ecrd/ecrd/internal/app",
+		}},
+		{"github.com/ecrd/ecrd/internal/lifecycle", []string{
+			"net/http", "database/sql", "github.com/aws/", "modernc.org/",
+			"github.com/ecrd/ecrd/internal/api", "github.com/ecrd/ecrd/internal/metastore",
+			"github.com/ecrd/ecrd/internal/blobstore", "github.com/ecrd/ecrd/internal/app",
 		}},
 		{"github.com/ecrd/ecrd/internal/metastore/...", []string{"net/http", "github.com/ecrd/ecrd/internal/api"}},
 		{"github.com/ecrd/ecrd/internal/blobstore/...", []string{"github.com/ecrd/ecrd/internal/api", "github.com/ecrd/ecrd/internal/metastore"}},
