@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+
+	"github.com/ecrd/ecrd/internal/config"
 )
 
 // randomPolicy returns a valid policy of up to five rules over the tags
@@ -65,14 +67,18 @@ func randomPolicy(r *rand.Rand) string {
 
 // TestLifecyclePreviewIsTheRun: for random repositories and policies, a
 // preview names exactly the images a run at the same time then expires
-// or archives, each with the preview's action.
+// or archives, each with the preview's action; on both stores.
 func TestLifecyclePreviewIsTheRun(t *testing.T) {
+	t.Run("Embedded", func(t *testing.T) { previewIsTheRun(t, 24) })
+	t.Run("ScaleOut", func(t *testing.T) { previewIsTheRun(t, 8, scaleOut(t)) })
+}
+
+func previewIsTheRun(t *testing.T, repos uint64, opts ...func(*config.Config)) {
 	clk := &clock{t: day0}
-	s := startClocked(t, clk)
+	s := startClocked(t, clk, opts...)
 	c := s.client()
 	tagPool := []string{"v1", "v1.2", "v2", "dev-1", "dev-2", "release-1", "release-a", "v2-rc1", "latest", "x"}
-	const repos = 24
-	for seed := range uint64(repos) {
+	for seed := range repos {
 		r := rand.New(rand.NewPCG(seed, 77))
 		repo := fmt.Sprintf("lc/random-%d", seed)
 		createRepos(t, c, repo)
