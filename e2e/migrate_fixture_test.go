@@ -34,8 +34,8 @@ type migrated struct {
 
 // populate fills a server started withPublicCredentials: two accounts
 // with private repositories of every setting (tag mutability with
-// exclusions, scan on push, KMS encryption, resource tags, a policy), a
-// registry policy, images sharing layers across repositories and
+// exclusions, scan on push, KMS encryption, resource tags, a policy, a
+// lifecycle policy), a registry policy, images sharing layers across repositories and
 // accounts, an index, an archived image, a layer no image names, an
 // upload in progress, and account A's public registry with catalog data, a
 // logo, a policy and an image.
@@ -106,6 +106,8 @@ func populate(t *testing.T, s *server) migrated {
 		RepositoryName: aws.String("app/api"), ImageTagMutability: types.ImageTagMutabilityImmutable}))
 	registryPolicy := `{"Version":"2012-10-17","Statement":[{"Sid":"repl","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountB + `:root"},"Action":["ecr:CreateRepository","ecr:ReplicateImage"],"Resource":"arn:aws:ecr:us-east-1:` + accountA + `:repository/*"}]}`
 	mustDo(t, "PutRegistryPolicy")(a.PutRegistryPolicy(ctx(t), &ecr.PutRegistryPolicyInput{PolicyText: aws.String(registryPolicy)}))
+	mustDo(t, "PutLifecyclePolicy")(a.PutLifecyclePolicy(ctx(t), &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("app/web"),
+		LifecyclePolicyText: aws.String(lifecycleText(lcRule(1, `"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14`, lcExpire)))}))
 
 	// Account B: the shared layer again (its bytes are stored once).
 	putImage(t, b, "b/only", dockerManifest(config(b, "b/only", 6), push(b, "b/only", shared)), "latest")
@@ -190,6 +192,8 @@ func snapshot(t *testing.T, s *server, m migrated, auth map[string]string) answe
 			as.add(rp+"ListTagsForResource", tags, err)
 			rpol, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: r.RepositoryName})
 			as.add(rp+"GetRepositoryPolicy", rpol, err)
+			lpol, err := c.GetLifecyclePolicy(ctx(t), &ecr.GetLifecyclePolicyInput{RepositoryName: r.RepositoryName})
+			as.add(rp+"GetLifecyclePolicy", lpol, err)
 			imgs, err := c.DescribeImages(ctx(t), &ecr.DescribeImagesInput{RepositoryName: r.RepositoryName, MaxResults: aws.Int32(1000)})
 			as.add(rp+"DescribeImages", imgs, err)
 			list, err := c.ListImages(ctx(t), &ecr.ListImagesInput{RepositoryName: r.RepositoryName, MaxResults: aws.Int32(1000)})

@@ -45,13 +45,16 @@ var copied = []table{
 	{name: "repository_catalogs"},
 	{name: "repository_policies"},
 	{name: "registry_policies"},
+	{name: "lifecycle_policies"},
 	{name: "secrets"},
 }
 
 // skipped are the tables not copied: in-progress uploads and leases belong
-// to the processes of the old store; lease_holders (the processes on a
-// PostgreSQL store) and schema_migrations are the target's own.
-var skipped = []string{"uploads", "leases", "lease_holders", "schema_migrations"}
+// to the processes of the old store, as do lifecycle previews (computed
+// by one; their results expire within a day, and a new one is a call
+// away); lease_holders (the processes on a PostgreSQL store) and
+// schema_migrations are the target's own.
+var skipped = []string{"uploads", "leases", "lifecycle_previews", "lifecycle_preview_results", "lease_holders", "schema_migrations"}
 
 // plan matches the tables of both databases and returns copied with their
 // columns. Any table neither copied nor skipped, and any column only one
