@@ -35,9 +35,15 @@ func TestRegistryPolicy(t *testing.T) {
 	_, err = b.GetRegistryPolicy(ctx(t), &ecr.GetRegistryPolicyInput{})
 	wantAPIError[*types.RegistryPolicyNotFoundException](t, err, accountB)
 
-	for _, bad := range []string{`not json`, `{"Statement":[{"Effect":"Perhaps","Action":"ecr:*"}]}`} {
+	for _, bad := range []string{`not json`, `{"Statement":[{"Effect":"Perhaps","Action":"ecr:*"}]}`,
+		// The issue's cases: no principal and no action, a wildcard in a
+		// principal's ARN, an action ECR does not have.
+		`{"Statement":[{"Effect":"Allow"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:*"},"Action":"ecr:ReplicateImage","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"ecr:ReplicateEverything","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"s3:GetObject","Resource":"*"}]}`} {
 		_, err := a.PutRegistryPolicy(ctx(t), &ecr.PutRegistryPolicyInput{PolicyText: aws.String(bad)})
-		wantAPIError[*types.InvalidParameterException](t, err, "policyText")
+		wantAPIError[*types.InvalidParameterException](t, err, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'")
 	}
 	_, err = ro.PutRegistryPolicy(ctx(t), &ecr.PutRegistryPolicyInput{PolicyText: aws.String(`{"Statement":[]}`)})
 	wantCode(t, err, "AccessDeniedException", "is not authorized to perform: ecr:PutRegistryPolicy on resource: *")

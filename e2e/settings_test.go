@@ -35,10 +35,16 @@ func TestRepositoryPolicy(t *testing.T) {
 	}
 	for _, bad := range []string{`not json`, `[]`, `{"Version":"2012-10-17"}`, `{"Statement":[]}`,
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Principal":"*","Action":"ecr:*"}]}`,
-		`{"Statement":{"Effect":"Allow","Action":"ecr:*","Sid":"` + strings.Repeat("x", 10240) + `"}}`} {
+		`{"Statement":{"Effect":"Allow","Action":"ecr:*","Sid":"` + strings.Repeat("x", 10240) + `"}}`,
+		`{"Statement":[{"Effect":"Allow"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:*"},"Action":"ecr:BatchGetImage"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImages"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr-public:BatchCheckLayerAvailability"}]}`} {
 		_, err := c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: repo, PolicyText: aws.String(bad)})
-		wantAPIError[*types.InvalidParameterException](t, err, "policyText")
+		wantAPIError[*types.InvalidParameterException](t, err, "failed to satisfy constraint")
 	}
+	_, err = c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: repo, PolicyText: aws.String(`{"Statement":[{"Effect":"Allow"}]}`)})
+	wantAPIError[*types.InvalidParameterException](t, err, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'")
 	if get, err := c.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: repo}); err != nil || aws.ToString(get.PolicyText) != policy {
 		t.Fatalf("refused policies changed the stored one: %+v, %v", get, err)
 	}

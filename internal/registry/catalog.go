@@ -5,10 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/ecrd/ecrd/internal/iam"
 )
 
 // ECR Public's catalog data limits (RepositoryCatalogDataInput).
@@ -169,8 +170,8 @@ func policyNotFound(key RepoKey) *Error {
 	return Errorf(CodeRepositoryPolicyNotFound, "Repository policy does not exist for the repository with name '%s' in the registry with id '%s'", key.Name, key.Registry.Account())
 }
 
-// SetRepositoryPolicy stores a repository's policy after checking that it
-// is an IAM policy document. ecrd does not evaluate policies (access is by
+// SetRepositoryPolicy stores a repository's policy after checking it as
+// ECR does (iam.Parse). ecrd does not evaluate policies yet (access is by
 // account), so it cannot tell whether a policy locks its owner out, and
 // force changes nothing. Errors: RepositoryNotFound, InvalidParameter,
 // AccessDenied.
@@ -182,7 +183,11 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 	if err := r.authorizeWrite(ctx, "SetRepositoryPolicy", key); err != nil {
 		return key, err
 	}
-	if err := checkPolicy("repository", text); err != nil {
+	service := "ecr"
+	if key.Registry.IsPublic() {
+		service = "ecr-public"
+	}
+	if err := r.checkPolicy("repository", service, text); err != nil {
 		return key, err
 	}
 	return key, r.meta.Update(ctx, func(tx Tx) error {
@@ -219,35 +224,16 @@ func (r *Registry) DeleteRepositoryPolicy(ctx context.Context, key RepoKey) (Rep
 	return key, text, err
 }
 
-// checkPolicy accepts an IAM policy document: a JSON object whose
-// Statement is a statement or a non-empty list of them, each with an
-// Effect of Allow or Deny.
-func checkPolicy(kind, text string) error {
-	invalid := Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'Invalid %s policy provided'", kind)
+// checkPolicy accepts what ECR accepts as a repository or registry
+// policy (iam.Parse) for service "ecr" or "ecr-public", refusing the rest
+// with ECR's one message; the reason goes to the log.
+func (r *Registry) checkPolicy(kind, service, text string) error {
 	if len(text) > maxPolicyTextLen {
-		return Errorf(CodeInvalidParameter, "Invalid parameter at 'policyText' failed to satisfy constraint: 'must have length less than or equal to %d'", maxPolicyTextLen)
+		return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'must have length less than or equal to %d'", maxPolicyTextLen)
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(text), &doc); err != nil || doc == nil {
-		return invalid
-	}
-	raw := doc["Statement"]
-	var stmts []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &stmts); err != nil {
-		var one map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &one); err != nil || one == nil {
-			return invalid
-		}
-		stmts = append(stmts, one)
-	}
-	if len(stmts) == 0 {
-		return invalid
-	}
-	for _, s := range stmts {
-		var effect string
-		if err := json.Unmarshal(s["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
-			return invalid
-		}
+	if _, err := iam.Parse(text, service); err != nil {
+		r.log.Info("refused a "+kind+" policy", "reason", err)
+		return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid %s policy provided'", kind)
 	}
 	return nil
 }

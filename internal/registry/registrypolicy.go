@@ -45,7 +45,7 @@ func (r *Registry) PutRegistryPolicy(ctx context.Context, text string) (Registry
 	if err := r.authorizeRegistry(ctx, "PutRegistryPolicy"); err != nil {
 		return reg, err
 	}
-	if err := checkPolicy("registry", text); err != nil {
+	if err := r.checkPolicy("registry", "ecr", text); err != nil {
 		return reg, err
 	}
 	return reg, r.meta.Update(ctx, func(tx Tx) error { return tx.PutRegistryPolicy(reg, text) })
