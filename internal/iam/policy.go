@@ -1,7 +1,8 @@
 // Package iam is the AWS policy language as ECR uses it: documents parsed
-// and checked as ECR checks repository and registry policies. It depends
-// on nothing of ecrd's, so that the core and the front ends can both use
-// it.
+// and checked as ECR checks repository and registry policies (Parse), and
+// requests decided by AWS's evaluation logic over identity and resource
+// policies (Evaluate). It depends on nothing of ecrd's, so that the core
+// and the front ends can both use it.
 package iam
 
 import (
