@@ -108,9 +108,25 @@ func TestDeclaredBodyFails(t *testing.T) {
 			t.Errorf("%d-byte part failing midway: a StorageError: %v", n, err)
 		}
 		data := random(uint64(63+i), n+mib)
-		writeDeclared(t, s, id, 0, 0, data[:n])
-		writeDeclared(t, s, id, 1, n, data[n:])
-		d := commit(t, s, id, 2, data)
+		d := digest(data)
+		for attempt := 0; ; attempt++ {
+			writeDeclared(t, s, id, 0, 0, data[:n])
+			writeDeclared(t, s, id, 1, n, data[n:])
+			err := s.CommitUpload(t.Context(), id, 2, int64(len(data)), d)
+			if err == nil {
+				break
+			}
+			// versitygw, under load, has been seen to store the failed
+			// request's first half after the rewrite that followed it
+			// (real S3 never stores a short body). The commit then
+			// refuses, which is the safe outcome; the rewrite must still
+			// work once the server has settled.
+			if attempt > 0 || !errors.Is(err, registry.ErrNotFound) || !strings.Contains(err.Error(), "earlier parts are gone") {
+				t.Fatalf("CommitUpload after rewriting a %d-byte part that failed: %v", n, err)
+			}
+			t.Logf("the server stored the failed part late (%v); rewriting it again", err)
+			time.Sleep(time.Second)
+		}
 		if r, err := s.Open(t.Context(), d, 0); err != nil {
 			t.Error(err)
 		} else {
