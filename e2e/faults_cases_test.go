@@ -224,7 +224,7 @@ func publicFaultCases() []faultCase {
 			return p.GetRepositoryPolicy(c, &ecrpublic.GetRepositoryPolicyInput{RepositoryName: repo})
 		}),
 		publicCase("SetRepositoryPolicy", func(c context.Context, p *ecrpublic.Client, fx *faultFixture) (any, error) {
-			return p.SetRepositoryPolicy(c, &ecrpublic.SetRepositoryPolicyInput{RepositoryName: repo, PolicyText: aws.String(faultPolicy)})
+			return p.SetRepositoryPolicy(c, &ecrpublic.SetRepositoryPolicyInput{RepositoryName: repo, PolicyText: aws.String(faultPublicPolicy)})
 		}),
 		publicCase("DeleteRepositoryPolicy", func(c context.Context, p *ecrpublic.Client, fx *faultFixture) (any, error) {
 			return p.DeleteRepositoryPolicy(c, &ecrpublic.DeleteRepositoryPolicyInput{RepositoryName: repo})

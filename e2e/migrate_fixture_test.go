@@ -121,7 +121,8 @@ func populate(t *testing.T, s *server) migrated {
 		Tags: []pubtypes.Tag{{Key: aws.String("visibility"), Value: aws.String("public")}},
 	}))
 	mustDo(t, "PutRegistryCatalogData")(p.PutRegistryCatalogData(ctx(t), &ecrpublic.PutRegistryCatalogDataInput{DisplayName: aws.String("Team A")}))
-	mustDo(t, "public SetRepositoryPolicy")(p.SetRepositoryPolicy(ctx(t), &ecrpublic.SetRepositoryPolicyInput{RepositoryName: aws.String("pub/tool"), PolicyText: aws.String(policy)}))
+	publicPolicy := `{"Version":"2012-10-17","Statement":[{"Sid":"push","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountB + `:root"},"Action":["ecr-public:InitiateLayerUpload","ecr-public:PutImage"]}]}`
+	mustDo(t, "public SetRepositoryPolicy")(p.SetRepositoryPolicy(ctx(t), &ecrpublic.SetRepositoryPolicyInput{RepositoryName: aws.String("pub/tool"), PolicyText: aws.String(publicPolicy)}))
 	pubLayer := layerBytes(200<<10+1, 105)
 	pl := pushPublicBlob(t, p, "pub/tool", pubLayer)
 	pc := pushPublicConfig(t, p, "pub/tool", 7)
