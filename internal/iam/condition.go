@@ -75,10 +75,10 @@ func holds(op string, have []string, present bool, want []string) bool {
 		return ifExists || negated
 	}
 	if negated {
-		// A negated operator holds when no value matches the positive one.
-		pos := positive(op)
+		// A negated operator holds when every value is unlike every wanted
+		// one (matchOne negates the positive match).
 		for _, h := range have {
-			if matchOne(pos, h, want) {
+			if !matchOne(op, h, want) {
 				return false
 			}
 		}

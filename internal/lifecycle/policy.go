@@ -203,7 +203,7 @@ func integer(m map[string]json.RawMessage, key, at string) (int, error) {
 	return int(f), nil
 }
 
-func strings1(m map[string]json.RawMessage, key, at string) ([]string, bool, error) {
+func stringList(m map[string]json.RawMessage, key, at string) ([]string, bool, error) {
 	raw, ok := m[key]
 	if !ok {
 		return nil, false, nil

@@ -45,10 +45,10 @@ func parseSelection(raw json.RawMessage, at string) (Selection, error) {
 	if s.TagStatus, _, err = str(m, "tagStatus", at, TagTagged, TagUntagged, TagAny); err != nil {
 		return s, err
 	}
-	if s.TagPatternList, _, err = strings1(m, "tagPatternList", at); err != nil {
+	if s.TagPatternList, _, err = stringList(m, "tagPatternList", at); err != nil {
 		return s, err
 	}
-	if s.TagPrefixList, _, err = strings1(m, "tagPrefixList", at); err != nil {
+	if s.TagPrefixList, _, err = stringList(m, "tagPrefixList", at); err != nil {
 		return s, err
 	}
 	if s.StorageClass, _, err = str(m, "storageClass", at, ClassStandard, ClassArchive); err != nil {

@@ -58,9 +58,6 @@ func New(reg *registry.Registry, o Options) *Service {
 	return s
 }
 
-// Wait returns once the previews this process started are computed.
-func (s *Service) Wait() { s.previews.Wait() }
-
 // Close stops the previews being computed and waits for them: each ends
 // FAILED, or, when even that cannot be written, stays in progress under
 // this process's name, which readers then see is gone (FAILED too).

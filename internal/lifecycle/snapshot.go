@@ -81,7 +81,7 @@ func storageClass(status string) string {
 // wireAction is the API's name of a policy action.
 func wireAction(action string) string {
 	if action == ActionTransition {
-		return "TRANSITION"
+		return registry.PreviewTransition
 	}
-	return "EXPIRE"
+	return registry.PreviewExpire
 }

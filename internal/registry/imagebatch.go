@@ -273,9 +273,4 @@ func deleteImage(tx Tx, key RepoKey, img Image, id ImageID, now time.Time) ([]Im
 
 // effectiveStatus is the image's status now: a restore whose time has come
 // is complete.
-func (r *Registry) effectiveStatus(img Image) string {
-	if img.Status == ImageActivating && !r.now().Before(img.ActiveAt) {
-		return ImageActive
-	}
-	return img.Status
-}
+func (r *Registry) effectiveStatus(img Image) string { return StatusAt(img, r.now()) }

@@ -133,7 +133,7 @@ func (r *Registry) applyLifecycle(tx Tx, key RepoKey, at, now time.Time, a Lifec
 	if err != nil {
 		return false, err
 	}
-	if !slices.Equal(tags, a.Tags) && !(len(tags) == 0 && len(a.Tags) == 0) {
+	if !slices.Equal(tags, a.Tags) {
 		return false, nil
 	}
 	parents, err := tx.Parents(key, a.Digest)

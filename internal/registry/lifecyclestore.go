@@ -37,13 +37,19 @@ type LifecyclePreview struct {
 	Expiring, Transitioning int
 }
 
+// The actions of a preview's results, as GetLifecyclePolicyPreview names
+// them.
+const (
+	PreviewExpire     = "EXPIRE"
+	PreviewTransition = "TRANSITION" // to ARCHIVE
+)
+
 // PreviewResult is one image a preview would act on.
 type PreviewResult struct {
 	Digest   Digest
 	Tags     []string
 	PushedAt time.Time
-	// Action is the lifecycle action, "EXPIRE" or "TRANSITION" (to
-	// ARCHIVE); Rule the priority of the rule that takes it.
+	// Action is PreviewExpire or PreviewTransition; Rule the priority of the rule that takes it.
 	Action string
 	Rule   int
 	// StorageClass is the image's, STANDARD or ARCHIVE.

@@ -163,7 +163,7 @@ func (a *API) getLifecyclePolicyPreview(ctx context.Context, in *getPreviewInput
 		if res.ImageTags == nil {
 			res.ImageTags = []string{}
 		}
-		if r.Action == "TRANSITION" {
+		if r.Action == registry.PreviewTransition {
 			res.Action.TargetStorageClass = registry.StorageClassArchive
 		}
 		out.PreviewResults = append(out.PreviewResults, res)
