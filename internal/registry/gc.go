@@ -63,19 +63,17 @@ func (r *Registry) collectGarbage(ctx context.Context, grace time.Duration, laye
 		return st, err
 	}
 	defer func() {
-		dropErr := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.DropLease(gcLease, holder) })
+		dropErr := r.gcUpdate(context.WithoutCancel(ctx), func(tx Tx) error { return tx.DropLease(gcLease, holder) })
 		err = errors.Join(err, dropErr)
 	}()
 	start := r.now()
 	before, pinnedBefore := start.Add(-grace), start.Add(-r.limits.LeaseTimeout)
 
-	for after := (LayerCursor{}); ; {
+	pages := gcPager{r: r, holder: holder}
+	for after, size := (LayerCursor{}), layerPage; ; {
 		var page LayerSweep
-		err := r.meta.Update(ctx, func(tx Tx) (err error) {
-			if err := r.holdGCLease(tx, holder); err != nil {
-				return err
-			}
-			page, err = tx.DeleteUnreferencedLayers(after, before, layerPage)
+		used, err := pages.update(ctx, &size, layerPage, func(tx Tx, limit int) (err error) {
+			page, err = tx.DeleteUnreferencedLayers(after, before, limit)
 			return err
 		})
 		if err != nil {
@@ -83,18 +81,15 @@ func (r *Registry) collectGarbage(ctx context.Context, grace time.Duration, laye
 		}
 		st.Layers += page.Deleted
 		st.LayersVisited += page.Visited
-		if page.Visited < layerPage {
+		if page.Visited < used {
 			break
 		}
 		after = page.Last
 	}
-	for after := Digest(""); ; {
+	for after, size := Digest(""), blobPage; ; {
 		var page BlobSweep
-		err := r.meta.Update(ctx, func(tx Tx) (err error) {
-			if err := r.holdGCLease(tx, holder); err != nil {
-				return err
-			}
-			page, err = tx.MarkGarbageBlobs(after, before, pinnedBefore, blobPage)
+		used, err := pages.update(ctx, &size, blobPage, func(tx Tx, limit int) (err error) {
+			page, err = tx.MarkGarbageBlobs(after, before, pinnedBefore, limit)
 			return err
 		})
 		if err != nil {
@@ -104,10 +99,66 @@ func (r *Registry) collectGarbage(ctx context.Context, grace time.Duration, laye
 		if err := r.deleteMarked(ctx, page.Marked, &st); err != nil {
 			return st, err
 		}
-		if page.Visited < blobPage {
+		if page.Visited < used {
 			return st, nil
 		}
 		after = page.Last
+	}
+}
+
+// gcConflicts is how many times in a row a collection's page may lose
+// every race the store retries (ErrConflict) once it is down to one
+// record, before the collection gives up until its next run.
+const gcConflicts = 5
+
+// gcUpdate is meta.Update for a collection's transactions that are not
+// pages (its lease, the records of the blobs it deleted): tried again, up
+// to gcConflicts times, while it loses races (see gcPager).
+func (r *Registry) gcUpdate(ctx context.Context, fn func(tx Tx) error) error {
+	err := r.meta.Update(ctx, fn)
+	for i := 1; i < gcConflicts && errors.Is(err, ErrConflict); i++ {
+		err = r.meta.Update(ctx, fn)
+	}
+	return err
+}
+
+// gcPager runs a collection's pages. A collection is background work and
+// pushes are not: when a page keeps losing races against them (on
+// PostgreSQL, a page's reads conflict with every write into the ranges it
+// read, and pushes write there all the time), the store's retries can run
+// out while pushes go on. Failing then would throw away a collection's
+// progress for a reason that passes; instead the page is tried again at
+// half its size, which narrows what it conflicts with, down to one record,
+// and grows back as pages commit.
+type gcPager struct {
+	r      *Registry
+	holder string
+}
+
+// update runs fn in a transaction holding the collection's lease, with a
+// page of *size records, shrinking and growing *size up to full as above,
+// and returns the size of the page that committed.
+func (p gcPager) update(ctx context.Context, size *int, full int, fn func(tx Tx, limit int) error) (int, error) {
+	for conflicts := 0; ; {
+		limit := *size
+		err := p.r.meta.Update(ctx, func(tx Tx) error {
+			if err := p.r.holdGCLease(tx, p.holder); err != nil {
+				return err
+			}
+			return fn(tx, limit)
+		})
+		if !errors.Is(err, ErrConflict) {
+			if err == nil {
+				*size = min(2*limit, full)
+			}
+			return limit, err
+		}
+		if limit == 1 {
+			if conflicts++; conflicts == gcConflicts {
+				return limit, fmt.Errorf("garbage collection: a page of one record lost every race %d times in a row: %w", gcConflicts, err)
+			}
+		}
+		*size = max(1, limit/2)
 	}
 }
 
@@ -133,7 +184,10 @@ func (r *Registry) deleteMarked(ctx context.Context, marked []Digest, st *GCStat
 			bytes += size
 		}
 	}
-	err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+	// The bytes are gone: losing races to pushes is no reason to leave
+	// the marks, which hold up every commit of the digests, to the next
+	// collection.
+	err := r.gcUpdate(context.WithoutCancel(ctx), func(tx Tx) error {
 		for _, d := range marked {
 			if failed[d] {
 				if err := tx.UnmarkBlob(d); err != nil {
@@ -160,7 +214,7 @@ const gcLease = "garbage-collection"
 var ErrCollectionRunning = errors.New("another garbage collection is running")
 
 func (r *Registry) renewGCLease(ctx context.Context, holder string) error {
-	return r.meta.Update(ctx, func(tx Tx) error { return r.holdGCLease(tx, holder) })
+	return r.gcUpdate(ctx, func(tx Tx) error { return r.holdGCLease(tx, holder) })
 }
 
 // holdGCLease takes or renews the collection lease for holder in tx, or

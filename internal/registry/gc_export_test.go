@@ -10,3 +10,6 @@ import (
 func (r *Registry) CollectGarbagePaged(ctx context.Context, grace time.Duration, layerPage, blobPage int) (GCStats, error) {
 	return r.collectGarbage(ctx, grace, layerPage, blobPage)
 }
+
+// GCConflicts is gcConflicts, for the tests that exhaust it.
+const GCConflicts = gcConflicts

@@ -1,9 +1,11 @@
 package registry_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ type gcFixture struct {
 	r      *registry.Registry
 	c      *clock
 	f      *registrytest.Faults
+	lose   *losingMeta
 	dir    string
 	kept   map[string][]registry.Digest // repository -> layers an image refers to
 	loose  map[string][]registry.Digest // repository -> layers nothing refers to
@@ -31,7 +34,8 @@ func newGCFixture(t *testing.T) *gcFixture {
 	meta, blobs, dir := openStores(t)
 	fx := &gcFixture{c: c, f: registrytest.NewFaults(), dir: dir, kept: map[string][]registry.Digest{}, loose: map[string][]registry.Digest{}}
 	m, b := fx.f.Wrap(meta, blobs)
-	fx.r = registry.New(registry.Options{Meta: m, Blobs: b, Region: "us-east-1", Limits: limits(), Now: c.Now})
+	fx.lose = &losingMeta{MetaStore: m}
+	fx.r = registry.New(registry.Options{Meta: fx.lose, Blobs: b, Region: "us-east-1", Limits: limits(), Now: c.Now})
 	ctx := callerCtx()
 	for _, repo := range []string{"a/b", "other/repo"} {
 		if _, err := fx.r.CreateRepository(ctx, registry.NewRepository{Key: key(repo)}); err != nil {
@@ -159,4 +163,85 @@ func TestCollectGarbageFailsMidPass(t *testing.T) {
 			})
 		}
 	}
+}
+
+// losingMeta is a MetaStore whose Updates, when lose says so, give up as
+// PostgreSQL's does once every retry of a serializable transaction lost a
+// race, without running fn.
+type losingMeta struct {
+	registry.MetaStore
+	mu    sync.Mutex
+	calls int
+	lose  func(call int) bool
+}
+
+func (m *losingMeta) arm(lose func(call int) bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls, m.lose = 0, lose
+}
+
+func (m *losingMeta) Update(ctx context.Context, fn func(tx registry.Tx) error) error {
+	m.mu.Lock()
+	call := m.calls
+	m.calls++
+	lose := m.lose != nil && m.lose(call)
+	m.mu.Unlock()
+	if lose {
+		return fmt.Errorf("20 attempts lost a race: %w", registry.ErrConflict)
+	}
+	return m.MetaStore.Update(ctx, fn)
+}
+
+// TestCollectGarbageOutlastsConflicts: a collection whose pages lose race
+// after race to pushes (the store's retries used up) finishes, in smaller
+// pages, rather than failing half-way; one that keeps losing even at one
+// record a page gives up with ErrConflict, having deleted nothing an image
+// refers to, and the next collection finishes the job.
+func TestCollectGarbageOutlastsConflicts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose func(call int) bool
+	}{
+		// Call 0 takes the lease; the first page then loses at 4, 2 and
+		// four times at 1 record before committing.
+		{"first page at one record", func(call int) bool { return call >= 1 && call <= 6 }},
+		// Every page, and every drop of deleted blobs' records, loses
+		// once.
+		{"every other update", func(call int) bool { return call%2 == 1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newGCFixture(t)
+			fx.lose.arm(tc.lose)
+			st, err := fx.r.CollectGarbagePaged(callerCtx(), time.Hour, 4, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Layers != 7 || st.Blobs != 6 {
+				t.Fatalf("collected %+v, want 7 layer records and 6 blobs", st)
+			}
+			fx.checkKept(t, "after the pass")
+			fx.checkCollected(t, "after the pass")
+		})
+	}
+	t.Run("losing for ever", func(t *testing.T) {
+		fx := newGCFixture(t)
+		fx.lose.arm(func(call int) bool { return call >= 1 })
+		if _, err := fx.r.CollectGarbagePaged(callerCtx(), time.Hour, 4, 4); !errors.Is(err, registry.ErrConflict) {
+			t.Fatalf("a collection losing every race: %v, want ErrConflict", err)
+		}
+		// The lease, pages of 4 and 2, GCConflicts of one, and as many
+		// tries to drop the lease.
+		if n := fx.lose.calls; n > 1+2+2*registry.GCConflicts {
+			t.Errorf("a collection losing every race made %d updates: is it bounded?", n)
+		}
+		fx.checkKept(t, "after the lost pass")
+		fx.lose.arm(nil)
+		fx.c.Add(limits().LeaseTimeout + time.Second) // its lease could not be dropped
+		if _, err := fx.collect(); err != nil {
+			t.Fatalf("the next pass: %v", err)
+		}
+		fx.checkKept(t, "after the next pass")
+		fx.checkCollected(t, "after the next pass")
+	})
 }
