@@ -203,8 +203,9 @@ func TestSigV4EncodingEdges(t *testing.T) {
 }
 
 // TestAccountIsolation: with the other account's registryId, no operation
-// reaches the other account's repositories, and the answers are the ones a
-// registry that does not exist gets.
+// reaches the other account's repositories without a policy of theirs that
+// allows it: AWS's AccessDenied, the same for a repository that exists and
+// one that does not.
 func TestAccountIsolation(t *testing.T) {
 	s := startServer(t, "", withCredentials(t))
 	a := s.clientAs("AKIDA", "secretA", "us-east-1")
@@ -216,29 +217,33 @@ func TestAccountIsolation(t *testing.T) {
 	uploadB := initiate(t, b, "b/only")
 	repo := aws.String("b/only")
 	regB := aws.String(accountB)
-	notFound := "does not exist in the registry with id '" + accountB + "'"
-
-	_, err := a.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: regB, RepositoryNames: []string{"b/only"}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
-	out, err := a.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: regB})
-	if err != nil || len(out.Repositories) != 0 {
-		t.Fatalf("listing B's registry as A: %+v, %v", out, err)
+	denied := func(action, name string) string {
+		return "User: arn:aws:iam::" + accountA + ":user/AKIDA is not authorized to perform: ecr:" + action +
+			" on resource: arn:aws:ecr:us-east-1:" + accountB + ":repository/" + name +
+			" because no resource-based policy allows the ecr:" + action + " action"
 	}
+
+	for _, name := range []string{"b/only", "no/such"} {
+		_, err := a.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: regB, RepositoryNames: []string{name}})
+		wantCode(t, err, "AccessDeniedException", denied("DescribeRepositories", name))
+	}
+	_, err := a.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: regB})
+	wantCode(t, err, "AccessDeniedException", denied("DescribeRepositories", "*"))
 	_, err = a.BatchCheckLayerAvailability(ctx(t), &ecr.BatchCheckLayerAvailabilityInput{RegistryId: regB, RepositoryName: repo, LayerDigests: []string{d}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
+	wantCode(t, err, "AccessDeniedException", denied("BatchCheckLayerAvailability", "b/only"))
 	_, err = a.InitiateLayerUpload(ctx(t), &ecr.InitiateLayerUploadInput{RegistryId: regB, RepositoryName: repo})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
+	wantCode(t, err, "AccessDeniedException", denied("InitiateLayerUpload", "b/only"))
 	_, err = a.UploadLayerPart(ctx(t), &ecr.UploadLayerPartInput{RegistryId: regB, RepositoryName: repo, UploadId: aws.String(uploadB),
 		PartFirstByte: aws.Int64(0), PartLastByte: aws.Int64(0), LayerPartBlob: []byte{1}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
+	wantCode(t, err, "AccessDeniedException", denied("UploadLayerPart", "b/only"))
 	_, err = a.CompleteLayerUpload(ctx(t), &ecr.CompleteLayerUploadInput{RegistryId: regB, RepositoryName: repo, UploadId: aws.String(uploadB), LayerDigests: []string{d}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
+	wantCode(t, err, "AccessDeniedException", denied("CompleteLayerUpload", "b/only"))
 	_, err = a.DeleteRepository(ctx(t), &ecr.DeleteRepositoryInput{RegistryId: regB, RepositoryName: repo, Force: true})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
+	wantCode(t, err, "AccessDeniedException", denied("DeleteRepository", "b/only"))
 	_, err = a.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecr:us-east-1:" + accountB + ":repository/b/only")})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, notFound)
+	wantCode(t, err, "AccessDeniedException", denied("ListTagsForResource", "b/only"))
 	_, err = a.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RegistryId: regB, RepositoryName: aws.String("a/intrudes")})
-	wantAPIError[*types.InvalidParameterException](t, err, "registryId")
+	wantCode(t, err, "AccessDeniedException", denied("CreateRepository", "a/intrudes"))
 
 	// B's upload ID is unknown in A's repository of the same name.
 	_, err = a.UploadLayerPart(ctx(t), &ecr.UploadLayerPartInput{RepositoryName: aws.String("shared/name"), UploadId: aws.String(uploadB),

@@ -141,7 +141,7 @@ func TestBatchCheckLayerAvailability(t *testing.T) {
 
 	t.Run("OtherAccount", func(t *testing.T) {
 		_, err := c.BatchCheckLayerAvailability(ctx(t), &ecr.BatchCheckLayerAvailabilityInput{RegistryId: aws.String("999999999999"), RepositoryName: aws.String("check/a"), LayerDigests: []string{pd}})
-		wantAPIError[*types.RepositoryNotFoundException](t, err, "registry with id '999999999999'")
+		wantCode(t, err, "AccessDeniedException", "on resource: arn:aws:ecr:us-east-1:999999999999:repository/check/a because no resource-based policy allows the ecr:BatchCheckLayerAvailability action")
 	})
 
 	t.Run("BadRegistryID", func(t *testing.T) {

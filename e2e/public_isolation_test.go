@@ -212,7 +212,7 @@ func TestPublicPrivateIsolation(t *testing.T) {
 }
 
 // TestPublicAccountIsolation: another account's public repositories are
-// hidden from the API like private ones, yet anyone may pull them.
+// refused to the API like private ones, yet anyone may pull them.
 func TestPublicAccountIsolation(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "", withPublicCredentials(t))
@@ -233,20 +233,27 @@ func TestPublicAccountIsolation(t *testing.T) {
 	putPublicImage(t, a, "a/repo", m, "v1")
 	repo := aws.String("a/repo")
 
+	deniedB := func(action string) string {
+		return "User: arn:aws:iam::" + accountB + ":user/AKIATWO is not authorized to perform: ecr-public:" + action + " on resource: " +
+			aws.ToString(out.Repository.RepositoryArn) + " because no resource-based policy allows the ecr-public:" + action + " action"
+	}
 	for _, reg := range []string{accountA, aliasA} {
-		_, err := b.BatchCheckLayerAvailability(ctx(t), &ecrpublic.BatchCheckLayerAvailabilityInput{RegistryId: aws.String(reg), RepositoryName: repo, LayerDigests: []string{l.Digest}})
-		wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+		// What anyone may pull, anyone may see is there.
+		check, err := b.BatchCheckLayerAvailability(ctx(t), &ecrpublic.BatchCheckLayerAvailabilityInput{RegistryId: aws.String(reg), RepositoryName: repo, LayerDigests: []string{l.Digest}})
+		if err != nil || len(check.Layers) != 1 {
+			t.Errorf("B checking a layer of A's public repository: %+v, %v", check, err)
+		}
 		_, err = b.InitiateLayerUpload(ctx(t), &ecrpublic.InitiateLayerUploadInput{RegistryId: aws.String(reg), RepositoryName: repo})
-		wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+		wantCode(t, err, "AccessDeniedException", deniedB("InitiateLayerUpload"))
 		_, err = b.PutImage(ctx(t), &ecrpublic.PutImageInput{RegistryId: aws.String(reg), RepositoryName: repo, ImageManifest: aws.String(ociManifest(cfg, "b", l)), ImageTag: aws.String("b")})
-		wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+		wantCode(t, err, "AccessDeniedException", deniedB("PutImage"))
 	}
 	_, err = b.DescribeRepositories(ctx(t), &ecrpublic.DescribeRepositoriesInput{RegistryId: aws.String(accountA), RepositoryNames: []string{"a/repo"}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("DescribeRepositories"))
 	_, err = b.DeleteRepository(ctx(t), &ecrpublic.DeleteRepositoryInput{RegistryId: aws.String(accountA), RepositoryName: repo, Force: true})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("DeleteRepository"))
 	_, err = b.ListTagsForResource(ctx(t), &ecrpublic.ListTagsForResourceInput{ResourceArn: out.Repository.RepositoryArn})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("ListTagsForResource"))
 	if own, err := b.DescribeRepositories(ctx(t), &ecrpublic.DescribeRepositoriesInput{}); err != nil || len(own.Repositories) != 0 {
 		t.Errorf("B's own listing: %+v, %v; want empty", own, err)
 	}

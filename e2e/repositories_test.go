@@ -106,7 +106,7 @@ func TestCreateRepository(t *testing.T) {
 
 	t.Run("OtherAccount", func(t *testing.T) {
 		_, err := c.CreateRepository(ctx(t), &ecr.CreateRepositoryInput{RegistryId: aws.String("999999999999"), RepositoryName: aws.String("x/y")})
-		wantAPIError[*types.InvalidParameterException](t, err, "registryId")
+		wantCode(t, err, "AccessDeniedException", "on resource: arn:aws:ecr:us-east-1:999999999999:repository/x/y because no resource-based policy allows the ecr:CreateRepository action")
 	})
 }
 
@@ -174,13 +174,11 @@ func TestDescribeRepositories(t *testing.T) {
 		}
 	})
 
-	t.Run("OtherAccountIsEmpty", func(t *testing.T) {
+	t.Run("OtherAccountIsRefused", func(t *testing.T) {
 		_, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: aws.String("999999999999"), RepositoryNames: []string{"a/one"}})
-		wantAPIError[*types.RepositoryNotFoundException](t, err, "registry with id '999999999999'")
-		out, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: aws.String("999999999999")})
-		if err != nil || len(out.Repositories) != 0 {
-			t.Fatalf("got %v, %v; want no repositories", out, err)
-		}
+		wantCode(t, err, "AccessDeniedException", "on resource: arn:aws:ecr:us-east-1:999999999999:repository/a/one because no resource-based policy allows")
+		_, err = c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RegistryId: aws.String("999999999999")})
+		wantCode(t, err, "AccessDeniedException", "on resource: arn:aws:ecr:us-east-1:999999999999:repository/* because no resource-based policy allows")
 	})
 }
 

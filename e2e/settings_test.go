@@ -93,7 +93,7 @@ func TestRepositoryPolicyDeletedWithRepository(t *testing.T) {
 	c := s.client()
 	createRepos(t, c, "pol/again")
 	if _, err := c.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("pol/again"),
-		PolicyText: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:*"}]}`)}); err != nil {
+		PolicyText: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:PutImage"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.DeleteRepository(ctx(t), &ecr.DeleteRepositoryInput{RepositoryName: aws.String("pol/again")}); err != nil {
@@ -127,7 +127,7 @@ func TestPutImageScanningConfiguration(t *testing.T) {
 }
 
 // TestSettingsAcrossAccounts: one account cannot read or change another's
-// repository settings, and a read-only key cannot change its own.
+// repository settings without a policy of the other's that allows it, and a read-only key cannot change its own.
 func TestSettingsAcrossAccounts(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "", withCredentials(t))
@@ -138,25 +138,29 @@ func TestSettingsAcrossAccounts(t *testing.T) {
 	const policy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}`
 	arn := aws.String(repoARN(accountA, "set/repo"))
 	tags := []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}
+	deniedB := func(action string) string {
+		return "User: arn:aws:iam::" + accountB + ":user/AKIDB is not authorized to perform: ecr:" + action + " on resource: " +
+			aws.ToString(arn) + " because no resource-based policy allows the ecr:" + action + " action"
+	}
 
 	_, err := b.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"), PolicyText: aws.String(policy)})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("SetRepositoryPolicy"))
 	_, err = b.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo")})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("GetRepositoryPolicy"))
 	_, err = b.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo")})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("DeleteRepositoryPolicy"))
 	_, err = b.UntagResource(ctx(t), &ecr.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"k"}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("UntagResource"))
 	_, err = b.ListImageReferrers(ctx(t), &ecr.ListImageReferrersInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"),
 		SubjectId: &types.SubjectIdentifier{ImageDigest: aws.String(digestOf(nil))}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("ListImageReferrers"))
 	_, err = b.TagResource(ctx(t), &ecr.TagResourceInput{ResourceArn: arn, Tags: tags})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("TagResource"))
 	_, err = b.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: arn})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("ListTagsForResource"))
 	_, err = b.PutImageScanningConfiguration(ctx(t), &ecr.PutImageScanningConfigurationInput{RegistryId: aws.String(accountA), RepositoryName: aws.String("set/repo"),
 		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}})
-	wantAPIError[*types.RepositoryNotFoundException](t, err, "")
+	wantCode(t, err, "AccessDeniedException", deniedB("PutImageScanningConfiguration"))
 
 	_, err = ro.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("set/repo"), PolicyText: aws.String(policy)})
 	wantCode(t, err, "AccessDeniedException", "ecr:SetRepositoryPolicy")

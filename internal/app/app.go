@@ -254,7 +254,8 @@ func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Opt
 		o.Lookup = a.keys.Lookup
 	}
 	if a.cfg.Auth.Mode == "none" {
-		o.NoAuth = &registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
+		admin := registry.AccountAdmin(registry.RegistryID(a.cfg.Identity.AccountID), auth.DefaultAccessKey)
+		o.NoAuth = &admin
 	}
 	return o
 }

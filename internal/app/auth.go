@@ -43,12 +43,12 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 	if a.cfg.Auth.Mode == "none" {
 		a.warnServing("AUTHENTICATION IS OFF (--auth=none): anyone who can reach this port acts as account " +
 			a.cfg.Identity.AccountID + " with full access; use this only for throwaway local work")
-		p := registry.Principal{Account: registry.RegistryID(a.cfg.Identity.AccountID), AccessKeyID: auth.DefaultAccessKey}
+		p := registry.AccountAdmin(registry.RegistryID(a.cfg.Identity.AccountID), auth.DefaultAccessKey)
 		a.accounts = []string{a.cfg.Identity.AccountID}
 		return func(string, string) checks {
 			return checks{authenticate: func(r *http.Request, _ [32]byte) (context.Context, *awsjson.WireError) {
 				reqinfo.SetAccount(r.Context(), string(p.Account))
-				return registry.WithCaller(r.Context(), p), nil
+				return registry.WithCaller(r.Context(), auth.WithSource(p, r)), nil
 			}}
 		}, tokens, nil
 	}
@@ -85,9 +85,7 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 					return nil, a.refused(r, err)
 				}
 				reqinfo.SetAccount(r.Context(), c.AccountID)
-				return registry.WithCaller(r.Context(), registry.Principal{
-					Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID, ReadOnly: c.ReadOnly,
-				}), nil
+				return registry.WithCaller(r.Context(), auth.Principal(c, r)), nil
 			},
 		}
 	}, tokens, nil

@@ -53,19 +53,33 @@ const (
 
 // DefaultKeyring serves one account with the key test/test.
 func DefaultKeyring(account string) *Keyring {
-	return &Keyring{keys: map[string]Credential{
-		DefaultAccessKey: {AccessKeyID: DefaultAccessKey, SecretAccessKey: DefaultSecretKey, AccountID: account},
-	}}
+	k := &Keyring{keys: map[string]Credential{}}
+	_ = k.add("default", Credential{AccessKeyID: DefaultAccessKey, SecretAccessKey: DefaultSecretKey, AccountID: account})
+	return k
 }
 
-// credentialsFile is the JSON format of --credentials:
+// credentialsFile is the JSON format of --credentials (README,
+// "Credentials and identities"):
 //
 //	{"credentials": [
 //	  {"accountId": "111111111111", "accessKeyId": "AKIA…", "secretAccessKey": "…",
 //	   "sessionToken": "…", "readOnly": false}
-//	]}
+//	 ],
+//	 "users": [
+//	  {"accountId": "111111111111", "name": "ci", "path": "/build/",
+//	   "policies": [{"Version": "2012-10-17", "Statement": […]}],
+//	   "accessKeys": [{"accessKeyId": "…", "secretAccessKey": "…"}]}
+//	 ],
+//	 "roles": [
+//	  {"accountId": "222222222222", "name": "deploy", "readOnly": true,
+//	   "sessions": [{"name": "ci-7", "accessKeyId": "…", "secretAccessKey": "…", "sessionToken": "…"}]}
+//	 ]}
 //
-// sessionToken and readOnly are optional. An account may have several keys.
+// A key of "credentials" is user/<its access key ID>, its account's
+// administrator (or read-only). A user or role without "policies" is its
+// account's administrator too, so that a file of keys keeps meaning what
+// it meant before policies; "readOnly" is shorthand for ECR's read-only
+// managed policy. An account may have several keys.
 type credentialsFile struct {
 	Credentials []struct {
 		AccountID       string `json:"accountId"`
@@ -74,6 +88,8 @@ type credentialsFile struct {
 		SessionToken    string `json:"sessionToken"`
 		ReadOnly        bool   `json:"readOnly"`
 	} `json:"credentials"`
+	Users []principalFile `json:"users"`
+	Roles []principalFile `json:"roles"`
 }
 
 var (
@@ -97,24 +113,32 @@ func LoadKeyring(path string) (*Keyring, error) {
 	k := &Keyring{keys: map[string]Credential{}}
 	var errs []error
 	for i, c := range f.Credentials {
-		where := fmt.Sprintf("%s: credentials[%d]", path, i)
-		switch {
-		case !accountRE.MatchString(c.AccountID):
-			errs = append(errs, fmt.Errorf("%s: accountId %q must be 12 digits", where, c.AccountID))
-		case !accessKeyRE.MatchString(c.AccessKeyID):
-			errs = append(errs, fmt.Errorf("%s: accessKeyId %q must be 1 to 128 letters and digits", where, c.AccessKeyID))
-		case c.SecretAccessKey == "":
-			errs = append(errs, fmt.Errorf("%s (%s): secretAccessKey is empty", where, c.AccessKeyID))
-		case k.keys[c.AccessKeyID] != (Credential{}):
-			errs = append(errs, fmt.Errorf("%s: accessKeyId %q is listed twice", where, c.AccessKeyID))
-		default:
-			k.keys[c.AccessKeyID] = Credential{
-				AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-				AccountID: c.AccountID, ReadOnly: c.ReadOnly,
-			}
+		err := k.add(fmt.Sprintf("%s: credentials[%d]", path, i), Credential{
+			AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
+			AccountID: c.AccountID, ReadOnly: c.ReadOnly,
+		})
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
-	if len(f.Credentials) == 0 {
+	arns := map[string]bool{}
+	for _, g := range []struct {
+		kind string
+		list []principalFile
+	}{{"users", f.Users}, {"roles", f.Roles}} {
+		kind, list := g.kind, g.list
+		for i, pf := range list {
+			where := fmt.Sprintf("%s: %s[%d]", path, kind, i)
+			arn := kind + "/" + pf.AccountID + "/" + pf.Name
+			if arns[arn] {
+				errs = append(errs, fmt.Errorf("%s: %s %q of account %s is listed twice", where, kind[:len(kind)-1], pf.Name, pf.AccountID))
+				continue
+			}
+			arns[arn] = true
+			errs = append(errs, k.addPrincipal(where, pf, kind == "roles")...)
+		}
+	}
+	if len(k.keys) == 0 && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("%s: lists no credentials", path))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -23,6 +23,10 @@ type Credential struct {
 	SessionToken string
 	AccountID    string // 12 digits
 	ReadOnly     bool   // may only read; the API layer enforces it, Verify does not
+	// Identity is whom the key acts for: its user or role session, and
+	// the identity-based policies the core evaluates (Verify reads none
+	// of it). Nil is a key of the account's administrator.
+	Identity *Identity
 }
 
 // DefaultMaxSkew is ECR's window: a request signed more than 15 minutes

@@ -38,6 +38,31 @@ const (
 	ExplicitDeny
 )
 
+// String names the decision, for logs.
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "allow"
+	case ExplicitDeny:
+		return "explicit deny"
+	}
+	return "default deny"
+}
+
+// Merge returns a policy of the statements of a and b (either may be
+// nil), for resources that two resource-based policies govern together
+// (an ECR repository's and its registry's): evaluation looks at each
+// statement on its own, so two documents decide as their union does.
+func Merge(a, b *Policy) *Policy {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return &Policy{Version: a.Version, Statements: append(append([]Statement{}, a.Statements...), b.Statements...)}
+}
+
 // Where a deciding statement is.
 const (
 	InIdentity = "identity-based"

@@ -61,6 +61,19 @@ func invalid(format string, args ...any) error {
 // action of another service or one the service does not have; and
 // members of the wrong type.
 func Parse(text, service string) (Policy, error) {
+	return parse(text, service, false)
+}
+
+// ParseIdentity parses and checks an identity-based policy (a user's or a
+// role's), as IAM does: statements name no Principal or NotPrincipal, and
+// need one of Resource and NotResource; actions of any service are
+// accepted ("s3:GetObject" simply never applies to ecrd), those of ecr and
+// ecr-public must name actions they have.
+func ParseIdentity(text string) (Policy, error) {
+	return parse(text, "", true)
+}
+
+func parse(text, service string, identity bool) (Policy, error) {
 	top, err := members([]byte(text), "the policy", "Version", "Id", "Statement")
 	if err != nil {
 		return Policy{}, err
@@ -87,7 +100,7 @@ func Parse(text, service string) (Policy, error) {
 		list = []json.RawMessage{raw}
 	}
 	for i, raw := range list {
-		s, err := parseStatement(raw, service)
+		s, err := parseStatement(raw, service, identity)
 		if err != nil {
 			return Policy{}, fmt.Errorf("statement %d: %w", i+1, err)
 		}
@@ -96,7 +109,7 @@ func Parse(text, service string) (Policy, error) {
 	return p, nil
 }
 
-func parseStatement(raw json.RawMessage, service string) (Statement, error) {
+func parseStatement(raw json.RawMessage, service string, identity bool) (Statement, error) {
 	m, err := members(raw, "a statement", "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition")
 	if err != nil {
 		return Statement{}, err
@@ -108,7 +121,13 @@ func parseStatement(raw json.RawMessage, service string) (Statement, error) {
 	if !str(m["Effect"], &s.Effect) || s.Effect != "Allow" && s.Effect != "Deny" {
 		return s, invalid("Effect must be Allow or Deny")
 	}
-	if err := one(m, "Principal", "NotPrincipal", true); err != nil {
+	if identity {
+		_, p := m["Principal"]
+		_, np := m["NotPrincipal"]
+		if p || np {
+			return s, invalid("an identity-based policy names no Principal")
+		}
+	} else if err := one(m, "Principal", "NotPrincipal", true); err != nil {
 		return s, err
 	}
 	for name, dst := range map[string]**Principals{"Principal": &s.Principal, "NotPrincipal": &s.NotPrincipal} {
@@ -121,7 +140,7 @@ func parseStatement(raw json.RawMessage, service string) (Statement, error) {
 	if err := one(m, "Action", "NotAction", true); err != nil {
 		return s, err
 	}
-	if err := one(m, "Resource", "NotResource", false); err != nil {
+	if err := one(m, "Resource", "NotResource", identity); err != nil {
 		return s, err
 	}
 	for name, dst := range map[string]*[]string{"Action": &s.Action, "NotAction": &s.NotAction, "Resource": &s.Resource, "NotResource": &s.NotResource} {
@@ -134,7 +153,18 @@ func parseStatement(raw json.RawMessage, service string) (Statement, error) {
 		}
 	}
 	for _, a := range append(slices.Clone(s.Action), s.NotAction...) {
-		if err := checkAction(a, service); err != nil {
+		svc := service
+		if identity {
+			svc, _, _ = strings.Cut(a, ":")
+			if !slices.Contains([]string{"ecr", "ecr-public"}, strings.ToLower(svc)) {
+				if !otherAction.MatchString(a) {
+					return s, invalid("action %q is not of the form service:action", a)
+				}
+				continue
+			}
+			svc = strings.ToLower(svc)
+		}
+		if err := checkAction(a, svc); err != nil {
 			return s, err
 		}
 	}
@@ -167,6 +197,9 @@ func one(m map[string]json.RawMessage, a, b string, required bool) error {
 
 var (
 	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+	// otherAction is an action of a service other than ECR's, in an
+	// identity-based policy: "*" or service:pattern.
+	otherAction = regexp.MustCompile(`^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$`)
 	// principalARN is an IAM or STS principal: an account's root, a user,
 	// a role (with a path), an assumed-role session. IAM allows no
 	// wildcard in a principal's ARN.

@@ -105,7 +105,7 @@ func benchStore(b *testing.B, preview bool) {
 					b.Fatal(err)
 				}
 				if preview {
-					err := reg.UpdateRepository(b.Context(), key, func(tx registry.Tx) error {
+					err := reg.UpdateRepository(b.Context(), "StartLifecyclePolicyPreview", key, func(tx registry.Tx) error {
 						if err := tx.DeleteLifecyclePreviewResults(key); err != nil {
 							return err
 						}

@@ -38,9 +38,6 @@ func (s *Service) StartPreview(ctx context.Context, key registry.RepoKey, text s
 	if err != nil {
 		return key, "", err
 	}
-	if err := s.reg.AuthorizeWrite(ctx, "StartLifecyclePolicyPreview", key); err != nil {
-		return key, "", err
-	}
 	var p Policy
 	if text != "" {
 		if p, text, err = Parse(text); err != nil {
@@ -51,7 +48,7 @@ func (s *Service) StartPreview(ctx context.Context, key registry.RepoKey, text s
 	// with what they return.
 	start := registry.LifecyclePreview{Status: registry.PreviewInProgress, Holder: s.reg.Holders().Self(),
 		StartedAt: s.reg.Now().UTC().Truncate(time.Microsecond)}
-	err = s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
+	err = s.reg.UpdateRepository(ctx, "StartLifecyclePolicyPreview", key, func(tx registry.Tx) error {
 		start.Text = text
 		if start.Text == "" {
 			stored, err := tx.LifecyclePolicy(key)
@@ -108,7 +105,7 @@ func (s *Service) computePreview(ctx context.Context, key registry.RepoKey, p Po
 	// The end is written even when the computation was stopped.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err = s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
+	err = s.reg.UpdateRepository(registry.AsCore(ctx), "StartLifecyclePolicyPreview", key, func(tx registry.Tx) error {
 		if ok, err := s.ours(tx, key, start); !ok || err != nil {
 			return err
 		}
@@ -139,7 +136,7 @@ func (s *Service) recordResults(ctx context.Context, key registry.RepoKey, start
 	}
 	for i := 0; i < len(results); i += previewPage {
 		page := results[i:min(i+previewPage, len(results))]
-		err := s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
+		err := s.reg.UpdateRepository(registry.AsCore(ctx), "StartLifecyclePolicyPreview", key, func(tx registry.Tx) error {
 			if ok, err := s.ours(tx, key, start); err != nil {
 				return err
 			} else if !ok {
@@ -214,7 +211,7 @@ func (s *Service) Preview(ctx context.Context, key registry.RepoKey, q PreviewQu
 		limit = 100
 	}
 	var a PreviewAnswer
-	err = s.reg.ViewRepository(ctx, key, func(tx registry.Tx) error {
+	err = s.reg.ViewRepository(ctx, "GetLifecyclePolicyPreview", key, func(tx registry.Tx) error {
 		a = PreviewAnswer{}
 		p, err := tx.LifecyclePreview(key)
 		if errors.Is(err, registry.ErrNotFound) {

@@ -84,7 +84,7 @@ func newService(t *testing.T) (*Service, *gatedMeta, context.Context) {
 	reg := registry.New(registry.Options{Meta: gm, Blobs: blobs, Holders: holders{}})
 	s := New(reg, Options{})
 	t.Cleanup(s.Close)
-	ctx := registry.WithCaller(t.Context(), registry.Principal{Account: testKey.Registry})
+	ctx := registry.WithCaller(t.Context(), registry.AccountAdmin(testKey.Registry, "test"))
 	if _, err := reg.CreateRepository(ctx, registry.NewRepository{Key: testKey}); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestPreviewFails(t *testing.T) {
 // died reads as FAILED, and does not hold off a new one.
 func TestPreviewOfDeadProcess(t *testing.T) {
 	s, _, ctx := newService(t)
-	err := s.reg.UpdateRepository(ctx, testKey, func(tx registry.Tx) error {
+	err := s.reg.UpdateRepository(ctx, "StartLifecyclePolicyPreview", testKey, func(tx registry.Tx) error {
 		return tx.PutLifecyclePreview(testKey, registry.LifecyclePreview{Status: registry.PreviewInProgress, Text: testPolicy, Holder: "dead", StartedAt: time.Now()})
 	})
 	if err != nil {

@@ -105,7 +105,7 @@ func (s *Service) Run(ctx context.Context, o RunOptions) (st RunStats, err error
 // runRepository evaluates and applies one repository's policy.
 func (s *Service) runRepository(ctx context.Context, key registry.RepoKey, o RunOptions, st *RunStats) error {
 	var pol registry.LifecyclePolicy
-	err := s.reg.ViewRepository(ctx, key, func(tx registry.Tx) (err error) {
+	err := s.reg.ViewRepository(registry.AsCore(ctx), "GetLifecyclePolicy", key, func(tx registry.Tx) (err error) {
 		pol, err = tx.LifecyclePolicy(key)
 		return err
 	})
@@ -158,7 +158,7 @@ func (s *Service) runRepository(ctx context.Context, key registry.RepoKey, o Run
 	}
 	// The evaluation time is the clock's, even for a run as of a later
 	// time: it says when the policy was last applied.
-	return s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
+	return s.reg.UpdateRepository(registry.AsCore(ctx), "PutLifecyclePolicy", key, func(tx registry.Tx) error {
 		cur, err := tx.LifecyclePolicy(key)
 		if errors.Is(err, registry.ErrNotFound) || err == nil && cur.Text != pol.Text {
 			return nil // deleted or replaced meanwhile: the new one is not evaluated yet

@@ -79,14 +79,11 @@ func (s *Service) PutPolicy(ctx context.Context, key registry.RepoKey, text stri
 	if err != nil {
 		return key, "", err
 	}
-	if err := s.reg.AuthorizeWrite(ctx, "PutLifecyclePolicy", key); err != nil {
-		return key, "", err
-	}
 	_, norm, err := Parse(text)
 	if err != nil {
 		return key, "", err
 	}
-	return key, norm, s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
+	return key, norm, s.reg.UpdateRepository(ctx, "PutLifecyclePolicy", key, func(tx registry.Tx) error {
 		return tx.PutLifecyclePolicy(key, registry.LifecyclePolicy{Text: norm})
 	})
 }
@@ -99,7 +96,7 @@ func (s *Service) Policy(ctx context.Context, key registry.RepoKey) (registry.Re
 		return key, registry.LifecyclePolicy{}, err
 	}
 	var p registry.LifecyclePolicy
-	err = s.reg.ViewRepository(ctx, key, func(tx registry.Tx) error {
+	err = s.reg.ViewRepository(ctx, "GetLifecyclePolicy", key, func(tx registry.Tx) error {
 		p, err = tx.LifecyclePolicy(key)
 		if errors.Is(err, registry.ErrNotFound) {
 			return policyNotFound(key)
@@ -116,11 +113,8 @@ func (s *Service) DeletePolicy(ctx context.Context, key registry.RepoKey) (regis
 	if err != nil {
 		return key, registry.LifecyclePolicy{}, err
 	}
-	if err := s.reg.AuthorizeWrite(ctx, "DeleteLifecyclePolicy", key); err != nil {
-		return key, registry.LifecyclePolicy{}, err
-	}
 	var p registry.LifecyclePolicy
-	err = s.reg.UpdateRepository(ctx, key, func(tx registry.Tx) error {
+	err = s.reg.UpdateRepository(ctx, "DeleteLifecyclePolicy", key, func(tx registry.Tx) error {
 		p, err = tx.LifecyclePolicy(key)
 		if errors.Is(err, registry.ErrNotFound) {
 			return policyNotFound(key)

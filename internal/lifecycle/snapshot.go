@@ -16,7 +16,7 @@ const snapshotPage = 1000
 // pushed or deleted meanwhile. Images come in digest order.
 func (s *Service) snapshot(ctx context.Context, key registry.RepoKey, at time.Time) ([]Image, error) {
 	var images []Image
-	err := s.reg.ViewRepository(ctx, key, func(tx registry.Tx) error {
+	err := s.reg.ViewRepository(registry.AsCore(ctx), "GetLifecyclePolicyPreview", key, func(tx registry.Tx) error {
 		images = images[:0]
 		tags := map[registry.Digest][]string{}
 		for after := ""; ; {

@@ -24,15 +24,12 @@ func (r *Registry) UpdateImageStorageClass(ctx context.Context, key RepoKey, id 
 	if err != nil {
 		return Image{}, err
 	}
-	if err := r.authorizeWrite(ctx, "UpdateImageStorageClass", key); err != nil {
-		return Image{}, err
-	}
 	if target != StorageClassStandard && target != StorageClassArchive {
 		return Image{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'targetStorageClass' failed to satisfy constraint: 'must satisfy enum value set: [STANDARD, ARCHIVE]'")
 	}
 	var img Image
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "UpdateImageStorageClass", key); err != nil {
 			return err
 		}
 		var err error

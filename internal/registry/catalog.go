@@ -87,7 +87,7 @@ func (r *Registry) RepositoryCatalog(ctx context.Context, key RepoKey) (Catalog,
 	}
 	var c Catalog
 	err = r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "GetRepositoryCatalogData", key); err != nil {
 			return err
 		}
 		c, err = tx.RepositoryCatalog(key)
@@ -107,14 +107,11 @@ func (r *Registry) PutRepositoryCatalog(ctx context.Context, key RepoKey, c Cata
 	if err != nil {
 		return Catalog{}, err
 	}
-	if err := r.authorizeWrite(ctx, "PutRepositoryCatalogData", key); err != nil {
-		return Catalog{}, err
-	}
 	if err := checkCatalog(&c); err != nil {
 		return Catalog{}, err
 	}
 	err = r.meta.Update(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "PutRepositoryCatalogData", key); err != nil {
 			return err
 		}
 		return tx.PutRepositoryCatalog(key, c)
@@ -127,7 +124,7 @@ func (r *Registry) PutRepositoryCatalog(ctx context.Context, key RepoKey, c Cata
 // fetch, as the gallery shows it to anyone. Errors: RepositoryNotFound
 // (also when the repository has no logo).
 func (r *Registry) RepositoryLogo(ctx context.Context, key RepoKey) ([]byte, error) {
-	key, err := r.resolveRead(ctx, key)
+	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +151,7 @@ func (r *Registry) RepositoryPolicy(ctx context.Context, key RepoKey) (RepoKey, 
 	}
 	var text string
 	err = r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "GetRepositoryPolicy", key); err != nil {
 			return err
 		}
 		text, err = tx.RepositoryPolicy(key)
@@ -180,9 +177,6 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 	if err != nil {
 		return key, err
 	}
-	if err := r.authorizeWrite(ctx, "SetRepositoryPolicy", key); err != nil {
-		return key, err
-	}
 	service := "ecr"
 	if key.Registry.IsPublic() {
 		service = "ecr-public"
@@ -191,7 +185,7 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 		return key, err
 	}
 	return key, r.meta.Update(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "SetRepositoryPolicy", key); err != nil {
 			return err
 		}
 		return tx.PutRepositoryPolicy(key, text)
@@ -205,12 +199,9 @@ func (r *Registry) DeleteRepositoryPolicy(ctx context.Context, key RepoKey) (Rep
 	if err != nil {
 		return key, "", err
 	}
-	if err := r.authorizeWrite(ctx, "DeleteRepositoryPolicy", key); err != nil {
-		return key, "", err
-	}
 	var text string
 	err = r.meta.Update(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "DeleteRepositoryPolicy", key); err != nil {
 			return err
 		}
 		text, err = tx.RepositoryPolicy(key)
@@ -242,7 +233,7 @@ func (r *Registry) checkPolicy(kind, service, text string) error {
 // has. Errors: RepositoryNotFound, TooManyTags, InvalidTagParameter,
 // AccessDenied.
 func (r *Registry) TagRepository(ctx context.Context, key RepoKey, tags []ResourceTag) error {
-	return r.retag(ctx, key, "TagResource", func(have []ResourceTag) ([]ResourceTag, error) {
+	return r.retag(ctx, key, "TagResource", requestTags(tags), func(have []ResourceTag) ([]ResourceTag, error) {
 		if err := checkResourceTags(tags); err != nil {
 			return nil, err
 		}
@@ -262,7 +253,7 @@ func (r *Registry) TagRepository(ctx context.Context, key RepoKey, tags []Resour
 // it does not have are ignored, as in AWS. Errors: RepositoryNotFound,
 // InvalidTagParameter, AccessDenied.
 func (r *Registry) UntagRepository(ctx context.Context, key RepoKey, keys []string) error {
-	return r.retag(ctx, key, "UntagResource", func(have []ResourceTag) ([]ResourceTag, error) {
+	return r.retag(ctx, key, "UntagResource", []condition{{"aws:TagKeys", keys}}, func(have []ResourceTag) ([]ResourceTag, error) {
 		for _, k := range keys {
 			if k == "" || len([]rune(k)) > maxTagKeyLen || strings.HasPrefix(strings.ToLower(k), "aws:") {
 				return nil, Errorf(CodeInvalidTagParameter, "The tag key '%s' cannot be removed: keys have 1 to %d characters and the 'aws:' prefix is reserved", k, maxTagKeyLen)
@@ -278,11 +269,26 @@ func (r *Registry) UntagRepository(ctx context.Context, key RepoKey, keys []stri
 	})
 }
 
-func (r *Registry) retag(ctx context.Context, key RepoKey, action string, change func([]ResourceTag) ([]ResourceTag, error)) error {
+func (r *Registry) retag(ctx context.Context, key RepoKey, action string, conds []condition, change func([]ResourceTag) ([]ResourceTag, error)) error {
 	_, err := r.changeRepository(ctx, key, action, func(repo *Repository) error {
 		tags, err := change(append([]ResourceTag(nil), repo.Tags...))
 		repo.Tags = tags
 		return err
-	})
+	}, conds...)
 	return err
+}
+
+// RepositoryTags returns a repository's resource tags.
+// Errors: RepositoryNotFound, AccessDenied.
+func (r *Registry) RepositoryTags(ctx context.Context, key RepoKey) ([]ResourceTag, error) {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var repo Repository
+	err = r.meta.View(ctx, func(tx Tx) (err error) {
+		repo, err = r.access(ctx, tx, "ListTagsForResource", key)
+		return err
+	})
+	return repo.Tags, err
 }

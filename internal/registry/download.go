@@ -22,7 +22,7 @@ func (r *Registry) DownloadableLayer(ctx context.Context, key RepoKey, digest st
 	}
 	var l Layer
 	err = r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "GetDownloadUrlForLayer", key); err != nil {
 			return err
 		}
 		have, err := tx.Layers(key, []Digest{d})

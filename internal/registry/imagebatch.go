@@ -104,7 +104,7 @@ func lookupStrict(tx Tx, key RepoKey, id ImageID, field string) (Image, error) {
 // ECR does; an image asked for by digest never is. Pulls are recorded.
 // Errors: RepositoryNotFound.
 func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID, accepted []string) ([]FoundImage, []ImageFailure, error) {
-	key, err := r.resolveRead(ctx, key)
+	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,7 +114,7 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 	now := r.now().UTC()
 	err = r.meta.View(ctx, func(tx Tx) error {
 		found, failures, record = nil, nil, nil
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "BatchGetImage", key); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -177,14 +177,11 @@ func (r *Registry) BatchDeleteImage(ctx context.Context, key RepoKey, ids []Imag
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.authorizeWrite(ctx, "BatchDeleteImage", key); err != nil {
-		return nil, nil, err
-	}
 	var deleted []ImageID
 	var failures []ImageFailure
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
 		deleted, failures = nil, nil
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "BatchDeleteImage", key); err != nil {
 			return err
 		}
 		for _, id := range ids {

@@ -57,7 +57,7 @@ func (r *Registry) DescribeImages(ctx context.Context, key RepoKey, ids []ImageI
 	next := ""
 	err = r.meta.View(ctx, func(tx Tx) error {
 		out, next = nil, ""
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "DescribeImages", key); err != nil {
 			return err
 		}
 		if ids != nil {
@@ -152,7 +152,7 @@ func (r *Registry) ListImages(ctx context.Context, key RepoKey, filter ImageFilt
 	var next string
 	err = r.meta.View(ctx, func(tx Tx) error {
 		out, next = nil, ""
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "ListImages", key); err != nil {
 			return err
 		}
 		if phase == "t" {

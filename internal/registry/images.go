@@ -49,7 +49,7 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	if err := r.authorizeWrite(ctx, "PutImage", key); err != nil {
+	if err := r.authorize(ctx, "PutImage", key); err != nil {
 		return Image{}, err
 	}
 	if in.Tag != "" {

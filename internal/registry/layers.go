@@ -60,7 +60,7 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 	var have map[Digest]Layer
 	var refs map[Digest]string
 	err := r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "BatchCheckLayerAvailability", key); err != nil {
 			return err
 		}
 		var err error

@@ -12,18 +12,19 @@ import (
 // core's own, and the lifecycle actions, which delete and archive images
 // by the same rules as BatchDeleteImage and UpdateImageStorageClass.
 
-// Resolve fills in the caller's registry when key names none, and refuses
-// a registry that is not the caller's. Errors: RepositoryNotFound,
-// InvalidParameter (a request with no account).
+// Resolve fills in the caller's registry when key names none.
+// Errors: InvalidParameter (a request with no account).
 func (r *Registry) Resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
 	return r.resolve(ctx, key)
 }
 
-// ViewRepository runs fn in a read transaction, once the repository is
-// known to exist. Errors: RepositoryNotFound, and fn's.
-func (r *Registry) ViewRepository(ctx context.Context, key RepoKey, fn func(tx Tx) error) error {
+// ViewRepository runs fn in a read transaction, once the caller may take
+// action on the repository and it is known to exist (AsCore: the core's
+// own work, for no caller). Errors: AccessDenied, RepositoryNotFound, and
+// fn's.
+func (r *Registry) ViewRepository(ctx context.Context, action string, key RepoKey, fn func(tx Tx) error) error {
 	return r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, action, key); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -31,12 +32,12 @@ func (r *Registry) ViewRepository(ctx context.Context, key RepoKey, fn func(tx T
 }
 
 // UpdateRepository runs fn in a write transaction on the repository's
-// records, queued as the core's own writes are, once the repository is
-// known to exist. fn may run more than once. Errors: RepositoryNotFound,
-// and fn's.
-func (r *Registry) UpdateRepository(ctx context.Context, key RepoKey, fn func(tx Tx) error) error {
+// records, queued as the core's own writes are, once the caller may take
+// action on the repository and it is known to exist. fn may run more than
+// once. Errors: AccessDenied, RepositoryNotFound, and fn's.
+func (r *Registry) UpdateRepository(ctx context.Context, action string, key RepoKey, fn func(tx Tx) error) error {
 	return r.updateRepository(ctx, key, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, action, key); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -95,7 +96,10 @@ func (r *Registry) ApplyLifecycle(ctx context.Context, key RepoKey, at time.Time
 	var done []LifecycleAction
 	for batch := range slices.Chunk(actions, lifecycleBatch) {
 		var took []LifecycleAction
-		err := r.UpdateRepository(ctx, key, func(tx Tx) error {
+		err := r.updateRepository(ctx, key, func(tx Tx) error {
+			if err := r.checkRepository(tx, key); err != nil {
+				return err
+			}
 			took = took[:0]
 			now := r.now().UTC()
 			for _, a := range batch {

@@ -19,7 +19,12 @@ import (
 // Errors: RepositoryNotFound, InvalidParameter, LayersNotFound,
 // LayerInaccessible.
 func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (Layer, error) {
-	key, err := r.resolveRead(ctx, key)
+	return r.statBlob(ctx, "BatchCheckLayerAvailability", key, digest)
+}
+
+// statBlob is StatBlob for a caller who may take action on the repository.
+func (r *Registry) statBlob(ctx context.Context, action string, key RepoKey, digest string) (Layer, error) {
+	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return Layer{}, err
 	}
@@ -29,14 +34,16 @@ func (r *Registry) StatBlob(ctx context.Context, key RepoKey, digest string) (La
 		// repository checked first.
 		return r.statChecked(ctx, key, digest)
 	}
-	// The one read a HEAD makes (Tx.LayerStatus): the repository, the layer
-	// and the images referring to it, in a single statement, so that a
-	// store that can runs it without a transaction (SingleReader).
+	// Two reads: what decides access, then the layer and the images
+	// referring to it (Tx.LayerStatus).
 	var (
 		l   Layer
 		use string
 	)
-	err = r.viewSingle(ctx, func(tx Tx) error {
+	err = r.meta.View(ctx, func(tx Tx) error {
+		if _, err := r.access(ctx, tx, action, key); err != nil {
+			return err
+		}
 		var err error
 		l, use, err = tx.LayerStatus(key, d, r.now())
 		return err
@@ -84,7 +91,7 @@ func blobInaccessible(digest, availability string) *Error {
 // OpenBlob is StatBlob and the blob's bytes from offset on. They seek,
 // whatever the blob store (see seekingBlob), to positions in the blob.
 func (r *Registry) OpenBlob(ctx context.Context, key RepoKey, digest string, offset int64) (Layer, io.ReadSeekCloser, error) {
-	l, err := r.StatBlob(ctx, key, digest)
+	l, err := r.statBlob(ctx, "GetDownloadUrlForLayer", key, digest)
 	return r.openChecked(ctx, l, offset, err)
 }
 
@@ -98,7 +105,7 @@ func (r *Registry) AppendUpload(ctx context.Context, key RepoKey, id UploadID, o
 	if err != nil {
 		return 0, err
 	}
-	if err := r.authorizeWrite(ctx, "UploadLayerPart", key); err != nil {
+	if err := r.authorize(ctx, "UploadLayerPart", key); err != nil {
 		return 0, err
 	}
 	return r.writePart(ctx, key, id, offset, n, body, func(u Upload) error {
@@ -125,6 +132,9 @@ func (r *Registry) UploadStatus(ctx context.Context, key RepoKey, id UploadID) (
 	}
 	var u Upload
 	err = r.meta.View(ctx, func(tx Tx) (err error) {
+		if _, err := r.access(ctx, tx, "UploadLayerPart", key); err != nil {
+			return err
+		}
 		u, err = r.liveUpload(tx, key, id)
 		return err
 	})
@@ -141,7 +151,7 @@ func (r *Registry) FinishUpload(ctx context.Context, key RepoKey, id UploadID, d
 	if err != nil {
 		return "", err
 	}
-	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
+	if err := r.authorize(ctx, "CompleteLayerUpload", key); err != nil {
 		return "", err
 	}
 	d, err := ParseDigest(digest)
@@ -169,7 +179,7 @@ func (r *Registry) CancelUpload(ctx context.Context, key RepoKey, id UploadID) e
 	if err != nil {
 		return err
 	}
-	if err := r.authorizeWrite(ctx, "InitiateLayerUpload", key); err != nil {
+	if err := r.authorize(ctx, "InitiateLayerUpload", key); err != nil {
 		return err
 	}
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
@@ -193,11 +203,10 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 	if err != nil {
 		return Layer{}, err
 	}
-	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
-		return Layer{}, err
-	}
-	src, err := r.StatBlob(ctx, RepoKey{Registry: key.Registry, Name: from}, digest)
-	if IsCode(err, CodeRepositoryNotFound, CodeLayerInaccessible) {
+	// A mount reads the source: the caller must be able to pull from it,
+	// and one who may not learns no more than from a blob it lacks.
+	src, err := r.statBlob(ctx, "GetDownloadUrlForLayer", RepoKey{Registry: key.Registry, Name: from}, digest)
+	if IsCode(err, CodeRepositoryNotFound, CodeLayerInaccessible, CodeAccessDenied) {
 		err = Errorf(CodeLayersNotFound, "The blob '%s' cannot be mounted from the repository with name '%s'", digest, from)
 	}
 	if err != nil {
@@ -205,7 +214,7 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 	}
 	l := Layer{Digest: src.Digest, Size: src.Size, CreatedAt: r.now().UTC()}
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "CompleteLayerUpload", key); err != nil {
 			return err
 		}
 		// The source still holds it (checked in this transaction), so a
@@ -228,14 +237,14 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 // ListTags returns up to n tags of the repository after last, in byte
 // order, and whether more follow. Errors: RepositoryNotFound.
 func (r *Registry) ListTags(ctx context.Context, key RepoKey, last string, n int) ([]string, bool, error) {
-	key, err := r.resolveRead(ctx, key)
+	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return nil, false, err
 	}
 	var tags []string
 	more := false
 	err = r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "ListImages", key); err != nil {
 			return err
 		}
 		refs, err := tx.Tags(key, last, n+1)
@@ -259,15 +268,12 @@ func (r *Registry) DeleteLayer(ctx context.Context, key RepoKey, digest string) 
 	if err != nil {
 		return err
 	}
-	if err := r.authorizeWrite(ctx, "BatchDeleteImage", key); err != nil {
-		return err
-	}
 	d, err := ParseDigest(digest)
 	if err != nil {
 		return Errorf(CodeInvalidParameter, "Invalid parameter at 'digest': %v", err)
 	}
 	return r.updateRepository(ctx, key, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "BatchDeleteImage", key); err != nil {
 			return err
 		}
 		refs, err := tx.LayerRefs(key, []Digest{d}, r.now())

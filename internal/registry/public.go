@@ -126,9 +126,8 @@ func (r *Registry) PutRegistryDisplayName(ctx context.Context, name string) (Pub
 	if err != nil {
 		return p, err
 	}
-	if c := Caller(ctx); c.ReadOnly {
-		resource := PublicRegistryARN(p.Account)
-		return p, Errorf(CodeAccessDenied, "User: %s is not authorized to perform: ecr-public:PutRegistryCatalogData on resource: %s because no identity-based policy allows the ecr-public:PutRegistryCatalogData action", c.ARN(), resource)
+	if err := r.evaluate(ctx, "ecr-public", "PutRegistryCatalogData", PublicRegistryARN(p.Account), p.Account, nil, nil, nil); err != nil {
+		return p, err
 	}
 	account := p.Account
 	// fn may run more than once: it reads and writes only its own copy.

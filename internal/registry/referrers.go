@@ -51,13 +51,13 @@ func (img Image) Annotations() map[string]string {
 // which has no pages. A subject that does not exist has none.
 // Errors: RepositoryNotFound.
 func (r *Registry) Referrers(ctx context.Context, key RepoKey, subject Digest) ([]Image, error) {
-	key, err := r.resolveRead(ctx, key)
+	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	var refs []Referrer
 	err = r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "BatchGetImage", key); err != nil {
 			return err
 		}
 		var err error
@@ -100,7 +100,7 @@ func (r *Registry) ListReferrers(ctx context.Context, key RepoKey, subject strin
 		more bool
 	)
 	err = r.meta.View(ctx, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "ListImageReferrers", key); err != nil {
 			return err
 		}
 		var err error

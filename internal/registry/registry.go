@@ -120,6 +120,8 @@ type Registry struct {
 	// writers queues this process's write transactions per repository
 	// before a ConflictRetrier (see updateRepository); nil: no queue.
 	writers *writers
+	// policies caches parsed repository and registry policies.
+	policies policyCache
 }
 
 // New returns a Registry over the given stores.
@@ -194,27 +196,6 @@ func (r *Registry) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Principal is who a request acts for: an access key of an account.
-type Principal struct {
-	Account RegistryID
-	// AccessKeyID identifies the key that authenticated the request; User
-	// names the IAM-style user it belongs to ("" means the key's ID).
-	AccessKeyID string
-	User        string
-	// ReadOnly principals may read but not write.
-	ReadOnly bool
-}
-
-// ARN is the principal's IAM-style ARN, as AWS names it in AccessDenied
-// messages.
-func (p Principal) ARN() string {
-	user := p.User
-	if user == "" {
-		user = p.AccessKeyID
-	}
-	return "arn:aws:iam::" + string(p.Account) + ":user/" + user
-}
-
 type callerKey struct{}
 
 // WithCaller returns ctx carrying the authenticated principal. Every
@@ -230,71 +211,23 @@ func Caller(ctx context.Context) Principal {
 	return p
 }
 
-// resolve fills in the caller's private registry and hides every registry
-// but the caller's two (private and public): a key naming another
-// account's registry gets the same answer as a repository that does not
-// exist, so nothing reveals that the account exists.
+// resolve fills in the caller's private registry when the key names
+// none. A key may name another account's registry: whether the caller
+// may act on it is for the policies to say (access), and until they do
+// nothing of it is read.
 func (r *Registry) resolve(ctx context.Context, key RepoKey) (RepoKey, error) {
 	caller := Caller(ctx).Account
-	if caller == "" {
+	if caller == "" && !key.Registry.IsPublic() {
 		return key, Errorf(CodeInvalidParameter, "the request carries no account")
 	}
 	if key.Registry == "" {
 		key.Registry = caller
 	}
-	if key.Registry != caller && key.Registry != PublicRegistryOf(caller) {
-		return key, repositoryNotFound(key)
-	}
 	return key, nil
-}
-
-// resolveRead is resolve for pulls, which anyone may make from a public
-// registry: with or without credentials, of any account.
-func (r *Registry) resolveRead(ctx context.Context, key RepoKey) (RepoKey, error) {
-	if key.Registry.IsPublic() {
-		return key, nil
-	}
-	return r.resolve(ctx, key)
 }
 
 func repositoryNotFound(key RepoKey) *Error {
 	return Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", key.Name, key.Registry.Account())
-}
-
-// authorizeWrite refuses writes by read-only principals, with AWS's
-// AccessDenied message naming the action and the resource.
-func (r *Registry) authorizeWrite(ctx context.Context, action string, key RepoKey) error {
-	service, resource := "ecr", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
-	if key.Registry.IsPublic() {
-		service, resource = "ecr-public", PublicRepositoryARN(key)
-	}
-	return denyReadOnly(ctx, service, action, resource)
-}
-
-// authorizeRegistry is authorizeWrite for the actions on a registry
-// itself, which IAM grants on no particular resource ("*").
-func (r *Registry) authorizeRegistry(ctx context.Context, action string) error {
-	return denyReadOnly(ctx, "ecr", action, "*")
-}
-
-func denyReadOnly(ctx context.Context, service, action, resource string) error {
-	p := Caller(ctx)
-	if !p.ReadOnly {
-		return nil
-	}
-	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s:%s on resource: %s because no identity-based policy allows the %s:%s action", p.ARN(), service, action, resource, service, action)
-}
-
-// AuthorizeWrite refuses a write to the repository by a caller who may not
-// write, as the core's own write operations do, so that a front end can
-// refuse a write route before reading its body. Errors: AccessDenied,
-// RepositoryNotFound (a registry that is not the caller's).
-func (r *Registry) AuthorizeWrite(ctx context.Context, action string, key RepoKey) error {
-	key, err := r.resolve(ctx, key)
-	if err != nil {
-		return err
-	}
-	return r.authorizeWrite(ctx, action, key)
 }
 
 // everyoneAlive is the Holders of a registry given none.

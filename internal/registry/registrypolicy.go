@@ -26,6 +26,9 @@ type RegistryPolicyTx interface {
 // Errors: RegistryPolicyNotFound.
 func (r *Registry) RegistryPolicy(ctx context.Context) (RegistryID, string, error) {
 	reg := Caller(ctx).Account
+	if err := r.authorizeRegistry(ctx, "GetRegistryPolicy"); err != nil {
+		return reg, "", err
+	}
 	var text string
 	err := r.meta.View(ctx, func(tx Tx) error {
 		var err error

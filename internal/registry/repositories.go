@@ -55,11 +55,9 @@ type NewRepository struct {
 func (r *Registry) CreateRepository(ctx context.Context, in NewRepository) (Repository, error) {
 	key, err := r.resolve(ctx, in.Key)
 	if err != nil {
-		// Creating in another account's registry is refused outright;
-		// there is nothing to hide about a registry one may not write to.
-		return Repository{}, Errorf(CodeInvalidParameter, "Invalid parameter at 'registryId': the registry with id '%s' is not the caller's registry", in.Key.Registry.Account())
+		return Repository{}, err
 	}
-	if err := r.authorizeWrite(ctx, "CreateRepository", key); err != nil {
+	if err := r.authorizeCreate(ctx, key, in.Tags); err != nil {
 		return Repository{}, err
 	}
 	repo := Repository{
@@ -167,6 +165,55 @@ func checkResourceTags(tags []ResourceTag) error {
 	return nil
 }
 
+// authorizeCreate decides a CreateRepository of key with tags: the
+// registry's policy and the caller's, with the request's tags as
+// aws:RequestTag/… and aws:TagKeys; tags also need ecr:TagResource, as
+// in ECR.
+func (r *Registry) authorizeCreate(ctx context.Context, key RepoKey, tags []ResourceTag) error {
+	var facts RepositoryAccess
+	err := r.meta.View(ctx, func(tx Tx) (err error) {
+		facts, err = tx.RepositoryAccess(key)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// What exists under the name is not what the request is about.
+	facts.Exists, facts.Repository, facts.Policy = false, Repository{}, ""
+	conds := requestTags(tags)
+	if err := r.decide(ctx, "CreateRepository", key, facts, conds); err != nil {
+		return err
+	}
+	if len(tags) > 0 {
+		return r.decide(ctx, "TagResource", key, facts, conds)
+	}
+	return nil
+}
+
+// requestTags are the condition keys of a request's tags.
+func requestTags(tags []ResourceTag) []condition {
+	keys := make([]string, 0, len(tags))
+	conds := make([]condition, 0, len(tags)+1)
+	for _, t := range tags {
+		keys = append(keys, t.Key)
+		conds = append(conds, condition{"aws:RequestTag/" + t.Key, []string{t.Value}})
+	}
+	return append(conds, condition{"aws:TagKeys", keys})
+}
+
+// authorizeListing decides an action on every repository of reg (a
+// listing: resource arn:…:repository/*), by the caller's policies and the
+// registry's.
+func (r *Registry) authorizeListing(ctx context.Context, tx Tx, action string, reg RegistryID) error {
+	key := RepoKey{Registry: reg, Name: "*"}
+	facts, err := tx.RepositoryAccess(key)
+	if err != nil {
+		return err
+	}
+	facts.Exists, facts.Policy = false, ""
+	return r.decide(ctx, action, key, facts, nil)
+}
+
 // DescribeRepositories returns the named repositories of reg (the caller's
 // when empty), in the order asked, each once. One unknown name fails the
 // whole call, as in ECR. Errors: RepositoryNotFound.
@@ -183,10 +230,8 @@ func (r *Registry) DescribeRepositories(ctx context.Context, reg RegistryID, nam
 			if err != nil {
 				return err
 			}
-			repo, err := tx.Repository(key)
-			if errors.Is(err, ErrNotFound) {
-				return repositoryNotFound(key)
-			} else if err != nil {
+			repo, err := r.access(ctx, tx, "DescribeRepositories", key)
+			if err != nil {
 				return err
 			}
 			out = append(out, repo)
@@ -212,9 +257,7 @@ type Page struct {
 func (r *Registry) ListRepositories(ctx context.Context, reg RegistryID, p Page) ([]Repository, string, error) {
 	key, err := r.resolve(ctx, RepoKey{Registry: reg})
 	if err != nil {
-		// Another account's registry lists as empty, like one with no
-		// repositories: its existence is not revealed.
-		return nil, "", nil
+		return nil, "", err
 	}
 	if p.Max <= 0 {
 		p.Max = DefaultPageSize
@@ -225,6 +268,9 @@ func (r *Registry) ListRepositories(ctx context.Context, reg RegistryID, p Page)
 	}
 	var repos []Repository
 	err = r.meta.View(ctx, func(tx Tx) (err error) {
+		if err := r.authorizeListing(ctx, tx, "DescribeRepositories", key.Registry); err != nil {
+			return err
+		}
 		// One extra row tells whether another page follows.
 		repos, err = tx.Repositories(key.Registry, RepositoryName(after), p.Max+1)
 		return err
@@ -262,16 +308,11 @@ func (r *Registry) DeleteRepository(ctx context.Context, key RepoKey, force bool
 	if err != nil {
 		return Repository{}, err
 	}
-	if err := r.authorizeWrite(ctx, "DeleteRepository", key); err != nil {
-		return Repository{}, err
-	}
 	var repo Repository
 	var uploads []UploadID
 	err = r.meta.Update(ctx, func(tx Tx) error {
 		var err error
-		if repo, err = tx.Repository(key); errors.Is(err, ErrNotFound) {
-			return repositoryNotFound(key)
-		} else if err != nil {
+		if repo, err = r.access(ctx, tx, "DeleteRepository", key); err != nil {
 			return err
 		}
 		if !force {
@@ -326,20 +367,15 @@ func (r *Registry) PutImageScanningConfiguration(ctx context.Context, key RepoKe
 // changeRepository applies change to a repository's record in one write
 // transaction, once the caller may take action on it; an error from change
 // leaves the record as it was. It returns the record as stored.
-func (r *Registry) changeRepository(ctx context.Context, key RepoKey, action string, change func(*Repository) error) (Repository, error) {
+func (r *Registry) changeRepository(ctx context.Context, key RepoKey, action string, change func(*Repository) error, extra ...condition) (Repository, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
-		return Repository{}, err
-	}
-	if err := r.authorizeWrite(ctx, action, key); err != nil {
 		return Repository{}, err
 	}
 	var repo Repository
 	err = r.meta.Update(ctx, func(tx Tx) error {
 		var err error
-		if repo, err = tx.Repository(key); errors.Is(err, ErrNotFound) {
-			return repositoryNotFound(key)
-		} else if err != nil {
+		if repo, err = r.access(ctx, tx, action, key, extra...); err != nil {
 			return err
 		}
 		if err := change(&repo); err != nil {

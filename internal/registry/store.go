@@ -128,6 +128,7 @@ type Tx interface {
 	PublicTx
 	RegistryPolicyTx
 	LifecycleTx
+	AccessTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -32,7 +32,7 @@ func (r *Registry) DescribeImageTags(ctx context.Context, key RepoKey, p Page) (
 	var next string
 	err = r.meta.View(ctx, func(tx Tx) error {
 		out, next = nil, ""
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "DescribeImageTags", key); err != nil {
 			return err
 		}
 		// One extra tag tells whether another page follows.

@@ -17,9 +17,6 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, key RepoKey) (Upload
 	if err != nil {
 		return Upload{}, err
 	}
-	if err := r.authorizeWrite(ctx, "InitiateLayerUpload", key); err != nil {
-		return Upload{}, err
-	}
 	state, err := marshalHash(sha256.New())
 	if err != nil {
 		return Upload{}, err
@@ -27,7 +24,7 @@ func (r *Registry) InitiateLayerUpload(ctx context.Context, key RepoKey) (Upload
 	now := r.now().UTC()
 	u := Upload{ID: r.newID(), Repo: key, CreatedAt: now, UpdatedAt: now, HashState: state}
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
-		if err := r.checkRepository(tx, key); err != nil {
+		if _, err := r.access(ctx, tx, "InitiateLayerUpload", key); err != nil {
 			return err
 		}
 		return tx.CreateUpload(u)
@@ -46,7 +43,7 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 	if err != nil {
 		return 0, err
 	}
-	if err := r.authorizeWrite(ctx, "UploadLayerPart", key); err != nil {
+	if err := r.authorize(ctx, "UploadLayerPart", key); err != nil {
 		return 0, err
 	}
 	if n > r.limits.MaxPartSize {
@@ -185,7 +182,7 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 	if err != nil {
 		return "", err
 	}
-	if err := r.authorizeWrite(ctx, "CompleteLayerUpload", key); err != nil {
+	if err := r.authorize(ctx, "CompleteLayerUpload", key); err != nil {
 		return "", err
 	}
 	return r.complete(ctx, key, id, digests, true)
@@ -357,14 +354,6 @@ func (r *Registry) liveUpload(tx Tx, key RepoKey, id UploadID) (Upload, error) {
 
 func (r *Registry) expired(u Upload) bool {
 	return r.now().Sub(u.UpdatedAt) > r.limits.UploadExpiry
-}
-
-func (r *Registry) checkRepository(tx Tx, key RepoKey) error {
-	_, err := tx.Repository(key)
-	if errors.Is(err, ErrNotFound) {
-		return repositoryNotFound(key)
-	}
-	return err
 }
 
 func uploadNotFound(key RepoKey, id UploadID) *Error {

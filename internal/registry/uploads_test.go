@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ecrd/ecrd/internal/blobstore/fs"
+	"github.com/ecrd/ecrd/internal/iam"
 	"github.com/ecrd/ecrd/internal/metastore/sqlite"
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -30,7 +31,7 @@ func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 func newClock() *clock               { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
 func callerCtx() context.Context {
-	return registry.WithCaller(context.Background(), registry.Principal{Account: account})
+	return registry.WithCaller(context.Background(), registry.AccountAdmin(account, "test"))
 }
 func key(name string) registry.RepoKey { return registry.RepoKey{Name: registry.RepositoryName(name)} }
 func digest(b []byte) string           { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
@@ -180,19 +181,29 @@ func TestFailedPartChangesNothing(t *testing.T) {
 	}
 }
 
-// TestCallerScope: no operation reaches another account's registry.
+// TestCallerScope: no operation reaches another account's registry
+// without a resource policy that allows it, and the refusal, AWS's, is
+// the same whether the repository exists or not.
 func TestCallerScope(t *testing.T) {
 	r, _ := newRegistry(t, newClock())
 	other := registry.RepoKey{Registry: "999999999999", Name: "a/b"}
 	ctx := callerCtx()
-	if _, err := r.CheckLayers(ctx, other, []string{digest(nil)}); !registry.IsCode(err, registry.CodeRepositoryNotFound) {
-		t.Errorf("CheckLayers: %v", err)
+	denied := func(action string) string {
+		return "User: arn:aws:iam::123456789012:user/test is not authorized to perform: ecr:" + action +
+			" on resource: arn:aws:ecr:us-east-1:999999999999:repository/a/b because no resource-based policy allows the ecr:" + action + " action"
 	}
-	if _, err := r.InitiateLayerUpload(ctx, other); !registry.IsCode(err, registry.CodeRepositoryNotFound) {
-		t.Errorf("InitiateLayerUpload: %v", err)
-	}
-	if _, err := r.DeleteRepository(ctx, other, true); !registry.IsCode(err, registry.CodeRepositoryNotFound) {
-		t.Errorf("DeleteRepository: %v", err)
+	for _, c := range []struct {
+		action string
+		call   func() error
+	}{
+		{"BatchCheckLayerAvailability", func() error { _, err := r.CheckLayers(ctx, other, []string{digest(nil)}); return err }},
+		{"InitiateLayerUpload", func() error { _, err := r.InitiateLayerUpload(ctx, other); return err }},
+		{"DeleteRepository", func() error { _, err := r.DeleteRepository(ctx, other, true); return err }},
+	} {
+		var de *registry.Error
+		if err := c.call(); !errors.As(err, &de) || de.Code != registry.CodeAccessDenied || de.Message != denied(c.action) {
+			t.Errorf("%s: %v, want AccessDenied %q", c.action, err, denied(c.action))
+		}
 	}
 	if _, err := r.CheckLayers(context.Background(), key("a/b"), nil); err == nil {
 		t.Error("a request without a caller was served")
@@ -203,7 +214,7 @@ func TestCallerScope(t *testing.T) {
 // with AWS's AccessDenied message, changing nothing.
 func TestReadOnly(t *testing.T) {
 	r, _ := newRegistry(t, newClock())
-	ro := registry.WithCaller(context.Background(), registry.Principal{Account: account, AccessKeyID: "AKIDREAD", ReadOnly: true})
+	ro := registry.WithCaller(context.Background(), registry.Principal{Account: account, AccessKeyID: "AKIDREAD", Policies: []iam.Policy{iam.ReadOnlyPolicy()}})
 	if _, err := r.CheckLayers(ro, key("a/b"), []string{digest(nil)}); err != nil {
 		t.Fatalf("read: %v", err)
 	}

@@ -32,8 +32,11 @@ func (a *API) getAuthorizationToken(ctx context.Context, in *getAuthorizationTok
 			return nil, err
 		}
 	}
+	if err := a.reg.AuthorizeService(ctx, "ecr", "GetAuthorizationToken"); err != nil {
+		return nil, err
+	}
 	p := registry.Caller(ctx)
-	password, expires := a.tokens.Issue(string(p.Account), p.AccessKeyID, p.ReadOnly)
+	password, expires := a.tokens.Issue(string(p.Account), p.AccessKeyID, false)
 	return &getAuthorizationTokenOutput{AuthorizationData: []authorizationData{{
 		AuthorizationToken: auth.EncodeAuthorizationToken(password),
 		ExpiresAt:          awsjson.Time{Time: expires},

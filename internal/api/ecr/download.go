@@ -104,7 +104,9 @@ func (a *API) downloadHandler() http.Handler {
 			http.Error(w, "The download URL does not name a repository", http.StatusBadRequest)
 			return
 		}
-		ctx := registry.WithCaller(r.Context(), registry.Principal{Account: acct})
+		// The URL is the permission, given by GetDownloadUrlForLayer to a
+		// caller the policies allowed, for this layer and until it expires.
+		ctx := registry.AsCore(registry.WithCaller(r.Context(), registry.Principal{Account: acct}))
 		a.serveLayer(w, r, ctx, registry.RepoKey{Name: name}, digest)
 	})
 }

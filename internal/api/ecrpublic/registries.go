@@ -68,8 +68,11 @@ func (a *API) arnKey(ctx context.Context, arn string) (registry.RepoKey, error) 
 // the public listener (pushes; pulls need none), bound to its account and
 // access key.
 func (a *API) getAuthorizationToken(ctx context.Context, _ *getAuthorizationTokenInput) (*getAuthorizationTokenOutput, error) {
+	if err := a.reg.AuthorizeService(ctx, "ecr-public", "GetAuthorizationToken"); err != nil {
+		return nil, err
+	}
 	p := registry.Caller(ctx)
-	password, expires := a.tokens.IssuePublic(string(p.Account), p.AccessKeyID, p.ReadOnly)
+	password, expires := a.tokens.IssuePublic(string(p.Account), p.AccessKeyID, false)
 	return &getAuthorizationTokenOutput{AuthorizationData: authorizationData{
 		AuthorizationToken: auth.EncodeAuthorizationToken(password),
 		ExpiresAt:          awsjson.Time{Time: expires},

@@ -119,11 +119,11 @@ func (o *Ops) ListTagsForResource(ctx context.Context, in *ListTagsForResourceIn
 	if err != nil {
 		return nil, err
 	}
-	repos, err := o.Reg.DescribeRepositories(ctx, key.Registry, []registry.RepositoryName{key.Name})
+	tags, err := o.Reg.RepositoryTags(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return &ListTagsForResourceOutput{Tags: Tags(repos[0].Tags)}, nil
+	return &ListTagsForResourceOutput{Tags: Tags(tags)}, nil
 }
 
 // Tags renders a repository's tags; never null.

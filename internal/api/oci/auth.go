@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/iam"
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/ecrd/ecrd/internal/reqinfo"
 )
@@ -78,7 +80,7 @@ func (h *Handler) authenticate(r *http.Request, need access) (registry.Principal
 		}
 		return registry.Principal{}, h.challenge()
 	}
-	p, err := h.principal(creds.token)
+	p, err := h.principal(r, creds.token)
 	if err == nil && p.Account == "" && !anonymousOK {
 		// An anonymous bearer token pulls, and does nothing else.
 		err = h.challenge()
@@ -88,7 +90,7 @@ func (h *Handler) authenticate(r *http.Request, need access) (registry.Principal
 
 // principal verifies a token and returns whom it stands for: an account's
 // key, or (in the public namespace) anyone.
-func (h *Handler) principal(token string) (registry.Principal, error) {
+func (h *Handler) principal(r *http.Request, token string) (registry.Principal, error) {
 	c, err := h.o.Tokens.Parse(token)
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
@@ -106,16 +108,17 @@ func (h *Handler) principal(token string) (registry.Principal, error) {
 	}
 	// A token outlives neither its access key nor the key's account.
 	cred, ok := h.o.Lookup(c.AccessKeyID)
-	account, aerr := registry.ParseRegistryID(c.Account)
-	if !ok || cred.AccountID != c.Account || aerr != nil {
+	if _, aerr := registry.ParseRegistryID(c.Account); !ok || cred.AccountID != c.Account || aerr != nil {
 		return registry.Principal{}, h.challenge()
 	}
-	return registry.Principal{
-		Account:     account,
-		AccessKeyID: c.AccessKeyID,
-		// A key made read-only since the token was issued is read-only now.
-		ReadOnly: c.ReadOnly || cred.ReadOnly,
-	}, nil
+	// The key's identity as it is now decides, not as it was when the
+	// token was issued: a token carries no permissions of its own, only,
+	// when read-only, a restriction.
+	p := auth.Principal(cred, r)
+	if c.ReadOnly {
+		p.Policies = append(slices.Clip(p.Policies), iam.ReadOnlyRestriction())
+	}
+	return p, nil
 }
 
 // challenge is the answer to a request without valid credentials: ECR's
@@ -148,7 +151,7 @@ func (h *Handler) TokenHandler() http.Handler {
 		if ok && creds.given {
 			// The password is itself a token; hand it back once checked.
 			var c auth.Claims
-			if _, err := h.principal(creds.token); err == nil {
+			if _, err := h.principal(r, creds.token); err == nil {
 				c, _ = h.o.Tokens.Parse(creds.token)
 				token, expires = creds.token, c.ExpiresAt
 			}

@@ -80,7 +80,7 @@ func TestReadOnlyIsDeniedPush(t *testing.T) {
 
 func TestNoAuth(t *testing.T) {
 	e := newEnv(t)
-	p := registry.Principal{Account: account, AccessKeyID: "test"}
+	p := registry.AccountAdmin(account, "test")
 	h, err := oci.New(e.reg, oci.Options{NoAuth: &p})
 	if err != nil {
 		t.Fatal(err)

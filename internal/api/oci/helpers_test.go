@@ -148,7 +148,7 @@ func (r response) want(t *testing.T, status int, code string) {
 }
 
 func callerCtx() context.Context {
-	return registry.WithCaller(context.Background(), registry.Principal{Account: account})
+	return registry.WithCaller(context.Background(), registry.AccountAdmin(account, "test"))
 }
 
 func digestOf(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }

@@ -230,8 +230,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed
 	}
 	if op.access == accessWrite {
 		// Decided here, from the table, before a byte of the body is read;
-		// the core checks again in every write it makes.
-		if err := h.reg.AuthorizeWrite(ctx, op.action, key); err != nil {
+		// the core decides again in every operation.
+		// A repository that does not exist is the operation's to answer
+		// (or to create, on push).
+		if err := h.reg.Authorize(ctx, op.action, key); err != nil && !registry.IsCode(err, registry.CodeRepositoryNotFound) {
 			return err
 		}
 	}

@@ -61,17 +61,25 @@ func (t *Tx) scanRepositories(query string, args ...any) ([]registry.Repository,
 		if err != nil {
 			return err
 		}
-		var tags []storedTag
-		if err := json.Unmarshal(tagsJSON, &tags); err != nil {
-			return fmt.Errorf("tags: %w", err)
-		}
-		for _, tag := range tags {
-			r.Tags = append(r.Tags, registry.ResourceTag(tag))
+		if err := decodeTags(tagsJSON, &r.Tags); err != nil {
+			return err
 		}
 		rs = append(rs, r)
 		return nil
 	})
 	return rs, err
+}
+
+// decodeTags decodes the tags column.
+func decodeTags(tagsJSON []byte, dst *[]registry.ResourceTag) error {
+	var tags []storedTag
+	if err := json.Unmarshal(tagsJSON, &tags); err != nil {
+		return fmt.Errorf("tags: %w", err)
+	}
+	for _, tag := range tags {
+		*dst = append(*dst, registry.ResourceTag(tag))
+	}
+	return nil
 }
 
 // CreateRepository stores r, or returns registry.ErrExists.

@@ -367,6 +367,13 @@ func (t faultTx) Repository(a0 registry.RepoKey) (r0 registry.Repository, err er
 	return t.Tx.Repository(a0)
 }
 
+func (t faultTx) RepositoryAccess(a0 registry.RepoKey) (r0 registry.RepositoryAccess, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.RepositoryAccess", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.RepositoryAccess(a0)
+}
+
 func (t faultTx) RepositoryCatalog(a0 registry.RepoKey) (r0 registry.Catalog, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.RepositoryCatalog", InUpdate: t.inUpdate}); err != nil {
 		return

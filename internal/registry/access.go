@@ -1,0 +1,289 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/iam"
+)
+
+// Principal is who a request acts for: an IAM user or role session of an
+// account, with its identity-based policies, and where the request came
+// from (the condition keys aws:SourceIp and aws:SecureTransport).
+type Principal struct {
+	Account RegistryID
+	// AccessKeyID identifies the key that authenticated the request.
+	AccessKeyID string
+	// arn, RoleARN, Type and UserName are as auth.Identity's; ARN
+	// returns arn.
+	PrincipalARN, RoleARN, Type, UserName string
+	// Policies are the identity-based policies. None grants nothing: a
+	// principal may then do only what resource policies grant it.
+	Policies []iam.Policy
+	// SourceIP is the client's address, Secure whether it came over TLS.
+	SourceIP string
+	Secure   bool
+}
+
+// AccountAdmin is the principal of an account's key that names no
+// policies (and of --auth=none): the account's administrator.
+func AccountAdmin(account RegistryID, accessKeyID string) Principal {
+	return Principal{
+		Account: account, AccessKeyID: accessKeyID, Type: "User", UserName: accessKeyID,
+		Policies: []iam.Policy{iam.AdministratorPolicy()},
+	}
+}
+
+// ARN is the principal's ARN, as policies name it and AWS's AccessDenied
+// messages show it.
+func (p Principal) ARN() string {
+	if p.PrincipalARN != "" {
+		return p.PrincipalARN
+	}
+	return "arn:aws:iam::" + string(p.Account) + ":user/" + p.AccessKeyID
+}
+
+// RepositoryAccess is what decides access to a repository besides the
+// caller: the repository (when Exists), its policy and its registry's
+// ("" for none).
+type RepositoryAccess struct {
+	Exists         bool
+	Repository     Repository
+	Policy         string
+	RegistryPolicy string
+}
+
+// AccessTx reads what access decisions need.
+type AccessTx interface {
+	// RepositoryAccess returns the repository's RepositoryAccess; a
+	// repository that does not exist is not an error (Exists false).
+	RepositoryAccess(key RepoKey) (RepositoryAccess, error)
+}
+
+// publicPulls are the actions anyone may take on a public repository,
+// with or without credentials: ECR Public's pulls cannot be denied.
+var publicPulls = map[string]bool{
+	"BatchCheckLayerAvailability": true, "BatchGetImage": true, "GetDownloadUrlForLayer": true,
+	"ListImages": true, "GetRepositoryCatalogData": true,
+}
+
+// access decides, in tx, whether the caller may take action (ECR's name,
+// without the service) on the repository, and returns it: AccessDenied
+// when the policies do not allow it, RepositoryNotFound when they do and
+// it does not exist. Denials come first, so that a caller who may not act
+// on a repository cannot learn whether it exists.
+func (r *Registry) access(ctx context.Context, tx Tx, action string, key RepoKey, extra ...condition) (Repository, error) {
+	facts, err := tx.RepositoryAccess(key)
+	if err != nil {
+		return Repository{}, err
+	}
+	if !(key.Registry.IsPublic() && publicPulls[action]) && !isCore(ctx) {
+		if err := r.decide(ctx, action, key, facts, extra); err != nil {
+			return Repository{}, err
+		}
+	}
+	if !facts.Exists {
+		return Repository{}, repositoryNotFound(key)
+	}
+	return facts.Repository, nil
+}
+
+type coreKey struct{}
+
+// AsCore marks ctx as the core's own work, done for no caller (a
+// lifecycle run, a preview computed in the background once its request
+// was authorized): the policies are not asked.
+func AsCore(ctx context.Context) context.Context { return context.WithValue(ctx, coreKey{}, true) }
+
+func isCore(ctx context.Context) bool { v, _ := ctx.Value(coreKey{}).(bool); return v }
+
+// authorize is access in a transaction of its own, for an operation that
+// must be refused before it reads a request's body or writes bytes.
+func (r *Registry) authorize(ctx context.Context, action string, key RepoKey) error {
+	return r.meta.View(ctx, func(tx Tx) error {
+		_, err := r.access(ctx, tx, action, key)
+		return err
+	})
+}
+
+// Authorize is authorize for the front ends, which refuse a push route
+// before reading its body. Errors: AccessDenied, RepositoryNotFound.
+func (r *Registry) Authorize(ctx context.Context, action string, key RepoKey) error {
+	key, err := r.resolve(ctx, key)
+	if err != nil {
+		return err
+	}
+	return r.authorize(ctx, action, key)
+}
+
+// condition is a request's condition key beyond those every request
+// carries (aws:RequestTag/…, aws:TagKeys).
+type condition struct {
+	key    string
+	values []string
+}
+
+// decide evaluates the caller's identity policies and the repository's
+// and registry's policies for action on key (AWS's policy evaluation
+// logic, iam.Evaluate) and returns nil or the AccessDenied AWS would.
+// Registry policies are evaluated as ECR's default REGISTRY_POLICY_SCOPE
+// V2 does: on every action, as part of the resource's policy.
+func (r *Registry) decide(ctx context.Context, action string, key RepoKey, facts RepositoryAccess, extra []condition) error {
+	service, resource := "ecr", r.repositoryARN(key)
+	if key.Registry.IsPublic() {
+		service = "ecr-public"
+	}
+	var tags []ResourceTag
+	if facts.Exists {
+		tags = facts.Repository.Tags
+	}
+	var resourcePolicy *iam.Policy
+	for _, text := range []string{facts.Policy, facts.RegistryPolicy} {
+		if text == "" {
+			continue
+		}
+		p, err := r.policies.parse(text, service)
+		if err != nil {
+			// Every stored policy was checked when it was set: one that
+			// no longer parses allows nothing, and says so.
+			return fmt.Errorf("a stored policy of %s does not parse: %w", key, err)
+		}
+		resourcePolicy = iam.Merge(resourcePolicy, &p)
+	}
+	return r.evaluate(ctx, service, action, resource, key.Registry.Account(), tags, resourcePolicy, extra)
+}
+
+// authorizeRegistry decides an action on the caller's registry itself,
+// which IAM grants on no particular resource ("*"): by identity
+// policies alone.
+func (r *Registry) authorizeRegistry(ctx context.Context, action string) error {
+	return r.evaluate(ctx, "ecr", action, "*", Caller(ctx).Account, nil, nil, nil)
+}
+
+// AuthorizeService is authorizeRegistry for the front ends' own actions
+// (GetAuthorizationToken) of service "ecr" or "ecr-public".
+func (r *Registry) AuthorizeService(ctx context.Context, service, action string) error {
+	return r.evaluate(ctx, service, action, "*", Caller(ctx).Account, nil, nil, nil)
+}
+
+func (r *Registry) evaluate(ctx context.Context, service, action, resource string, owner RegistryID, tags []ResourceTag, resourcePolicy *iam.Policy, extra []condition) error {
+	p := Caller(ctx)
+	req := iam.Request{
+		Principal:       iam.Principal{ARN: p.ARN(), Account: string(p.Account), RoleARN: p.RoleARN},
+		Action:          service + ":" + action,
+		Resource:        resource,
+		ResourceAccount: string(owner),
+		Context:         r.requestContext(p, owner, tags, extra),
+	}
+	res := iam.Evaluate(req, p.Policies, resourcePolicy)
+	if res.Decision == iam.Allow {
+		return nil
+	}
+	why := "because no " + res.In + " policy allows the " + req.Action + " action"
+	if res.Decision == iam.ExplicitDeny {
+		why = "with an explicit deny in " + article(res.In) + " " + res.In + " policy"
+	}
+	sid := ""
+	if res.Statement != nil {
+		sid = res.Statement.Sid
+	}
+	r.log.Info("access denied", "principal", req.Principal.ARN, "action", req.Action, "resource", resource,
+		"decision", res.Decision.String(), "policy", res.In, "statement", sid)
+	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s %s", req.Principal.ARN, req.Action, resource, why)
+}
+
+func article(in string) string {
+	if in == iam.InIdentity {
+		return "an"
+	}
+	return "a"
+}
+
+// requestContext is the condition keys of a request: the global keys
+// ECR's requests carry, the resource's tags, and the operation's own.
+func (r *Registry) requestContext(p Principal, owner RegistryID, tags []ResourceTag, extra []condition) map[string][]string {
+	now := r.now().UTC()
+	c := map[string][]string{
+		"aws:PrincipalAccount": {string(p.Account)},
+		"aws:PrincipalArn":     {p.ARN()},
+		"aws:CurrentTime":      {now.Format(time.RFC3339)},
+		"aws:EpochTime":        {strconv.FormatInt(now.Unix(), 10)},
+		"aws:SecureTransport":  {strconv.FormatBool(p.Secure)},
+		"aws:RequestedRegion":  {r.region},
+		"aws:ResourceAccount":  {string(owner)},
+	}
+	if p.RoleARN != "" {
+		c["aws:PrincipalArn"] = []string{p.RoleARN} // IAM gives a session's role here
+	}
+	if p.Type != "" {
+		c["aws:PrincipalType"] = []string{p.Type}
+	}
+	if p.UserName != "" {
+		c["aws:username"] = []string{p.UserName}
+	}
+	if p.SourceIP != "" {
+		c["aws:SourceIp"] = []string{p.SourceIP}
+	}
+	for _, t := range tags {
+		c["aws:ResourceTag/"+t.Key] = []string{t.Value}
+		c["ecr:ResourceTag/"+t.Key] = []string{t.Value}
+	}
+	for _, e := range extra {
+		c[e.key] = e.values
+	}
+	return c
+}
+
+// repositoryARN is the ARN of a private or public repository.
+func (r *Registry) repositoryARN(key RepoKey) string {
+	if key.Registry.IsPublic() {
+		return PublicRepositoryARN(key)
+	}
+	return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
+}
+
+// checkRepository is access for the core's own work (a lifecycle run),
+// which acts for no caller: the repository must exist.
+func (r *Registry) checkRepository(tx Tx, key RepoKey) error {
+	facts, err := tx.RepositoryAccess(key)
+	if err == nil && !facts.Exists {
+		err = repositoryNotFound(key)
+	}
+	return err
+}
+
+// policyCache keeps parsed policies by their text: a request evaluates
+// the policies of its repository and registry, which change rarely, and
+// parsing is most of an evaluation's cost. Keyed by text, an entry is
+// never stale: a changed policy is another text.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[string]iam.Policy
+}
+
+// maxCachedPolicies bounds the cache; when full it starts again.
+const maxCachedPolicies = 4096
+
+func (c *policyCache) parse(text, service string) (iam.Policy, error) {
+	k := service + "\x00" + text
+	c.mu.Lock()
+	p, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := iam.Parse(text, service)
+	if err != nil {
+		return p, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedPolicies {
+		c.m = map[string]iam.Policy{}
+	}
+	c.m[k] = p
+	c.mu.Unlock()
+	return p, nil
+}
