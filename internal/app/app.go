@@ -197,10 +197,11 @@ func (a *App) open() error {
 	}
 	private := forService(a.cfg.Identity.Region, "ecr")
 	api, err := ecr.New(a.reg, ecr.Options{
-		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: scheme + host,
+		Region: a.cfg.Identity.Region, Hostname: host, ProxyEndpoint: scheme + host, Scheme: scheme,
 		Tokens: tokens, DownloadKey: downloadKey,
 		Precheck: private.precheck, Authenticate: private.authenticate, Bodies: a.bodies, Logger: a.log,
-		Lifecycle: a.lifecycle,
+		Lifecycle:    a.lifecycle,
+		RegistryHost: registryHost(a.cfg.Server.RegistryDomain, host),
 	})
 	if err != nil {
 		return err
@@ -249,7 +250,8 @@ func (a *App) countStorageError(k registry.StorageKind) {
 // public one.
 func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Options {
 	o := oci.Options{Tokens: tokens, Realm: realm, CreateOnPush: a.cfg.Images.CreateOnPush, Public: public, Logger: a.log,
-		Memory: a.bodies.Memory, MemoryWait: a.bodies.Wait}
+		RegistryDomain: a.cfg.Server.RegistryDomain,
+		Memory:         a.bodies.Memory, MemoryWait: a.bodies.Wait}
 	if a.keys != nil {
 		o.Lookup = a.keys.Lookup
 	}
@@ -396,4 +398,20 @@ func (a *App) close() error {
 		a.instances = nil
 	}
 	return err
+}
+
+// registryHost returns, for --registry-domain, the host[:port] of an
+// account's registry: <account>.<domain> with the advertised host's port.
+// Without a domain it is nil: every account's repositories are at host.
+func registryHost(domain, host string) func(account string) string {
+	if domain == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(host)
+	return func(account string) string {
+		if err != nil {
+			return account + "." + domain
+		}
+		return net.JoinHostPort(account+"."+domain, port)
+	}
 }

@@ -162,6 +162,12 @@ type Server struct {
 	// Hostname is the host[:port] clients reach the registry at; it
 	// appears in repositoryUri. Empty means the listen address.
 	Hostname string
+	// RegistryDomain, when set, makes the host <account>.<domain> (with
+	// Hostname's port) address that account's private registry on /v2/,
+	// as <account>.dkr.ecr.<region>.amazonaws.com does ECR's, and names
+	// it in repositoryUri and proxyEndpoint. Empty: /v2/ serves the
+	// caller's registry, whatever the host.
+	RegistryDomain string
 	// ShutdownTimeout bounds how long in-flight requests may drain.
 	ShutdownTimeout time.Duration
 	// DebugListen, when set, is a host:port serving Go's profiles

@@ -64,6 +64,7 @@ var settings = []setting{
 
 	{"listen", "ECRD_LISTEN", "HOST:PORT", "address to listen on", kindString, func(c *Config) any { return &c.Server.Listen }, cmdServe | cmdHealth},
 	{"hostname", "ECRD_HOSTNAME", "HOST[:PORT]", "host clients reach ecrd at, shown in repositoryUri (default: the listen address)", kindString, func(c *Config) any { return &c.Server.Hostname }, cmdServe},
+	{"registry-domain", "ECRD_REGISTRY_DOMAIN", "DOMAIN", "with it, /v2/ requests to the host <account>.DOMAIN address that account's registry (cross-account pulls and pushes, as <account>.dkr.ecr.<region>.amazonaws.com); repositoryUri and docker login name it (default: off, /v2/ serves the caller's registry)", kindString, func(c *Config) any { return &c.Server.RegistryDomain }, cmdServe},
 	{"data-dir", "ECRD_DATA_DIR", "DIR", "directory of the metadata and blobs, created if missing (default: $XDG_DATA_HOME/ecrd, else ~/.local/share/ecrd)", kindPath, func(c *Config) any { return &c.Store.DataDir }, cmdStores},
 	{"meta", "ECRD_META", "sqlite|postgres", "metadata store: SQLite in --data-dir, or PostgreSQL at --postgres-dsn (for replicas)", kindString, func(c *Config) any { return &c.Store.Meta }, cmdStores},
 	{"postgres-dsn", "ECRD_POSTGRES_DSN", "DSN", "PostgreSQL connection string of --meta postgres, such as postgres://ecrd:PASSWORD@db:5432/ecrd", kindString, func(c *Config) any { return &c.Store.PostgresDSN }, cmdStores},

@@ -41,6 +41,9 @@ func (c Config) validate(cmds cmdSet) error {
 	if h := c.Server.Hostname; h != "" && strings.ContainsAny(h, "/ ") {
 		bad("hostname", "%q: want host or host:port, without scheme or path", h)
 	}
+	if d := c.Server.RegistryDomain; d != "" && !domainRE.MatchString(d) {
+		bad("registry-domain", "%q: want a DNS name such as dkr.ecr.localhost, without port, scheme or path (the port is --hostname's)", d)
+	}
 	if c.Store.DataDir == "" {
 		bad("data-dir", "must not be empty (its default, ~/.local/share/ecrd, needs HOME or XDG_DATA_HOME)")
 	}
@@ -166,3 +169,6 @@ func (c Config) validate(cmds cmdSet) error {
 	}
 	return errors.Join(errs...)
 }
+
+// domainRE is a DNS name of at least one label, lower case.
+var domainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)

@@ -46,6 +46,11 @@ type Options struct {
 	// ProxyEndpoint is the URL docker logs in to, as GetAuthorizationToken
 	// reports it.
 	ProxyEndpoint string
+	// RegistryHost, when set, is the host[:port] of an account's registry
+	// (--registry-domain), in repositoryUri and, after Scheme,
+	// proxyEndpoint, instead of Hostname and ProxyEndpoint.
+	RegistryHost func(account string) string
+	Scheme       string
 	// Tokens issues GetAuthorizationToken's passwords.
 	Tokens *auth.Tokens
 	// DownloadKey signs the layer URLs of GetDownloadUrlForLayer.
@@ -71,6 +76,8 @@ type API struct {
 	region        string
 	hostname      string
 	proxyEndpoint string
+	registryHost  func(account string) string
+	scheme        string
 	tokens        *auth.Tokens
 	downloadKey   []byte
 	// shared serves the operations whose shapes ECR Public shares.
@@ -99,7 +106,8 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey, log: log}
+	a := &API{reg: reg, region: o.Region, hostname: o.Hostname, proxyEndpoint: o.ProxyEndpoint, tokens: o.Tokens, downloadKey: o.DownloadKey, log: log,
+		registryHost: o.RegistryHost, scheme: o.Scheme}
 	a.shared = a.sharedOps()
 	if a.lifecycle = o.Lifecycle; a.lifecycle == nil {
 		a.lifecycle = lifecycle.New(reg, lifecycle.Options{Logger: log})
@@ -190,4 +198,20 @@ func repoKey(registryID, name string) (registry.RepoKey, error) {
 	}
 	key.Name = n
 	return key, nil
+}
+
+// hostOf is the host[:port] of an account's registry.
+func (a *API) hostOf(account registry.RegistryID) string {
+	if a.registryHost == nil {
+		return a.hostname
+	}
+	return a.registryHost(string(account))
+}
+
+// proxyEndpointOf is the URL docker logs in to for an account's registry.
+func (a *API) proxyEndpointOf(account registry.RegistryID) string {
+	if a.registryHost == nil {
+		return a.proxyEndpoint
+	}
+	return a.scheme + a.registryHost(string(account))
 }

@@ -40,6 +40,6 @@ func (a *API) getAuthorizationToken(ctx context.Context, in *getAuthorizationTok
 	return &getAuthorizationTokenOutput{AuthorizationData: []authorizationData{{
 		AuthorizationToken: auth.EncodeAuthorizationToken(password),
 		ExpiresAt:          awsjson.Time{Time: expires},
-		ProxyEndpoint:      a.proxyEndpoint,
+		ProxyEndpoint:      a.proxyEndpointOf(p.Account),
 	}}}, nil
 }

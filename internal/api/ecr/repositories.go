@@ -99,7 +99,7 @@ func (a *API) repository(r registry.Repository) repository {
 		RepositoryArn:              a.repositoryARN(r),
 		RegistryID:                 string(r.Registry),
 		RepositoryName:             string(r.Name),
-		RepositoryURI:              a.hostname + "/" + string(r.Name),
+		RepositoryURI:              a.hostOf(r.Registry) + "/" + string(r.Name),
 		CreatedAt:                  awsjson.Time{Time: r.CreatedAt},
 		ImageTagMutability:         r.TagMutability,
 		ImageScanningConfiguration: scanningConfig{ScanOnPush: r.ScanOnPush},

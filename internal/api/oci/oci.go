@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,6 +40,12 @@ type Options struct {
 	// path's name is <registry alias>/<repository>, anyone may pull, and
 	// pushes log in with ECR Public's tokens.
 	Public bool
+	// RegistryDomain, when set, makes a request to the host
+	// <account>.<RegistryDomain> (any port) address that account's
+	// private registry, as ECR's <account>.dkr.ecr.<region>.amazonaws.com;
+	// the policies decide what the caller may do there. Any other host,
+	// and every host when unset, addresses the caller's own registry.
+	RegistryDomain string
 	// Logger receives the detail of unexpected errors; discarded when nil.
 	Logger *slog.Logger
 	// Memory bounds the memory manifest bodies hold at once, shared with
@@ -224,7 +231,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed
 	}
 	var key registry.RepoKey
 	if rt.endpoint != endpointBase && rt.endpoint != endpointCatalog {
-		if key, err = h.repoKey(ctx, rt.name); err != nil {
+		if key, err = h.repoKey(ctx, r.Host, rt.name); err != nil {
 			return err
 		}
 	}
@@ -243,8 +250,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed
 // repoKey parses the repository name of a path. In the private namespace
 // it is the caller's repository; in the public one, <alias>/<repository>
 // names a repository of the public registry with that alias.
-func (h *Handler) repoKey(ctx context.Context, name string) (registry.RepoKey, error) {
+func (h *Handler) repoKey(ctx context.Context, host, name string) (registry.RepoKey, error) {
 	var key registry.RepoKey
+	if !h.o.Public {
+		key.Registry = h.registryOfHost(host)
+	}
 	if h.o.Public {
 		alias, rest, ok := strings.Cut(name, "/")
 		if !ok {
@@ -265,6 +275,26 @@ func (h *Handler) repoKey(ctx context.Context, name string) (registry.RepoKey, e
 	}
 	key.Name = n
 	return key, nil
+}
+
+// registryOfHost returns the account a host names under RegistryDomain,
+// or "" (the caller's registry).
+func (h *Handler) registryOfHost(host string) registry.RegistryID {
+	if h.o.RegistryDomain == "" {
+		return ""
+	}
+	if hp, _, err := net.SplitHostPort(host); err == nil {
+		host = hp
+	}
+	account, ok := strings.CutSuffix(strings.ToLower(host), "."+h.o.RegistryDomain)
+	if !ok {
+		return ""
+	}
+	id, err := registry.ParseRegistryID(account)
+	if err != nil {
+		return ""
+	}
+	return id
 }
 
 // methodNotAllowed answers a method the endpoint does not serve, listing

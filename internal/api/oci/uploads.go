@@ -67,7 +67,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route, 
 		// A source that is malformed or lacks the blob is no error: the
 		// spec has the client upload the blob instead.
 		// So is a source in another registry: blobs mount within one.
-		if from, ferr := h.repoKey(ctx, q.Get("from")); ferr == nil && from.Registry == key.Registry {
+		if from, ferr := h.repoKey(ctx, r.Host, q.Get("from")); ferr == nil && from.Registry == key.Registry {
 			var l registry.Layer
 			err := h.pushing(ctx, key, func() (err error) {
 				l, err = h.reg.MountBlob(ctx, key, from.Name, string(d))
