@@ -193,6 +193,7 @@ stage "fuzz: the Authorization header parser and the SigV4 verifier (10 s each)"
 stage "fuzz: the digest, manifest, /v2/ route, Content-Range, Accept and Authorization parsers (5 s each)" fuzz_parsers
 stage "e2e: the aws CLI" bash e2e/cli/aws_cli_test.sh
 stage "e2e: lifecycle policies with the aws CLI and ecrd lifecycle run --at" bash e2e/cli/lifecycle_test.sh
+stage "e2e: access control with the aws CLI and crane: cross-account pulls by registry host, explicit deny" bash e2e/cli/access_test.sh
 stage "e2e: boto3" bash e2e/cli/boto3_test.sh
 stage "e2e: aws ecr-public, and crane's and skopeo's anonymous pulls" bash e2e/cli/aws_ecr_public_test.sh
 stage "e2e: /v2/ with crane, regctl, skopeo and the OCI conformance suite" bash e2e/cli/oci_clients_test.sh

@@ -332,3 +332,29 @@ func TestRegistryPolicyDenies(t *testing.T) {
 		t.Fatalf("after deleting the registry policy: %v", err)
 	}
 }
+
+// TestRepositoryPolicyLockOut: a policy that would stop the caller from
+// setting the policy again is refused unless forced, as ECR's force means;
+// forced, it is enforced.
+func TestRepositoryPolicyLockOut(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", withIdentities(t))
+	a := s.clientAs("AKIDA", "secretA", "us-east-1")
+	createRepos(t, a, "lock/app")
+	lock := `{"Version":"2012-10-17","Statement":[{"Sid":"Lock","Effect":"Deny","Principal":"*","Action":"ecr:SetRepositoryPolicy"}]}`
+	in := &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("lock/app"), PolicyText: aws.String(lock)}
+	_, err := a.SetRepositoryPolicy(ctx(t), in)
+	wantAPIError[*types.InvalidParameterException](t, err, "would prevent the caller from setting the repository policy in the future")
+	_, err = a.GetRepositoryPolicy(ctx(t), &ecr.GetRepositoryPolicyInput{RepositoryName: aws.String("lock/app")})
+	wantAPIError[*types.RepositoryPolicyNotFoundException](t, err, "")
+	in.Force = true
+	if _, err := a.SetRepositoryPolicy(ctx(t), in); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+	_, err = a.SetRepositoryPolicy(ctx(t), in)
+	wantDenied(t, err, denial(userARN(accountA, "AKIDA"), "ecr:SetRepositoryPolicy", "arn:aws:ecr:us-east-1:"+accountA+":repository/lock/app", explicitResourceDeny))
+	// Deleting is another action: the way out.
+	if _, err := a.DeleteRepositoryPolicy(ctx(t), &ecr.DeleteRepositoryPolicyInput{RepositoryName: aws.String("lock/app")}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -49,6 +49,17 @@ func (d Decision) String() string {
 	return "default deny"
 }
 
+// Conditional reports whether any statement has a condition: a policy
+// without one decides without the request's context.
+func (p *Policy) Conditional() bool {
+	for i := range p.Statements {
+		if len(p.Statements[i].Condition) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Merge returns a policy of the statements of a and b (either may be
 // nil), for resources that two resource-based policies govern together
 // (an ECR repository's and its registry's): evaluation looks at each

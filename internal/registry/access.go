@@ -176,7 +176,15 @@ func (r *Registry) evaluate(ctx context.Context, service, action, resource strin
 		Action:          service + ":" + action,
 		Resource:        resource,
 		ResourceAccount: string(owner),
-		Context:         r.requestContext(p, owner, tags, extra),
+	}
+	// Most policies have no conditions: the context is built only for
+	// those that read it.
+	conditional := resourcePolicy != nil && resourcePolicy.Conditional()
+	for i := range p.Policies {
+		conditional = conditional || p.Policies[i].Conditional()
+	}
+	if conditional {
+		req.Context = r.requestContext(p, owner, tags, extra)
 	}
 	res := iam.Evaluate(req, p.Policies, resourcePolicy)
 	if res.Decision == iam.Allow {
@@ -206,14 +214,13 @@ func article(in string) string {
 // ECR's requests carry, the resource's tags, and the operation's own.
 func (r *Registry) requestContext(p Principal, owner RegistryID, tags []ResourceTag, extra []condition) map[string][]string {
 	now := r.now().UTC()
-	c := map[string][]string{
-		"aws:PrincipalAccount": {string(p.Account)},
-		"aws:PrincipalArn":     {p.ARN()},
-		"aws:CurrentTime":      {now.Format(time.RFC3339)},
-		"aws:EpochTime":        {strconv.FormatInt(now.Unix(), 10)},
-		"aws:SecureTransport":  {strconv.FormatBool(p.Secure)},
-		"aws:RequestedRegion":  {r.region},
-		"aws:ResourceAccount":  {string(owner)},
+	c := make(map[string][]string, 12+2*len(tags)+len(extra))
+	// One array backs the one-value keys.
+	vals := []string{string(p.Account), p.ARN(), now.Format(time.RFC3339), strconv.FormatInt(now.Unix(), 10),
+		strconv.FormatBool(p.Secure), r.region, string(owner)}
+	for i, k := range []string{"aws:PrincipalAccount", "aws:PrincipalArn", "aws:CurrentTime", "aws:EpochTime",
+		"aws:SecureTransport", "aws:RequestedRegion", "aws:ResourceAccount"} {
+		c[k] = vals[i : i+1 : i+1]
 	}
 	if p.RoleARN != "" {
 		c["aws:PrincipalArn"] = []string{p.RoleARN} // IAM gives a session's role here
@@ -261,14 +268,16 @@ func (r *Registry) checkRepository(tx Tx, key RepoKey) error {
 // never stale: a changed policy is another text.
 type policyCache struct {
 	mu sync.Mutex
-	m  map[string]iam.Policy
+	m  map[policyKey]iam.Policy
 }
+
+type policyKey struct{ service, text string }
 
 // maxCachedPolicies bounds the cache; when full it starts again.
 const maxCachedPolicies = 4096
 
 func (c *policyCache) parse(text, service string) (iam.Policy, error) {
-	k := service + "\x00" + text
+	k := policyKey{service, text}
 	c.mu.Lock()
 	p, ok := c.m[k]
 	c.mu.Unlock()
@@ -281,7 +290,7 @@ func (c *policyCache) parse(text, service string) (iam.Policy, error) {
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxCachedPolicies {
-		c.m = map[string]iam.Policy{}
+		c.m = map[policyKey]iam.Policy{}
 	}
 	c.m[k] = p
 	c.mu.Unlock()

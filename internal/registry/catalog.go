@@ -168,11 +168,12 @@ func policyNotFound(key RepoKey) *Error {
 }
 
 // SetRepositoryPolicy stores a repository's policy after checking it as
-// ECR does (iam.Parse). ecrd does not evaluate policies yet (access is by
-// account), so it cannot tell whether a policy locks its owner out, and
-// force changes nothing. Errors: RepositoryNotFound, InvalidParameter,
-// AccessDenied.
-func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text string) (RepoKey, error) {
+// ECR does (iam.Parse). Unless forced, a policy that would leave the
+// caller unable to set the repository's policy again is refused, as
+// ECR's lock-out guard does: the new policy is evaluated for the caller
+// and ecr:SetRepositoryPolicy before it is stored.
+// Errors: RepositoryNotFound, InvalidParameter, AccessDenied.
+func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text string, force bool) (RepoKey, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
 		return key, err
@@ -187,6 +188,18 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 	return key, r.meta.Update(ctx, func(tx Tx) error {
 		if _, err := r.access(ctx, tx, "SetRepositoryPolicy", key); err != nil {
 			return err
+		}
+		if !force {
+			facts, err := tx.RepositoryAccess(key)
+			if err != nil {
+				return err
+			}
+			facts.Policy = text
+			if err := r.decide(ctx, "SetRepositoryPolicy", key, facts, nil); IsCode(err, CodeAccessDenied) {
+				return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent the caller from setting the repository policy in the future; set it with force to override this check'")
+			} else if err != nil {
+				return err
+			}
 		}
 		return tx.PutRepositoryPolicy(key, text)
 	})

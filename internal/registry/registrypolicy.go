@@ -16,11 +16,11 @@ type RegistryPolicyTx interface {
 	DeleteRegistryPolicy(reg RegistryID) error
 }
 
-// A registry's policy grants other accounts replication and pull through
-// cache rights in ECR. ecrd has neither and grants access by account, so
-// it keeps the policy, checked as an IAM document, without evaluating it,
-// as it does repository policies. These operations act on the caller's own
-// private registry: the API names no other.
+// A registry's policy is evaluated with each of its repositories'
+// policies (access.go: ECR's REGISTRY_POLICY_SCOPE V2, its default), and
+// grants other accounts replication and pull through cache rights once
+// ecrd has them. These operations act on the caller's own private
+// registry: the API names no other.
 
 // RegistryPolicy returns the caller's registry and its policy.
 // Errors: RegistryPolicyNotFound.

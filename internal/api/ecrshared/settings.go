@@ -65,14 +65,14 @@ func (o *Ops) GetRepositoryPolicy(ctx context.Context, in *RepositoryPolicyInput
 	return policyOutput(ctx, key, text), nil
 }
 
-// SetRepositoryPolicy stores the policy; force has nothing to override,
-// since ecrd keeps policies without evaluating them.
+// SetRepositoryPolicy stores the policy; force sets one that would lock
+// the caller out of setting it again.
 func (o *Ops) SetRepositoryPolicy(ctx context.Context, in *SetRepositoryPolicyInput) (*RepositoryPolicyOutput, error) {
 	key, err := o.Key(ctx, in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err
 	}
-	if key, err = o.Reg.SetRepositoryPolicy(ctx, key, in.PolicyText); err != nil {
+	if key, err = o.Reg.SetRepositoryPolicy(ctx, key, in.PolicyText, in.Force); err != nil {
 		return nil, err
 	}
 	return policyOutput(ctx, key, in.PolicyText), nil
