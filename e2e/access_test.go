@@ -358,3 +358,26 @@ func TestRepositoryPolicyLockOut(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPolicyPrincipalNotFound: a policy naming a user or role that the
+// credentials file does not have, in an account it serves, is refused as
+// IAM refuses it; principals of other accounts cannot be checked and are
+// accepted.
+func TestPolicyPrincipalNotFound(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", withIdentities(t))
+	a := s.clientAs("AKIDA", "secretA", "us-east-1")
+	createRepos(t, a, "who/app")
+	policy := func(principal string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal + `"},"Action":"ecr:BatchGetImage"}]}`
+	}
+	for _, p := range []string{"arn:aws:iam::" + accountB + ":user/ghost", "arn:aws:iam::" + accountA + ":role/ghost",
+		"arn:aws:sts::" + accountA + ":assumed-role/ghost/s1"} {
+		_, err := a.SetRepositoryPolicy(ctx(t), &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("who/app"), PolicyText: aws.String(policy(p))})
+		wantAPIError[*types.InvalidParameterException](t, err, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'")
+	}
+	for _, p := range []string{"arn:aws:iam::" + accountB + ":user/puller", "arn:aws:iam::" + accountA + ":role/deploy",
+		"arn:aws:sts::" + accountA + ":assumed-role/deploy/any-session", "arn:aws:iam::" + accountB + ":root", "arn:aws:iam::333333333333:user/elsewhere"} {
+		setPolicy(t, a, "who/app", policy(p))
+	}
+}

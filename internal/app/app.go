@@ -39,6 +39,9 @@ type App struct {
 	// keys are the access keys of --credentials (nil with --auth=none);
 	// the /v2/ API checks that a token's key still exists.
 	keys *auth.Keyring
+	// directory is the credentials file's principals, once loaded; nil
+	// without a file (the well-known key's account has no IAM to consult).
+	directory *auth.Keyring
 	// accounts are the accounts served, each with a public registry.
 	accounts []string
 	// publicLn and publicHandler serve the ECR Public /v2/ namespace (nil
@@ -150,7 +153,7 @@ func (a *App) open() error {
 		coreMeta, coreBlobs = a.wrapStores(meta, blobs)
 	}
 	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: holders, Now: a.now,
-		OnStorageError: a.countStorageError, Links: a.links(blobs)})
+		OnStorageError: a.countStorageError, Links: a.links(blobs), Principals: keyDirectory{a}})
 	a.lifecycle = lifecycle.New(a.reg, lifecycle.Options{Logger: a.log, OnAction: a.metrics.LifecycleAction})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {

@@ -59,6 +59,7 @@ func (a *App) authenticator(ctx context.Context) (forService func(region, servic
 			return nil, nil, fmt.Errorf("%s: %w", a.cfg.Origin("credentials"), err)
 		}
 		a.log.Info("credentials loaded", "file", f, "accounts", keys.Accounts())
+		a.directory = keys
 	} else {
 		// The well-known key is for laptops and CI; on an address others can
 		// reach it would let anyone in, so it must be asked for explicitly.
@@ -125,4 +126,16 @@ func (a *App) warnServing(msg string) {
 	if !a.notServing {
 		a.log.Warn(msg)
 	}
+}
+
+// keyDirectory is the registry's PrincipalDirectory: the credentials
+// file's, loaded after the registry is made (the keys are loaded through
+// it), and before any request is served.
+type keyDirectory struct{ a *App }
+
+func (d keyDirectory) Exists(arn string) (exists, known bool) {
+	if d.a.directory == nil {
+		return false, false
+	}
+	return d.a.directory.Exists(arn)
 }

@@ -8,11 +8,48 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Keyring holds the access keys ecrd accepts, by access key ID.
 type Keyring struct {
 	keys map[string]Credential
+	// principals are the ARNs of the users and roles the keys act for;
+	// roles the names of each account's roles (assumed-role ARNs name
+	// the role without its path).
+	principals map[string]bool
+	roles      map[string]bool // "<account>/<role name>"
+}
+
+// Exists implements registry.PrincipalDirectory: an account's root, and
+// its users and roles as the file lists them (a role's sessions by the
+// role), exist; known is false for an account the file does not serve.
+func (k *Keyring) Exists(arn string) (exists, known bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return false, false
+	}
+	account, resource := parts[4], parts[5]
+	served := false
+	for _, c := range k.keys {
+		if c.AccountID == account {
+			served = true
+			break
+		}
+	}
+	if !served {
+		return false, false
+	}
+	switch {
+	case resource == "root":
+		return true, true
+	case strings.HasPrefix(resource, "assumed-role/"):
+		role, _, _ := strings.Cut(strings.TrimPrefix(resource, "assumed-role/"), "/")
+		return k.roles[account+"/"+role], true
+	case strings.HasPrefix(resource, "federated-user/"):
+		return true, true // made up at sign-in: nothing to look up
+	}
+	return k.principals[arn], true
 }
 
 // Lookup returns the credential of an access key; it fits Verifier.Lookup.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/ecrd/ecrd/internal/iam"
 )
@@ -175,5 +176,13 @@ func (k *Keyring) add(where string, c Credential) error {
 		c.Identity = KeyUser(c.AccountID, c.AccessKeyID, c.ReadOnly)
 	}
 	k.keys[c.AccessKeyID] = c
+	if k.principals == nil {
+		k.principals, k.roles = map[string]bool{}, map[string]bool{}
+	}
+	k.principals[c.Identity.ARN] = true
+	if r := c.Identity.RoleARN; r != "" {
+		k.principals[r] = true
+		k.roles[c.AccountID+"/"+r[strings.LastIndex(r, "/")+1:]] = true
+	}
 	return nil
 }

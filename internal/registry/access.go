@@ -46,6 +46,15 @@ func (p Principal) ARN() string {
 	return "arn:aws:iam::" + string(p.Account) + ":user/" + p.AccessKeyID
 }
 
+// PrincipalDirectory says which IAM principals exist in the accounts it
+// serves (the credentials file's users and roles).
+type PrincipalDirectory interface {
+	// Exists reports whether arn names an existing principal; known is
+	// false when the ARN's account is not one the directory serves, of
+	// which nothing can be said.
+	Exists(arn string) (exists, known bool)
+}
+
 // RepositoryAccess is what decides access to a repository besides the
 // caller: the repository (when Exists), its policy and its registry's
 // ("" for none).
@@ -90,6 +99,17 @@ func (r *Registry) access(ctx context.Context, tx Tx, action string, key RepoKey
 	}
 	return facts.Repository, nil
 }
+
+type hypotheticalKey struct{}
+
+// asHypothetical marks ctx as asking what a decision would be (the
+// lock-out guard), which refuses nothing and so is not logged as a
+// refusal.
+func asHypothetical(ctx context.Context) context.Context {
+	return context.WithValue(ctx, hypotheticalKey{}, true)
+}
+
+func hypothetical(ctx context.Context) bool { v, _ := ctx.Value(hypotheticalKey{}).(bool); return v }
 
 type coreKey struct{}
 
@@ -197,6 +217,9 @@ func (r *Registry) evaluate(ctx context.Context, service, action, resource strin
 	sid := ""
 	if res.Statement != nil {
 		sid = res.Statement.Sid
+	}
+	if hypothetical(ctx) {
+		return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s %s", req.Principal.ARN, req.Action, resource, why)
 	}
 	r.log.Info("access denied", "principal", req.Principal.ARN, "action", req.Action, "resource", resource,
 		"decision", res.Decision.String(), "policy", res.In, "statement", sid)

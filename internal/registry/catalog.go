@@ -195,7 +195,7 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 				return err
 			}
 			facts.Policy = text
-			if err := r.decide(ctx, "SetRepositoryPolicy", key, facts, nil); IsCode(err, CodeAccessDenied) {
+			if err := r.decide(asHypothetical(ctx), "SetRepositoryPolicy", key, facts, nil); IsCode(err, CodeAccessDenied) {
 				return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent the caller from setting the repository policy in the future; set it with force to override this check'")
 			} else if err != nil {
 				return err
@@ -235,9 +235,30 @@ func (r *Registry) checkPolicy(kind, service, text string) error {
 	if len(text) > maxPolicyTextLen {
 		return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'must have length less than or equal to %d'", maxPolicyTextLen)
 	}
-	if _, err := iam.Parse(text, service); err != nil {
+	p, err := iam.Parse(text, service)
+	if err != nil {
 		r.log.Info("refused a "+kind+" policy", "reason", err)
 		return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid %s policy provided'", kind)
+	}
+	if r.principals == nil {
+		return nil
+	}
+	// As IAM: a principal of an account ecrd serves must exist.
+	for _, s := range p.Statements {
+		for _, ps := range []*iam.Principals{s.Principal, s.NotPrincipal} {
+			if ps == nil {
+				continue
+			}
+			for _, v := range ps.ByType["AWS"] {
+				if !strings.HasPrefix(v, "arn:") {
+					continue
+				}
+				if exists, known := r.principals.Exists(v); known && !exists {
+					r.log.Info("refused a "+kind+" policy", "reason", "no such principal", "principal", v)
+					return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Principal not found'")
+				}
+			}
+		}
 	}
 	return nil
 }

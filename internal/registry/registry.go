@@ -96,6 +96,9 @@ type Options struct {
 	// Links, when set, makes downloads redirects to URLs of the blob
 	// store's (LayerLink, BlobLinker); nil: ecrd serves the bytes.
 	Links BlobLinker
+	// Principals, when set, says which IAM principals exist, so that a
+	// policy naming one that does not is refused, as IAM refuses it.
+	Principals PrincipalDirectory
 }
 
 // Registry is the domain core. All its methods are safe for concurrent use;
@@ -122,11 +125,14 @@ type Registry struct {
 	writers *writers
 	// policies caches parsed repository and registry policies.
 	policies policyCache
+	// principals is Options.Principals; nil knows of none.
+	principals PrincipalDirectory
 }
 
 // New returns a Registry over the given stores.
 func New(o Options) *Registry {
-	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders}
+	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders,
+		principals: o.Principals}
 	if _, ok := o.Meta.(ConflictRetrier); ok {
 		r.writers = newWriters()
 	}
