@@ -89,6 +89,11 @@ func (r *Registry) access(ctx context.Context, tx Tx, action string, key RepoKey
 	if err != nil {
 		return Repository{}, err
 	}
+	return r.decideAccess(ctx, action, key, facts, extra...)
+}
+
+// decideAccess is access on facts already read.
+func (r *Registry) decideAccess(ctx context.Context, action string, key RepoKey, facts RepositoryAccess, extra ...condition) (Repository, error) {
 	if !(key.Registry.IsPublic() && publicPulls[action]) && !isCore(ctx) {
 		if err := r.decide(ctx, action, key, facts, extra); err != nil {
 			return Repository{}, err

@@ -49,9 +49,6 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	if err := r.authorize(ctx, "PutImage", key); err != nil {
-		return Image{}, err
-	}
 	if in.Tag != "" {
 		if err := checkTag(in.Tag); err != nil {
 			return Image{}, err
@@ -71,10 +68,8 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 		PushedAt: now, Status: ImageActive, Subject: p.subject, Blobs: p.blobs, Children: p.children,
 	}
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
-		repo, err := tx.Repository(key)
-		if errors.Is(err, ErrNotFound) {
-			return repositoryNotFound(key)
-		} else if err != nil {
+		repo, err := r.access(ctx, tx, "PutImage", key)
+		if err != nil {
 			return err
 		}
 		if img.Size, err = r.checkReferences(tx, key, img); err != nil {

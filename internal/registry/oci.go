@@ -34,25 +34,22 @@ func (r *Registry) statBlob(ctx context.Context, action string, key RepoKey, dig
 		// repository checked first.
 		return r.statChecked(ctx, key, digest)
 	}
-	// Two reads: what decides access, then the layer and the images
-	// referring to it (Tx.LayerStatus).
-	var (
-		l   Layer
-		use string
-	)
-	err = r.meta.View(ctx, func(tx Tx) error {
-		if _, err := r.access(ctx, tx, action, key); err != nil {
-			return err
-		}
-		var err error
-		l, use, err = tx.LayerStatus(key, d, r.now())
+	// The one read a HEAD makes (Tx.LayerStatus): what decides access,
+	// the layer and the images referring to it, in a single statement, so
+	// that a store that can runs it without a transaction (SingleReader).
+	var st BlobStatus
+	err = r.viewSingle(ctx, func(tx Tx) (err error) {
+		st, err = tx.LayerStatus(key, d, r.now())
 		return err
 	})
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return Layer{}, repositoryNotFound(key)
-	case err != nil:
+	if err != nil {
 		return Layer{}, err
+	}
+	if _, err := r.decideAccess(ctx, action, key, st.Access); err != nil {
+		return Layer{}, err
+	}
+	l, use := st.Layer, st.Use
+	switch {
 	case l.Digest == "":
 		return Layer{}, blobNotInRepository(key, digest)
 	}
@@ -105,9 +102,6 @@ func (r *Registry) AppendUpload(ctx context.Context, key RepoKey, id UploadID, o
 	if err != nil {
 		return 0, err
 	}
-	if err := r.authorize(ctx, "UploadLayerPart", key); err != nil {
-		return 0, err
-	}
 	return r.writePart(ctx, key, id, offset, n, body, func(u Upload) error {
 		switch {
 		case offset != u.Size:
@@ -132,10 +126,7 @@ func (r *Registry) UploadStatus(ctx context.Context, key RepoKey, id UploadID) (
 	}
 	var u Upload
 	err = r.meta.View(ctx, func(tx Tx) (err error) {
-		if _, err := r.access(ctx, tx, "UploadLayerPart", key); err != nil {
-			return err
-		}
-		u, err = r.liveUpload(tx, key, id)
+		u, err = r.liveUpload(ctx, tx, "UploadLayerPart", key, id)
 		return err
 	})
 	return u, err
@@ -149,9 +140,6 @@ func (r *Registry) UploadStatus(ctx context.Context, key RepoKey, id UploadID) (
 func (r *Registry) FinishUpload(ctx context.Context, key RepoKey, id UploadID, digest string) (Digest, error) {
 	key, err := r.resolve(ctx, key)
 	if err != nil {
-		return "", err
-	}
-	if err := r.authorize(ctx, "CompleteLayerUpload", key); err != nil {
 		return "", err
 	}
 	d, err := ParseDigest(digest)
@@ -179,11 +167,8 @@ func (r *Registry) CancelUpload(ctx context.Context, key RepoKey, id UploadID) e
 	if err != nil {
 		return err
 	}
-	if err := r.authorize(ctx, "InitiateLayerUpload", key); err != nil {
-		return err
-	}
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
-		if _, err := r.liveUpload(tx, key, id); err != nil {
+		if _, err := r.liveUpload(ctx, tx, "InitiateLayerUpload", key, id); err != nil {
 			return err
 		}
 		return tx.DeleteUpload(id)

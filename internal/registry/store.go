@@ -43,6 +43,14 @@ type Layer struct {
 	CreatedAt time.Time
 }
 
+// BlobStatus is Tx.LayerStatus's answer.
+type BlobStatus struct {
+	Access RepositoryAccess
+	Layer  Layer
+	// Use is the most available status of the images referring to Layer.
+	Use string
+}
+
 // Blob is content stored once per digest, whatever repositories hold it.
 type Blob struct {
 	Digest    Digest
@@ -144,12 +152,13 @@ type Tx interface {
 	// Layers returns the layers of the repository among digests, keyed by
 	// digest; digests it does not hold are absent from the map.
 	Layers(key RepoKey, digests []Digest) (map[Digest]Layer, error)
-	// LayerStatus returns the repository's layer d, the zero Layer if it
-	// does not hold it, and for a held layer the most available status of
-	// the repository's images that refer to it as of now, as LayerRefs
-	// gives it ("" when none does): what a blob HEAD needs, in one read.
-	// For a repository that does not exist it returns ErrNotFound.
-	LayerStatus(key RepoKey, d Digest, now time.Time) (Layer, string, error)
+	// LayerStatus returns what a blob HEAD needs, in one read: what
+	// decides access to the repository, as RepositoryAccess gives it
+	// (but of the repository only its key and tags), the repository's
+	// layer d (the zero Layer if it does not hold it), and for a held
+	// layer the most available status of the repository's images that
+	// refer to it as of now, as LayerRefs gives it ("" when none does).
+	LayerStatus(key RepoKey, d Digest, now time.Time) (BlobStatus, error)
 	// CountLayers returns how many layers the repository holds, reading
 	// every layer record: for tests and tools, never for a request
 	// (RepositoryEmpty answers whether there are any).

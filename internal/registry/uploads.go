@@ -43,9 +43,8 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 	if err != nil {
 		return 0, err
 	}
-	if err := r.authorize(ctx, "UploadLayerPart", key); err != nil {
-		return 0, err
-	}
+	// Authorized by takeUpload, in the transaction that takes the upload,
+	// before a byte is written.
 	if n > r.limits.MaxPartSize {
 		return 0, Errorf(CodeInvalidParameter, "Invalid parameter at 'layerPartBlob' failed to satisfy constraint: 'must have length less than or equal to %d'", r.limits.MaxPartSize)
 	}
@@ -62,7 +61,7 @@ func (r *Registry) UploadLayerPart(ctx context.Context, key RepoKey, id UploadID
 // stands; it hashes while streaming and returns the upload's new size.
 func (r *Registry) writePart(ctx context.Context, key RepoKey, id UploadID, offset, n int64, body io.Reader, check func(Upload) error) (int64, error) {
 	lease := string(r.newID())
-	u, err := r.takeUpload(ctx, key, id, lease, func(_ Tx, u Upload) (bool, error) {
+	u, err := r.takeUpload(ctx, "UploadLayerPart", key, id, lease, func(_ Tx, u Upload) (bool, error) {
 		return true, check(u)
 	})
 	if err != nil {
@@ -182,9 +181,6 @@ func (r *Registry) CompleteLayerUpload(ctx context.Context, key RepoKey, id Uplo
 	if err != nil {
 		return "", err
 	}
-	if err := r.authorize(ctx, "CompleteLayerUpload", key); err != nil {
-		return "", err
-	}
 	return r.complete(ctx, key, id, digests, true)
 }
 
@@ -195,7 +191,7 @@ func (r *Registry) complete(ctx context.Context, key RepoKey, id UploadID, diges
 	lease := string(r.newID())
 	var digest Digest
 	var exists bool
-	u, err := r.takeUpload(ctx, key, id, lease, func(tx Tx, u Upload) (bool, error) {
+	u, err := r.takeUpload(ctx, "CompleteLayerUpload", key, id, lease, func(tx Tx, u Upload) (bool, error) {
 		switch {
 		case ecrRules && u.Parts == 0:
 			return false, Errorf(CodeEmptyUpload, "The layer upload with id '%s' does not contain any layer parts", id)
@@ -312,11 +308,11 @@ func checkDigests(computed Digest, given []string) error {
 // leases the upload to the caller so that no other request writes it
 // meanwhile. check runs inside the transaction; it may finish the upload
 // itself (and return lease false), in which case its writes commit.
-func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lease string, check func(tx Tx, u Upload) (bool, error)) (Upload, error) {
+func (r *Registry) takeUpload(ctx context.Context, action string, key RepoKey, id UploadID, lease string, check func(tx Tx, u Upload) (bool, error)) (Upload, error) {
 	var u Upload
 	err := r.updateRepository(ctx, key, func(tx Tx) error {
 		var err error
-		if u, err = r.liveUpload(tx, key, id); err != nil {
+		if u, err = r.liveUpload(ctx, tx, action, key, id); err != nil {
 			return err
 		}
 		now := r.now()
@@ -338,11 +334,11 @@ func (r *Registry) takeUpload(ctx context.Context, key RepoKey, id UploadID, lea
 	return u, err
 }
 
-// liveUpload returns the upload if it belongs to the repository and has not
-// expired. An upload of another repository is reported as not found, so
+// liveUpload returns the upload if the caller may take action on the
+// repository, and the upload belongs to it and has not expired. An upload of another repository is reported as not found, so
 // upload IDs do not leak across repositories or accounts.
-func (r *Registry) liveUpload(tx Tx, key RepoKey, id UploadID) (Upload, error) {
-	if err := r.checkRepository(tx, key); err != nil {
+func (r *Registry) liveUpload(ctx context.Context, tx Tx, action string, key RepoKey, id UploadID) (Upload, error) {
+	if _, err := r.access(ctx, tx, action, key); err != nil {
 		return Upload{}, err
 	}
 	u, err := tx.Upload(id)

@@ -35,28 +35,40 @@ func (t *Tx) Layers(key registry.RepoKey, digests []registry.Digest) (map[regist
 }
 
 // LayerStatus implements registry.Tx in one statement, which a blob HEAD
-// runs alone: the repository's row (none: ErrNotFound), joined to its
+// runs alone: the repository's row, its and its registry's policies, its
 // layer d if it holds it, and LayerRefs' answer for d (see layerUse),
-// asked only of a layer it holds. Each is a seek of a primary key or of
-// image_blobs_blob.
-func (t *Tx) LayerStatus(key registry.RepoKey, d registry.Digest, now time.Time) (registry.Layer, string, error) {
+// asked only of a layer it holds; or, when there is no such repository,
+// a row of its registry's policy alone. Each is a seek of a primary key
+// or of image_blobs_blob.
+func (t *Tx) LayerStatus(key registry.RepoKey, d registry.Digest, now time.Time) (registry.BlobStatus, error) {
 	var (
-		l   registry.Layer
-		use string
+		st                     registry.BlobStatus
+		tagsJSON               []byte
+		policy, registryPolicy *string
 	)
-	err := t.queryRow(`SELECT COALESCE(l.digest, ''), COALESCE(l.size, 0), COALESCE(l.media_type, ''), l.created_at,
+	err := t.queryRow(`SELECT true, r.tags,
+			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
+			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1),
+			COALESCE(l.digest, ''), COALESCE(l.size, 0), COALESCE(l.media_type, ''), l.created_at,
 			CASE WHEN l.digest IS NULL THEN '' ELSE `+layerUse("l.digest", "$4")+` END
 		FROM repositories AS r
 		LEFT JOIN layers AS l ON l.registry_id = r.registry_id AND l.repo_name = r.name AND l.digest = $3
-		WHERE r.registry_id = $1 AND r.name = $2`,
-		[]any{key.Registry, key.Name, d, now}, &l.Digest, &l.Size, &l.MediaType, t.time(&l.CreatedAt), &use)
-	if errors.Is(err, errNoRow) {
-		return registry.Layer{}, "", fmt.Errorf("layer %s of %s/%s: repository: %w", d, key.Registry, key.Name, registry.ErrNotFound)
+		WHERE r.registry_id = $1 AND r.name = $2
+		UNION ALL
+		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), '', 0, '', NULL, ''
+		WHERE NOT EXISTS (SELECT 1 FROM repositories AS r WHERE r.registry_id = $1 AND r.name = $2)`,
+		[]any{key.Registry, key.Name, d, now}, &st.Access.Exists, &tagsJSON, &policy, &registryPolicy,
+		&st.Layer.Digest, &st.Layer.Size, &st.Layer.MediaType, t.time(&st.Layer.CreatedAt), &st.Use)
+	if err == nil && st.Access.Exists {
+		st.Access.Repository = registry.Repository{Registry: key.Registry, Name: key.Name}
+		err = decodeTags(tagsJSON, &st.Access.Repository.Tags)
+		st.Access.Policy = deref(policy)
 	}
 	if err != nil {
-		return registry.Layer{}, "", fmt.Errorf("layer %s of %s/%s: %w", d, key.Registry, key.Name, err)
+		return registry.BlobStatus{}, fmt.Errorf("layer %s of %s/%s: %w", d, key.Registry, key.Name, err)
 	}
-	return l, use, nil
+	st.Access.RegistryPolicy = deref(registryPolicy)
+	return st, nil
 }
 
 // CountLayers returns how many layers the repository holds; 0 for a

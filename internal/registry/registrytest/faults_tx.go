@@ -199,7 +199,7 @@ func (t faultTx) LayerRefs(a0 registry.RepoKey, a1 []registry.Digest, a2 time.Ti
 	return t.Tx.LayerRefs(a0, a1, a2)
 }
 
-func (t faultTx) LayerStatus(a0 registry.RepoKey, a1 registry.Digest, a2 time.Time) (r0 registry.Layer, r1 string, err error) {
+func (t faultTx) LayerStatus(a0 registry.RepoKey, a1 registry.Digest, a2 time.Time) (r0 registry.BlobStatus, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.LayerStatus", InUpdate: t.inUpdate}); err != nil {
 		return
 	}

@@ -1,15 +1,14 @@
 package registrytest
 
 import (
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
-// testLayerStatus checks that LayerStatus answers what Repository, Layers
-// and LayerRefs answer together, for every status LayerRefs knows.
+// testLayerStatus checks that LayerStatus answers what RepositoryAccess,
+// Layers and LayerRefs answer together, for every status LayerRefs knows.
 func testLayerStatus(t *testing.T, s registry.MetaStore) {
 	key, other, twin := metaKey(metaRegA, "app"), metaKey(metaRegA, "other"), metaKey(metaRegB, "app")
 	metaCreateRepos(t, s, key, other, twin)
@@ -60,19 +59,46 @@ func testLayerStatus(t *testing.T, s registry.MetaStore) {
 		{"OtherRegistry", twin, active.Digest, registry.Layer{}, "", false},
 		{"NoRepository", metaKey(metaRegA, "missing"), active.Digest, registry.Layer{}, "", true},
 	}
+	// What decides access comes along: the repository's tags and policy,
+	// the registry's policy (also for a repository that does not exist).
+	tagged := registry.Repository{Registry: key.Registry, Name: key.Name, Tags: []registry.ResourceTag{{Key: "team", Value: "a"}}}
+	metaUpdate(t, s, func(tx registry.Tx) error {
+		repo, err := tx.Repository(key)
+		if err != nil {
+			return err
+		}
+		repo.Tags = tagged.Tags
+		if err := tx.UpdateRepository(repo); err != nil {
+			return err
+		}
+		if err := tx.PutRepositoryPolicy(key, "repository policy"); err != nil {
+			return err
+		}
+		return tx.PutRegistryPolicy(metaRegA, "registry policy")
+	})
 	metaView(t, s, func(tx registry.Tx) error {
 		for _, c := range cases {
-			l, use, err := tx.LayerStatus(c.key, c.d, now)
-			if c.noRep {
-				if !errors.Is(err, registry.ErrNotFound) {
-					t.Errorf("%s: LayerStatus = %+v, %q, %v; want ErrNotFound", c.name, l, use, err)
-				}
-				continue
-			}
+			st, err := tx.LayerStatus(c.key, c.d, now)
 			if err != nil {
 				t.Errorf("%s: LayerStatus: %v", c.name, err)
 				continue
 			}
+			a := st.Access
+			switch {
+			case c.noRep:
+				if a.Exists || a.Policy != "" || a.RegistryPolicy != "registry policy" || st.Layer.Digest != "" {
+					t.Errorf("%s: LayerStatus = %+v; want no repository, registry A's policy", c.name, st)
+				}
+				continue
+			case c.key == key:
+				if !a.Exists || a.Policy != "repository policy" || a.RegistryPolicy != "registry policy" {
+					t.Errorf("%s: access %+v; want the repository and both policies", c.name, a)
+				}
+				metaSame(t, c.name+": the repository's key and tags", a.Repository, tagged, normRepository)
+			case !a.Exists || a.Policy != "" || a.RegistryPolicy != "" && c.key.Registry != metaRegA:
+				t.Errorf("%s: access %+v; want the repository, without policies", c.name, a)
+			}
+			l, use := st.Layer, st.Use
 			metaSame(t, c.name+": LayerStatus's layer", l, c.want, normLayer)
 			if use != c.use {
 				t.Errorf("%s: LayerStatus's use = %q, want %q", c.name, use, c.use)
