@@ -111,8 +111,12 @@ def check_limits():
                  layerDigests=["sha256:" + "1" * 64] * 101)
     expect_error("RepositoryNotFoundException", ecr.batch_check_layer_availability, repositoryName="py/none",
                  layerDigests=["sha256:" + "1" * 64])
-    expect_error("RepositoryNotFoundException", ecr.batch_check_layer_availability, registryId="999999999999",
-                 repositoryName="py/app", layerDigests=["sha256:" + "1" * 64])
+    # Another account's registry, without a policy of its that allows it: AWS's refusal, word for word.
+    err = expect_error("AccessDeniedException", ecr.batch_check_layer_availability, registryId="999999999999",
+                       repositoryName="py/app", layerDigests=["sha256:" + "1" * 64])
+    assert err["Message"] == ("User: arn:aws:iam::" + ACCOUNT + ":user/test is not authorized to perform: "
+                              "ecr:BatchCheckLayerAvailability on resource: arn:aws:ecr:us-east-1:999999999999:repository/py/app "
+                              "because no resource-based policy allows the ecr:BatchCheckLayerAvailability action"), err
 
 
 def client(**kw):
