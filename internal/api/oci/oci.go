@@ -235,9 +235,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route, routed
 			return err
 		}
 	}
-	if op.access == accessWrite {
-		// Decided here, from the table, before a byte of the body is read;
-		// the core decides again in every operation.
+	if op.access == accessWrite && r.Method == http.MethodPut {
+		// A PUT's request is read (a manifest whole, an upload's digest
+		// checked) before the core decides, so it is decided here first,
+		// from the table. Every other write the core decides before it
+		// reads a byte of the body (an upload's, in the transaction that
+		// takes the upload), which a second read here would only repeat.
 		// A repository that does not exist is the operation's to answer
 		// (or to create, on push).
 		if err := h.reg.Authorize(ctx, op.action, key); err != nil && !registry.IsCode(err, registry.CodeRepositoryNotFound) {
