@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -124,6 +125,16 @@ type coreKey struct{}
 func AsCore(ctx context.Context) context.Context { return context.WithValue(ctx, coreKey{}, true) }
 
 func isCore(ctx context.Context) bool { v, _ := ctx.Value(coreKey{}).(bool); return v }
+
+// registryFacts is what decides an action on no existing repository (a
+// creation, a listing): the registry's policy alone.
+func registryFacts(tx Tx, reg RegistryID) (RepositoryAccess, error) {
+	text, err := tx.RegistryPolicy(reg)
+	if errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	return RepositoryAccess{RegistryPolicy: text}, err
+}
 
 // authorize is access in a transaction of its own, for an operation that
 // must be refused before it reads a request's body or writes bytes.

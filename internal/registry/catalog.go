@@ -186,14 +186,14 @@ func (r *Registry) SetRepositoryPolicy(ctx context.Context, key RepoKey, text st
 		return key, err
 	}
 	return key, r.meta.Update(ctx, func(tx Tx) error {
-		if _, err := r.access(ctx, tx, "SetRepositoryPolicy", key); err != nil {
+		facts, err := tx.RepositoryAccess(key)
+		if err != nil {
+			return err
+		}
+		if _, err := r.decideAccess(ctx, "SetRepositoryPolicy", key, facts); err != nil {
 			return err
 		}
 		if !force {
-			facts, err := tx.RepositoryAccess(key)
-			if err != nil {
-				return err
-			}
 			facts.Policy = text
 			if err := r.decide(asHypothetical(ctx), "SetRepositoryPolicy", key, facts, nil); IsCode(err, CodeAccessDenied) {
 				return Errorf(CodeInvalidParameter, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The repository policy would prevent the caller from setting the repository policy in the future; set it with force to override this check'")

@@ -172,14 +172,12 @@ func checkResourceTags(tags []ResourceTag) error {
 func (r *Registry) authorizeCreate(ctx context.Context, key RepoKey, tags []ResourceTag) error {
 	var facts RepositoryAccess
 	err := r.meta.View(ctx, func(tx Tx) (err error) {
-		facts, err = tx.RepositoryAccess(key)
+		facts, err = registryFacts(tx, key.Registry)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	// What exists under the name is not what the request is about.
-	facts.Exists, facts.Repository, facts.Policy = false, Repository{}, ""
 	conds := requestTags(tags)
 	if err := r.decide(ctx, "CreateRepository", key, facts, conds); err != nil {
 		return err
@@ -205,13 +203,11 @@ func requestTags(tags []ResourceTag) []condition {
 // listing: resource arn:…:repository/*), by the caller's policies and the
 // registry's.
 func (r *Registry) authorizeListing(ctx context.Context, tx Tx, action string, reg RegistryID) error {
-	key := RepoKey{Registry: reg, Name: "*"}
-	facts, err := tx.RepositoryAccess(key)
+	facts, err := registryFacts(tx, reg)
 	if err != nil {
 		return err
 	}
-	facts.Exists, facts.Policy = false, ""
-	return r.decide(ctx, action, key, facts, nil)
+	return r.decide(ctx, action, RepoKey{Registry: reg, Name: "*"}, facts, nil)
 }
 
 // DescribeRepositories returns the named repositories of reg (the caller's
