@@ -136,7 +136,7 @@ fuzz() {
 fuzz_parsers() {
   fuzz 40000x ./internal/registry/ FuzzParseDigest FuzzParseManifest
   fuzz 40000x ./internal/api/oci/ FuzzParseRoute FuzzParseContentRange FuzzAcceptedTypes FuzzCredentialsOf
-  fuzz 40000x ./internal/iam/ FuzzParse FuzzEvaluate
+  fuzz 40000x ./internal/iam/ FuzzParse FuzzEvaluate FuzzMatch
 }
 
 # backends starts the servers the scale-out stores' tests run against and
@@ -195,7 +195,7 @@ stage gofmt gofmt_check
 stage "go vet" go vet ./...
 stage "go test -race" go test -race -count=1 -timeout 40m ./...
 stage "fuzz: the Authorization header parser and the SigV4 verifier (60,000 inputs each)" fuzz 60000x ./internal/auth/ FuzzParseAuthorization FuzzVerify
-stage "fuzz: the digest, manifest, /v2/ route, Content-Range, Accept and Authorization parsers, and the policy parser and evaluator (40,000 inputs each)" fuzz_parsers
+stage "fuzz: the digest, manifest, /v2/ route, Content-Range, Accept and Authorization parsers, and the policy parser, matcher and evaluator (40,000 inputs each)" fuzz_parsers
 stage "e2e: the aws CLI" bash e2e/cli/aws_cli_test.sh
 stage "e2e: lifecycle policies with the aws CLI and ecrd lifecycle run --at" bash e2e/cli/lifecycle_test.sh
 stage "e2e: access control with the aws CLI and crane: cross-account pulls by registry host, explicit deny" bash e2e/cli/access_test.sh

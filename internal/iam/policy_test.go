@@ -2,6 +2,7 @@ package iam
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -89,6 +90,10 @@ func TestMatch(t *testing.T) {
 		{"*", "", true}, {"*", "anything", true}, {"Batch*", "BatchGetImage", true}, {"batch*", "BatchGetImage", true},
 		{"?etImage", "GetImage", true}, {"?etImage", "etImage", false}, {"*Image", "BatchGetImage", true},
 		{"*Get*Image*", "BatchGetImage", true}, {"a*b*c", "aXbYc", true}, {"a*b*c", "aXcYb", false}, {"abc", "abcd", false},
+		// A '*' in the pattern is a wildcard even where the text has one.
+		{"*a", "*ba", true}, {"a*", "a*", true},
+		// Non-ASCII text: '?' is one character, not one byte.
+		{"r?po", "répo", true}, {"R*", "répo", true}, {"é?", "É1", true},
 	} {
 		if got := MatchFold(c.p, c.s); got != c.want {
 			t.Errorf("MatchFold(%q, %q) = %v; want %v", c.p, c.s, got, c.want)
@@ -97,6 +102,27 @@ func TestMatch(t *testing.T) {
 	if Match("batch*", "BatchGetImage") {
 		t.Error("Match is case-sensitive")
 	}
+}
+
+// FuzzMatch: on ASCII, the byte matcher that requests take agrees with
+// the character matcher.
+func FuzzMatch(f *testing.F) {
+	f.Add("a*b?c", "aXXbYc")
+	f.Add("*a", "*ba")
+	f.Fuzz(func(t *testing.T, p, s string) {
+		if !ascii(p) || !ascii(s) {
+			return
+		}
+		for _, fold := range []bool{false, true} {
+			want := match([]rune(p), []rune(s))
+			if fold {
+				want = match([]rune(strings.ToLower(p)), []rune(strings.ToLower(s)))
+			}
+			if got := matchASCII(p, s, fold); got != want {
+				t.Fatalf("matchASCII(%q, %q, %v) = %v; match says %v", p, s, fold, got, want)
+			}
+		}
+	})
 }
 
 // FuzzParse: any text is parsed or refused with ErrInvalid, never a panic.
