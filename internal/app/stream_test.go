@@ -81,8 +81,14 @@ func TestStream_Whole(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("GET %q: %d, %d bytes, %v; want %d bytes", rng, resp.StatusCode, len(got), err, len(want))
 		}
-		<-done // the access log line is written once the handler is done
-		if line := fmt.Sprintf("bytes_out=%d", len(want)); !strings.Contains(logs.String(), line) {
+		<-done
+		// The handler signals before it returns, and the access log line
+		// is written after: wait for it (bounded), then look.
+		line := fmt.Sprintf("bytes_out=%d", len(want))
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), line) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if !strings.Contains(logs.String(), line) {
 			t.Errorf("GET %q: the access log does not count the body (%s):\n%s", rng, line, logs.String())
 		}
 	}
