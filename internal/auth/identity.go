@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -25,6 +27,8 @@ type Identity struct {
 	Name string
 	// Policies are the principal's identity-based policies.
 	Policies []iam.Policy
+	// PolicyVersion names Policies' content (registry.Principal's).
+	PolicyVersion string
 }
 
 // KeyUser is the identity of a key listed under "credentials", which
@@ -37,7 +41,7 @@ func KeyUser(account, accessKeyID string, readOnly bool) *Identity {
 	}
 	return &Identity{
 		ARN: "arn:aws:iam::" + account + ":user/" + accessKeyID, Type: "User", Name: accessKeyID,
-		Policies: []iam.Policy{p},
+		Policies: []iam.Policy{p}, PolicyVersion: p.ID,
 	}
 }
 
@@ -70,17 +74,20 @@ var (
 	iamPathRE     = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
 )
 
-// identityPolicies parses a principal's policies, or gives the shorthand's.
-func identityPolicies(pf principalFile) ([]iam.Policy, error) {
+// identityPolicies parses a principal's policies, or gives the
+// shorthand's, and names their version: the managed policy's ID, or a
+// digest of the documents.
+func identityPolicies(pf principalFile) ([]iam.Policy, string, error) {
 	switch {
 	case pf.ReadOnly && pf.Policies != nil:
-		return nil, fmt.Errorf("readOnly and policies together: readOnly is shorthand for a read-only policy")
+		return nil, "", fmt.Errorf("readOnly and policies together: readOnly is shorthand for a read-only policy")
 	case pf.ReadOnly:
-		return []iam.Policy{iam.ReadOnlyPolicy()}, nil
+		return []iam.Policy{iam.ReadOnlyPolicy()}, iam.ReadOnlyPolicy().ID, nil
 	case pf.Policies == nil:
-		return []iam.Policy{iam.AdministratorPolicy()}, nil
+		return []iam.Policy{iam.AdministratorPolicy()}, iam.AdministratorPolicy().ID, nil
 	}
 	policies := []iam.Policy{}
+	digest := sha256.New()
 	for i, raw := range *pf.Policies {
 		text := string(raw)
 		var s string
@@ -89,11 +96,12 @@ func identityPolicies(pf principalFile) ([]iam.Policy, error) {
 		}
 		p, err := iam.ParseIdentity(text)
 		if err != nil {
-			return nil, fmt.Errorf("policies[%d]: %w", i, err)
+			return nil, "", fmt.Errorf("policies[%d]: %w", i, err)
 		}
 		policies = append(policies, p)
+		fmt.Fprintf(digest, "%d:%s", len(text), text)
 	}
-	return policies, nil
+	return policies, "sha256:" + hex.EncodeToString(digest.Sum(nil)), nil
 }
 
 // addPrincipal checks a user (role false) or role of the file and adds
@@ -115,7 +123,7 @@ func (k *Keyring) addPrincipal(where string, pf principalFile, role bool) []erro
 	case !iamPathRE.MatchString(path) || len(path) > 512:
 		fail("path %q must begin and end with /", pf.Path)
 	}
-	policies, err := identityPolicies(pf)
+	policies, version, err := identityPolicies(pf)
 	if err != nil {
 		fail("%v", err)
 	}
@@ -133,7 +141,7 @@ func (k *Keyring) addPrincipal(where string, pf principalFile, role bool) []erro
 	}
 	for i, kf := range keys {
 		kwhere := fmt.Sprintf("%s.accessKeys[%d]", where, i)
-		id := &Identity{Type: "User", Name: pf.Name, Policies: policies,
+		id := &Identity{Type: "User", Name: pf.Name, Policies: policies, PolicyVersion: version,
 			ARN: "arn:aws:iam::" + pf.AccountID + ":user" + path + pf.Name}
 		if role {
 			kwhere = fmt.Sprintf("%s.sessions[%d]", where, i)
@@ -142,7 +150,7 @@ func (k *Keyring) addPrincipal(where string, pf principalFile, role bool) []erro
 				continue
 			}
 			// An assumed role's ARN has no path; the role's has.
-			id = &Identity{Type: "AssumedRole", Policies: policies,
+			id = &Identity{Type: "AssumedRole", Policies: policies, PolicyVersion: version,
 				ARN:     "arn:aws:sts::" + pf.AccountID + ":assumed-role/" + pf.Name + "/" + kf.Name,
 				RoleARN: "arn:aws:iam::" + pf.AccountID + ":role" + path + pf.Name}
 		}

@@ -19,7 +19,7 @@ func Principal(c Credential, r *http.Request) registry.Principal {
 	p := registry.Principal{
 		Account: registry.RegistryID(c.AccountID), AccessKeyID: c.AccessKeyID,
 		PrincipalARN: id.ARN, RoleARN: id.RoleARN, Type: id.Type, UserName: id.Name,
-		Policies: id.Policies,
+		Policies: id.Policies, PolicyVersion: id.PolicyVersion,
 	}
 	return WithSource(p, r)
 }

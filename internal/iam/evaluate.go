@@ -60,6 +60,23 @@ func (p *Policy) Conditional() bool {
 	return false
 }
 
+// Reads reports whether a condition of p reads one of keys (condition
+// keys are case-insensitive).
+func (p *Policy) Reads(keys ...string) bool {
+	for i := range p.Statements {
+		for _, byKey := range p.Statements[i].Condition {
+			for k := range byKey {
+				for _, want := range keys {
+					if strings.EqualFold(k, want) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Merge returns a policy of the statements of a and b (either may be
 // nil), for resources that two resource-based policies govern together
 // (an ECR repository's and its registry's): evaluation looks at each

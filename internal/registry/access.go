@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/iam"
@@ -24,6 +23,10 @@ type Principal struct {
 	// Policies are the identity-based policies. None grants nothing: a
 	// principal may then do only what resource policies grant it.
 	Policies []iam.Policy
+	// PolicyVersion names Policies' content: two principals of one ARN
+	// and PolicyVersion have the same policies, and so the same
+	// decisions, which are cached by it. "" caches nothing.
+	PolicyVersion string
 	// SourceIP is the client's address, Secure whether it came over TLS.
 	SourceIP string
 	Secure   bool
@@ -34,8 +37,20 @@ type Principal struct {
 func AccountAdmin(account RegistryID, accessKeyID string) Principal {
 	return Principal{
 		Account: account, AccessKeyID: accessKeyID, Type: "User", UserName: accessKeyID,
-		Policies: []iam.Policy{iam.AdministratorPolicy()},
+		Policies: []iam.Policy{iam.AdministratorPolicy()}, PolicyVersion: iam.AdministratorPolicy().ID,
 	}
+}
+
+// Restricted is p with pol added to its policies (a read-only token's
+// restriction), under a version of its own.
+func (p Principal) Restricted(pol iam.Policy) Principal {
+	p.Policies = append(p.Policies[:len(p.Policies):len(p.Policies)], pol)
+	if p.PolicyVersion != "" && pol.ID != "" {
+		p.PolicyVersion += "+" + pol.ID
+	} else {
+		p.PolicyVersion = "" // unnamed: not cached
+	}
+	return p
 }
 
 // ARN is the principal's ARN, as policies name it and AWS's AccessDenied
@@ -176,36 +191,27 @@ func (r *Registry) decide(ctx context.Context, action string, key RepoKey, facts
 	if facts.Exists {
 		tags = facts.Repository.Tags
 	}
-	var resourcePolicy *iam.Policy
-	for _, text := range []string{facts.Policy, facts.RegistryPolicy} {
-		if text == "" {
-			continue
-		}
-		p, err := r.policies.parse(text, service)
-		if err != nil {
-			// Every stored policy was checked when it was set: one that
-			// no longer parses allows nothing, and says so.
-			return fmt.Errorf("a stored policy of %s does not parse: %w", key, err)
-		}
-		resourcePolicy = iam.Merge(resourcePolicy, &p)
-	}
-	return r.evaluate(ctx, service, action, resource, key.Registry.Account(), tags, resourcePolicy, extra)
+	return r.evaluate(ctx, service, action, resource, key.Registry.Account(), tags, facts.Policy, facts.RegistryPolicy, extra)
 }
 
 // authorizeRegistry decides an action on the caller's registry itself,
 // which IAM grants on no particular resource ("*"): by identity
 // policies alone.
 func (r *Registry) authorizeRegistry(ctx context.Context, action string) error {
-	return r.evaluate(ctx, "ecr", action, "*", Caller(ctx).Account, nil, nil, nil)
+	return r.evaluate(ctx, "ecr", action, "*", Caller(ctx).Account, nil, "", "", nil)
 }
 
 // AuthorizeService is authorizeRegistry for the front ends' own actions
 // (GetAuthorizationToken) of service "ecr" or "ecr-public".
 func (r *Registry) AuthorizeService(ctx context.Context, service, action string) error {
-	return r.evaluate(ctx, service, action, "*", Caller(ctx).Account, nil, nil, nil)
+	return r.evaluate(ctx, service, action, "*", Caller(ctx).Account, nil, "", "", nil)
 }
 
-func (r *Registry) evaluate(ctx context.Context, service, action, resource string, owner RegistryID, tags []ResourceTag, resourcePolicy *iam.Policy, extra []condition) error {
+// evaluate decides action on resource, owned by owner, with the given
+// tags, under the resource's policy and its registry's (texts, "" for
+// none), through the decision cache.
+func (r *Registry) evaluate(ctx context.Context, service, action, resource string, owner RegistryID, tags []ResourceTag,
+	policy, registryPolicy string, extra []condition) error {
 	p := Caller(ctx)
 	req := iam.Request{
 		Principal:       iam.Principal{ARN: p.ARN(), Account: string(p.Account), RoleARN: p.RoleARN},
@@ -213,16 +219,50 @@ func (r *Registry) evaluate(ctx context.Context, service, action, resource strin
 		Resource:        resource,
 		ResourceAccount: string(owner),
 	}
+	// The resource's and its registry's policies, parsed (cached).
+	var parsed [2]*iam.Policy
+	for i, text := range [2]string{policy, registryPolicy} {
+		if text == "" {
+			continue
+		}
+		pol, err := r.policies.parse(text, service)
+		if err != nil {
+			// Every stored policy was checked when it was set: one that
+			// no longer parses allows nothing, and says so.
+			return fmt.Errorf("a stored policy of %s does not parse: %w", resource, err)
+		}
+		parsed[i] = pol
+	}
 	// Most policies have no conditions: the context is built only for
-	// those that read it.
-	conditional := resourcePolicy != nil && resourcePolicy.Conditional()
+	// those that read it, and their decisions are a function of the
+	// principal, the request's names and the policies alone.
+	conditional, timed := false, false
+	note := func(pol *iam.Policy) {
+		if pol != nil && pol.Conditional() {
+			conditional = true
+			timed = timed || pol.Reads(timeKeys...)
+		}
+	}
+	note(parsed[0])
+	note(parsed[1])
 	for i := range p.Policies {
-		conditional = conditional || p.Policies[i].Conditional()
+		note(&p.Policies[i])
 	}
-	if conditional {
-		req.Context = r.requestContext(p, owner, tags, extra)
+	key, cacheable := decisionKeyOf(p, req, parsed, conditional, tags, extra)
+	cacheable = cacheable && !timed // such a decision may change every second
+	res, hit := iam.Result{}, false
+	if cacheable {
+		res, hit = r.decisions.get(key)
 	}
-	res := iam.Evaluate(req, p.Policies, resourcePolicy)
+	if !hit {
+		if conditional {
+			req.Context = r.requestContext(p, owner, tags, extra)
+		}
+		res = iam.Evaluate(req, p.Policies, iam.Merge(parsed[0], parsed[1]))
+		if cacheable {
+			r.decisions.put(key, res)
+		}
+	}
 	if res.Decision == iam.Allow {
 		return nil
 	}
@@ -288,7 +328,7 @@ func (r *Registry) repositoryARN(key RepoKey) string {
 	if key.Registry.IsPublic() {
 		return PublicRepositoryARN(key)
 	}
-	return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", r.region, key.Registry, key.Name)
+	return "arn:aws:ecr:" + r.region + ":" + string(key.Registry) + ":repository/" + string(key.Name)
 }
 
 // checkRepository is access for the core's own work (a lifecycle run),
@@ -299,39 +339,4 @@ func (r *Registry) checkRepository(tx Tx, key RepoKey) error {
 		err = repositoryNotFound(key)
 	}
 	return err
-}
-
-// policyCache keeps parsed policies by their text: a request evaluates
-// the policies of its repository and registry, which change rarely, and
-// parsing is most of an evaluation's cost. Keyed by text, an entry is
-// never stale: a changed policy is another text.
-type policyCache struct {
-	mu sync.Mutex
-	m  map[policyKey]iam.Policy
-}
-
-type policyKey struct{ service, text string }
-
-// maxCachedPolicies bounds the cache; when full it starts again.
-const maxCachedPolicies = 4096
-
-func (c *policyCache) parse(text, service string) (iam.Policy, error) {
-	k := policyKey{service, text}
-	c.mu.Lock()
-	p, ok := c.m[k]
-	c.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := iam.Parse(text, service)
-	if err != nil {
-		return p, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedPolicies {
-		c.m = map[policyKey]iam.Policy{}
-	}
-	c.m[k] = p
-	c.mu.Unlock()
-	return p, nil
 }

@@ -126,7 +126,7 @@ func (r *Registry) PutRegistryDisplayName(ctx context.Context, name string) (Pub
 	if err != nil {
 		return p, err
 	}
-	if err := r.evaluate(ctx, "ecr-public", "PutRegistryCatalogData", PublicRegistryARN(p.Account), p.Account, nil, nil, nil); err != nil {
+	if err := r.evaluate(ctx, "ecr-public", "PutRegistryCatalogData", PublicRegistryARN(p.Account), p.Account, nil, "", "", nil); err != nil {
 		return p, err
 	}
 	account := p.Account

@@ -125,6 +125,8 @@ type Registry struct {
 	writers *writers
 	// policies caches parsed repository and registry policies.
 	policies policyCache
+	// decisions caches access decisions (access_cache.go).
+	decisions decisionCache
 	// principals is Options.Principals; nil knows of none.
 	principals PrincipalDirectory
 }

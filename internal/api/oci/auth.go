@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +115,7 @@ func (h *Handler) principal(r *http.Request, token string) (registry.Principal, 
 	// when read-only, a restriction.
 	p := auth.Principal(cred, r)
 	if c.ReadOnly {
-		p.Policies = append(slices.Clip(p.Policies), iam.ReadOnlyRestriction())
+		p = p.Restricted(iam.ReadOnlyRestriction())
 	}
 	return p, nil
 }
