@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"io"
 	"net/http"
 	"os"
@@ -86,8 +87,8 @@ func wantDenied(t *testing.T, err error, msg string) {
 }
 
 // v2As sends a /v2/ request to the host of account's registry, with the
-// docker login password of c.
-func v2As(t *testing.T, s *server, account, basic, method, path, contentType string, body []byte) (*http.Response, []byte) {
+// docker login password of c and headers (name, value, ...).
+func v2As(t *testing.T, s *server, account, basic, method, path, contentType string, body []byte, headers ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
 	if err != nil {
@@ -99,6 +100,9 @@ func v2As(t *testing.T, s *server, account, basic, method, path, contentType str
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -284,6 +288,61 @@ func TestPolicyConditions(t *testing.T) {
 		t.Fatalf("ci pulling a repository tagged team=a: %v", err)
 	}
 	wantDenied(t, get(ci, "tag/b"), denial(userARN(accountA, "ci"), "ecr:BatchGetImage", arn("tag/b"), noIdentityAllows("ecr:BatchGetImage")))
+}
+
+// TestSourceIpBehindProxy: a load balancer's X-Forwarded-For is the
+// source that aws:SourceIp reads when the balancer is in
+// --trusted-proxies, through the ECR API and /v2/, and is ignored from
+// anyone else: a client cannot claim an address it does not have.
+func TestSourceIpBehindProxy(t *testing.T) {
+	t.Parallel()
+	from := func(addr string) func(*ecr.Options) {
+		return func(o *ecr.Options) {
+			o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Forwarded-For", addr))
+		}
+	}
+	office := `{"Version":"2012-10-17","Statement":[{"Sid":"OfficeOnly","Effect":"Deny","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],
+		"Condition":{"NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}`
+	arn := "arn:aws:ecr:us-east-1:" + accountA + ":repository/office/app"
+	for _, trusted := range []bool{true, false} {
+		opts := []func(*config.Config){withIdentities(t)}
+		if trusted {
+			// The test's requests come from loopback: it plays the balancer.
+			opts = append(opts, func(c *config.Config) { c.Server.TrustedProxies = "127.0.0.0/8, ::1" })
+		}
+		s := startServer(t, "", opts...)
+		a := s.clientAs("AKIDA", "secretA", "us-east-1")
+		createRepos(t, a, "office/app")
+		cfg := pushConfig(t, a, "office/app", 3)
+		putImage(t, a, "office/app", ociManifest(cfg, "office", pushBlob(t, a, "office/app", layerBytes(1000, 75))), "v1")
+		setPolicy(t, a, "office/app", office)
+		get := func(opt ...func(*ecr.Options)) error {
+			_, err := a.BatchGetImage(ctx(t), &ecr.BatchGetImageInput{RepositoryName: aws.String("office/app"), ImageIds: []types.ImageIdentifier{byTag("v1")}}, opt...)
+			return err
+		}
+		denied := denial(userARN(accountA, "AKIDA"), "ecr:BatchGetImage", arn, explicitResourceDeny)
+		wantDenied(t, get(), denied)
+		wantDenied(t, get(from("198.51.100.4")), denied)
+		basic := privateBasic(t, a)
+		manifest := func(xff string) (*http.Response, []byte) {
+			return v2As(t, s, accountA, basic, http.MethodGet, "/v2/office/app/manifests/v1", "", nil,
+				"Accept", "application/vnd.oci.image.manifest.v1+json", "X-Forwarded-For", xff)
+		}
+		if trusted {
+			if err := get(from("203.0.113.8")); err != nil {
+				t.Fatalf("a pull the balancer says comes from the office: %v", err)
+			}
+			if resp, body := manifest("203.0.113.8"); resp.StatusCode != http.StatusOK {
+				t.Fatalf("/v2/ manifest GET from the office: %d %s", resp.StatusCode, body)
+			}
+			// The client's own claim, left of the balancer's hop, is not believed.
+			wantDenied(t, get(from("203.0.113.8, 198.51.100.4")), denied)
+		} else {
+			wantDenied(t, get(from("203.0.113.8")), denied)
+			resp, body := manifest("203.0.113.8")
+			wantV2Denied(t, "/v2/ manifest GET claiming the office", resp, body, denied)
+		}
+	}
 }
 
 // TestIdentityPolicyPrefix: a user whose policy allows team-a/* works

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/ecrd/ecrd/internal/auth"
 	"io"
 	stdlog "log"
 	"log/slog"
@@ -53,6 +54,9 @@ func observe(log *slog.Logger, m *metrics.Metrics, classify func(*http.Request) 
 			slog.Int("status", rec.status), slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 			slog.Int64("bytes_in", body.n), slog.Int64("bytes_out", rec.bytes),
 			slog.String("remote", r.RemoteAddr),
+		}
+		if client, ok := auth.ForwardedClient(r); ok {
+			attrs = append(attrs, slog.String("client", client))
 		}
 		if info.ErrorType != "" {
 			attrs = append(attrs, slog.String("error", info.ErrorType))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
 	"github.com/ecrd/ecrd/internal/auth"
@@ -138,4 +139,14 @@ func (d keyDirectory) Exists(arn string) (exists, known bool) {
 		return false, false
 	}
 	return d.a.directory.Exists(arn)
+}
+
+// trustedProxies are --trusted-proxies, which Validate has parsed once
+// already.
+func (a *App) trustedProxies() []netip.Prefix {
+	p, err := auth.ParseProxies(a.cfg.Server.TrustedProxies)
+	if err != nil {
+		panic("config.Validate let through --trusted-proxies " + a.cfg.Server.TrustedProxies + ": " + err.Error())
+	}
+	return p
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/ecrd/ecrd/internal/auth"
 	"net/http"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ func (a *App) routes(api ecr.Handlers, publicAPI, v2 http.Handler) http.Handler 
 		}
 		api.API.ServeHTTP(w, r)
 	}))
-	return observe(a.log, a.metrics, mainAPI, mux)
+	return auth.Forwarded(a.trustedProxies(), observe(a.log, a.metrics, mainAPI, mux))
 }
 
 // tokenPath is the public listener's token endpoint, the realm of its
@@ -53,7 +54,7 @@ func (a *App) publicRoutes(v2 *oci.Handler, logos http.Handler) http.Handler {
 	mux.Handle(ecrpublic.LogoPath, named("GetLogo", logos))
 	mux.Handle("/v2/", v2)
 	mux.Handle("/v2", v2)
-	return observe(a.log, a.metrics, publicAPI, mux)
+	return auth.Forwarded(a.trustedProxies(), observe(a.log, a.metrics, publicAPI, mux))
 }
 
 // readyz answers load balancers whether to send this replica traffic: 200

@@ -24,8 +24,13 @@ func Principal(c Credential, r *http.Request) registry.Principal {
 	return WithSource(p, r)
 }
 
-// WithSource sets where r came from on p.
+// WithSource sets where r came from on p: the peer, or the client a
+// trusted proxy names (Forwarded).
 func WithSource(p registry.Principal, r *http.Request) registry.Principal {
+	if s, ok := r.Context().Value(sourceKey{}).(source); ok {
+		p.SourceIP, p.Secure = s.addr, s.secure
+		return p
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		p.SourceIP = host
 	}

@@ -168,6 +168,12 @@ type Server struct {
 	// it in repositoryUri and proxyEndpoint. Empty: /v2/ serves the
 	// caller's registry, whatever the host.
 	RegistryDomain string
+	// TrustedProxies are addresses and CIDR prefixes (comma-separated)
+	// of the load balancers in front of ecrd: from them, X-Forwarded-For
+	// names the client (aws:SourceIp) and X-Forwarded-Proto whether it
+	// used TLS (aws:SecureTransport). Empty: every request's source is
+	// its peer.
+	TrustedProxies string
 	// ShutdownTimeout bounds how long in-flight requests may drain.
 	ShutdownTimeout time.Duration
 	// DebugListen, when set, is a host:port serving Go's profiles

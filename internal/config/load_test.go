@@ -107,6 +107,7 @@ func TestErrorsNameTheirOrigin(t *testing.T) {
 		{"MissingFile", []string{"--config", filepath.Join(home, "none.toml")}, nil, []string{"--config " + filepath.Join(home, "none.toml")}},
 		{"FileSyntax", []string{"--config", writeFile(t, "listen = \n")}, nil, []string{"line 1"}},
 		{"TLSPair", nil, map[string]string{"ECRD_TLS_CERT": "/c.pem"}, []string{"ECRD_TLS_CERT and --tls-key: give both"}},
+		{"TrustedProxies", []string{"--trusted-proxies", "10.0.0.0/8,lb.example.com"}, nil, []string{`--trusted-proxies "lb.example.com" is neither an address nor a CIDR prefix`}},
 		{"LogFormat", []string{"--log-format", "xml"}, nil, []string{`--log-format "xml": want text or json`}},
 		{"PostgresNeedsDSN", []string{"--meta", "postgres"}, nil, []string{"--postgres-dsn must be given with --meta postgres"}},
 		{"UnknownMeta", nil, map[string]string{"ECRD_META": "mysql"}, []string{`ECRD_META "mysql": want sqlite or postgres`}},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -43,6 +44,9 @@ func (c Config) validate(cmds cmdSet) error {
 	}
 	if d := c.Server.RegistryDomain; d != "" && !domainRE.MatchString(d) {
 		bad("registry-domain", "%q: want a DNS name such as dkr.ecr.localhost, without port, scheme or path (the port is --hostname's)", d)
+	}
+	if _, err := auth.ParseProxies(c.Server.TrustedProxies); err != nil {
+		bad("trusted-proxies", "%v", err)
 	}
 	if c.Store.DataDir == "" {
 		bad("data-dir", "must not be empty (its default, ~/.local/share/ecrd, needs HOME or XDG_DATA_HOME)")
