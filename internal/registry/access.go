@@ -248,8 +248,13 @@ func (r *Registry) evaluate(ctx context.Context, service, action, resource strin
 	for i := range p.Policies {
 		note(&p.Policies[i])
 	}
-	key, cacheable := decisionKeyOf(p, req, parsed, conditional, tags, extra)
-	cacheable = cacheable && !timed // such a decision may change every second
+	// A policy reading the time may decide differently every second: its
+	// decisions are not cached, and their key is not worth building.
+	var key decisionKey
+	cacheable := false
+	if !timed {
+		key, cacheable = decisionKeyOf(p, req, parsed, conditional, tags, extra)
+	}
 	res, hit := iam.Result{}, false
 	if cacheable {
 		res, hit = r.decisions.get(key)
