@@ -149,6 +149,24 @@ func ecrFaultCases() []faultCase {
 		storeless(ecrCase("DescribeRegistry", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DescribeRegistry(c, &ecr.DescribeRegistryInput{})
 		})),
+		ecrCase("CreateRepositoryCreationTemplate", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.CreateRepositoryCreationTemplate(c, &ecr.CreateRepositoryCreationTemplateInput{Prefix: aws.String("new"),
+				AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForReplication}, LifecyclePolicy: aws.String(faultLifecyclePolicy)})
+		}),
+		ecrCase("DescribeRepositoryCreationTemplates", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DescribeRepositoryCreationTemplates(c, &ecr.DescribeRepositoryCreationTemplatesInput{})
+		}),
+		ecrCase("UpdateRepositoryCreationTemplate", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.UpdateRepositoryCreationTemplate(c, &ecr.UpdateRepositoryCreationTemplateInput{Prefix: aws.String(fxTemplate), Description: aws.String("changed")})
+		}),
+		ecrCase("DeleteRepositoryCreationTemplate", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DeleteRepositoryCreationTemplate(c, &ecr.DeleteRepositoryCreationTemplateInput{Prefix: aws.String(fxTemplate)})
+		}),
+		// A push creating its repository from the template: the
+		// repository and both its policies, or nothing.
+		ecrCase("InitiateLayerUpload/CreateOnPush", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.InitiateLayerUpload(c, &ecr.InitiateLayerUploadInput{RepositoryName: aws.String(fxTemplate + "/repo")})
+		}),
 		ecrCase("PutLifecyclePolicy", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.PutLifecyclePolicy(c, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String(fxOther), LifecyclePolicyText: aws.String(faultLifecyclePolicy)})
 		}),

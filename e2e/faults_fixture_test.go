@@ -51,6 +51,9 @@ const (
 	fxDoomed    = "doomed"
 	fxPub       = "pub"
 	fxLifecycle = "lc"
+	// fxTemplate is the prefix of a CREATE_ON_PUSH template setting both
+	// policies: a push under it creates a repository in several writes.
+	fxTemplate = "made"
 )
 
 func buildFaultTemplate(t *testing.T) *faultTemplate {
@@ -91,6 +94,11 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 		t.Fatal(err)
 	}
 	if _, err := c.PutRegistryPolicy(ctx(t), &ecr.PutRegistryPolicyInput{PolicyText: aws.String(faultRegistryPolicy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRepositoryCreationTemplate(ctx(t), &ecr.CreateRepositoryCreationTemplateInput{Prefix: aws.String(fxTemplate),
+		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush}, ImageTagMutability: types.ImageTagMutabilityImmutable,
+		RepositoryPolicy: aws.String(faultPolicy), LifecyclePolicy: aws.String(faultLifecyclePolicy)}); err != nil {
 		t.Fatal(err)
 	}
 	// "lc" keeps one untagged image and one tagged v*: a run archives v1

@@ -132,7 +132,7 @@ var volatileKeys = map[string]bool{
 	"UploadId": true, "CreatedAt": true, "ImagePushedAt": true, "LastRecordedPullTime": true,
 	"ExpiresAt": true, "AuthorizationToken": true, "DownloadUrl": true, "LastArchivedAt": true,
 	"LastActivatedAt": true, "ResultMetadata": true, "ProxyEndpoint": true, "RepositoryUri": true,
-	"RegistryUri": true, "LogoUrl": true,
+	"RegistryUri": true, "LogoUrl": true, "UpdatedAt": true,
 }
 
 // sdkAnswer is the answer an AWS SDK call got.

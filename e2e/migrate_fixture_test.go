@@ -108,6 +108,12 @@ func populate(t *testing.T, s *server) migrated {
 	mustDo(t, "PutRegistryPolicy")(a.PutRegistryPolicy(ctx(t), &ecr.PutRegistryPolicyInput{PolicyText: aws.String(registryPolicy)}))
 	mustDo(t, "PutLifecyclePolicy")(a.PutLifecyclePolicy(ctx(t), &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("app/web"),
 		LifecyclePolicyText: aws.String(lifecycleText(lcRule(1, `"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14`, lcExpire)))}))
+	mustDo(t, "CreateRepositoryCreationTemplate")(a.CreateRepositoryCreationTemplate(ctx(t), &ecr.CreateRepositoryCreationTemplateInput{
+		Prefix: aws.String("app"), Description: aws.String("app's"), AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush, types.RCTAppliedForReplication},
+		ImageTagMutability:                 types.ImageTagMutabilityMutableWithExclusion,
+		ImageTagMutabilityExclusionFilters: []types.ImageTagMutabilityExclusionFilter{{FilterType: "WILDCARD", Filter: aws.String("release-*")}},
+		ResourceTags:                       []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}, CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/templates"),
+		RepositoryPolicy: aws.String(policy)}))
 
 	// Account B: the shared layer again (its bytes are stored once).
 	putImage(t, b, "b/only", dockerManifest(config(b, "b/only", 6), push(b, "b/only", shared)), "latest")
@@ -182,6 +188,8 @@ func snapshot(t *testing.T, s *server, m migrated, auth map[string]string) answe
 		as.add(pre+"DescribeRegistry", out, err)
 		pol, err := c.GetRegistryPolicy(ctx(t), &ecr.GetRegistryPolicyInput{})
 		as.add(pre+"GetRegistryPolicy", pol, err)
+		tmpl, err := c.DescribeRepositoryCreationTemplates(ctx(t), &ecr.DescribeRepositoryCreationTemplatesInput{})
+		as.add(pre+"DescribeRepositoryCreationTemplates", tmpl, err)
 		repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1000)})
 		as.add(pre+"DescribeRepositories", repos, err)
 		if err != nil {

@@ -69,6 +69,27 @@ ecr put-image --repository-name crane/app --image-tag via-api --image-manifest "
 crane pull "$host/crane/app:via-api" "$WORK/via-api.tar" >/dev/null || fail "crane pull of the tag put with aws ecr put-image"
 ok "aws ecr put-image, then crane pull"
 
+# Repository creation templates: aws ecr creates one for pushes under
+# tpl/, and crane's and skopeo's pushes create their repositories from
+# it; a push outside every prefix is refused, creating nothing.
+cat >"$WORK/tpl-lifecycle.json" <<'JSON'
+{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":3},"action":{"type":"expire"}}]}
+JSON
+ecr create-repository-creation-template --prefix tpl --applied-for CREATE_ON_PUSH --image-tag-mutability IMMUTABLE \
+  --lifecycle-policy "file://$WORK/tpl-lifecycle.json" >"$WORK/tpl.json" || fail "create-repository-creation-template"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["repositoryCreationTemplate"]; assert t["prefix"] == "tpl" and t["appliedFor"] == ["CREATE_ON_PUSH"] and t["imageTagMutability"] == "IMMUTABLE", t' "$WORK/tpl.json" || fail "the created template"
+crane copy "$host/crane/app:v1" "$host/tpl/by-crane:v1" >/dev/null 2>&1 || fail "crane push under a CREATE_ON_PUSH template"
+skopeo copy --dest-tls-verify=false --dest-creds "AWS:$pw" "oci:$WORK/layout:v1" "docker://$host/tpl/by-skopeo:v1" >/dev/null || fail "skopeo push under a CREATE_ON_PUSH template"
+for r in tpl/by-crane tpl/by-skopeo; do
+  [ "$(ecr describe-repositories --repository-names "$r" --query 'repositories[0].imageTagMutability' --output text)" = IMMUTABLE ] || fail "$r is not the template's"
+  ecr get-lifecycle-policy --repository-name "$r" >/dev/null || fail "$r has no lifecycle policy from the template"
+done
+[ "$(crane digest "$host/tpl/by-skopeo:v1")" = "$digest" ] || fail "the image pushed under the template"
+if crane copy "$host/crane/app:v1" "$host/untemplated/app:v1" >/dev/null 2>&1; then fail "a push outside every template prefix succeeded"; fi
+if ecr describe-repositories --repository-names untemplated/app >/dev/null 2>&1; then fail "untemplated/app was created"; fi
+ecr describe-repository-creation-templates --prefixes tpl --query 'repositoryCreationTemplates[0].prefix' --output text | grep -qx tpl || fail "describe-repository-creation-templates"
+ok "a CREATE_ON_PUSH template made with aws ecr; crane and skopeo pushes create repositories from it"
+
 # Without credentials: ECR's Basic challenge.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$ECRD_URL/v2/")
 hdr=$(curl -s -D - -o /dev/null "$ECRD_URL/v2/" | tr -d '\r' | grep -i '^www-authenticate:')

@@ -153,7 +153,8 @@ func (a *App) open() error {
 		coreMeta, coreBlobs = a.wrapStores(meta, blobs)
 	}
 	a.reg = registry.New(registry.Options{Meta: coreMeta, Blobs: coreBlobs, Region: a.cfg.Identity.Region, Limits: limits, Logger: a.log, Holders: holders, Now: a.now,
-		OnStorageError: a.countStorageError, Links: a.links(blobs), Principals: keyDirectory{a}})
+		OnStorageError: a.countStorageError, Links: a.links(blobs), Principals: keyDirectory{a},
+		CreateOnPush: a.cfg.Images.CreateOnPush})
 	a.lifecycle = lifecycle.New(a.reg, lifecycle.Options{Logger: a.log, OnAction: a.metrics.LifecycleAction})
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
@@ -252,7 +253,7 @@ func (a *App) countStorageError(k registry.StorageKind) {
 // ociOptions configures a /v2/ front end: the private namespace, or the
 // public one.
 func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Options {
-	o := oci.Options{Tokens: tokens, Realm: realm, CreateOnPush: a.cfg.Images.CreateOnPush, Public: public, Logger: a.log,
+	o := oci.Options{Tokens: tokens, Realm: realm, Public: public, Logger: a.log,
 		RegistryDomain: a.cfg.Server.RegistryDomain,
 		Memory:         a.bodies.Memory, MemoryWait: a.bodies.Wait}
 	if a.keys != nil {

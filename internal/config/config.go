@@ -150,8 +150,9 @@ type Images struct {
 	GCInterval time.Duration
 	// GCGrace is how old an unused layer or blob must be to be collected.
 	GCGrace time.Duration
-	// CreateOnPush makes a /v2/ push to a missing repository create it
-	// with default settings (ECR refuses such pushes).
+	// CreateOnPush makes a push to a missing repository create it with
+	// default settings, as a ROOT CREATE_ON_PUSH template would, where no
+	// stored template applies (ECR refuses such pushes).
 	CreateOnPush bool
 }
 

@@ -94,7 +94,7 @@ var settings = []setting{
 
 	{"upload-expiry", "ECRD_UPLOAD_EXPIRY", "DUR", "how long an idle layer upload lives before its bytes are reclaimed", kindDuration, func(c *Config) any { return &c.Uploads.Expiry }, cmdServe},
 	{"restore-delay", "ECRD_RESTORE_DELAY", "DUR", "how long a restored image stays ACTIVATING before it can be pulled (ECR: up to 20m)", kindDuration, func(c *Config) any { return &c.Images.RestoreDelay }, cmdServe},
-	{"create-on-push", "ECRD_CREATE_ON_PUSH", "", "a /v2/ push to a missing repository creates it, instead of being refused as by ECR", kindBool, func(c *Config) any { return &c.Images.CreateOnPush }, cmdServe},
+	{"create-on-push", "ECRD_CREATE_ON_PUSH", "", "a push to a missing repository creates it as a ROOT CREATE_ON_PUSH template would, instead of being refused as by ECR", kindBool, func(c *Config) any { return &c.Images.CreateOnPush }, cmdServe},
 	{"gc-interval", "ECRD_GC_INTERVAL", "DUR", "how often unused layers and blobs are collected in the background (0 turns it off)", kindDuration, func(c *Config) any { return &c.Images.GCInterval }, cmdServe},
 	{"lifecycle-interval", "ECRD_LIFECYCLE_INTERVAL", "DUR", "how often the repositories' lifecycle policies are applied in the background (0 turns it off; ECR applies them within 24h)", kindDuration, func(c *Config) any { return &c.Lifecycle.Interval }, cmdServe},
 	{"at", "ECRD_LIFECYCLE_AT", "TIME", "ecrd lifecycle run: evaluate the policies as of this RFC 3339 time, such as 2027-06-01T00:00:00Z, to apply now what they would do then (default: now)", kindString, func(c *Config) any { return &c.Lifecycle.At }, cmdLifecycle},

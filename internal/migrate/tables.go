@@ -46,6 +46,7 @@ var copied = []table{
 	{name: "repository_policies"},
 	{name: "registry_policies"},
 	{name: "lifecycle_policies"},
+	{name: "creation_templates"},
 	{name: "secrets"},
 }
 

@@ -41,6 +41,8 @@ const (
 	CodeLifecyclePolicyNotFound             Code = "LifecyclePolicyNotFound"
 	CodePreviewNotFound                     Code = "LifecyclePolicyPreviewNotFound"
 	CodePreviewInProgress                   Code = "LifecyclePolicyPreviewInProgress"
+	CodeTemplateNotFound                    Code = "TemplateNotFound"
+	CodeTemplateAlreadyExists               Code = "TemplateAlreadyExists"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -54,6 +56,7 @@ var Codes = []Code{
 	CodeImageStorageClassUpdateNotSupported, CodeLayerInaccessible,
 	CodeRegistryNotFound, CodeRepositoryPolicyNotFound, CodeRepositoryCatalogDataNotFound,
 	CodeRegistryPolicyNotFound, CodeLifecyclePolicyNotFound, CodePreviewNotFound, CodePreviewInProgress,
+	CodeTemplateNotFound, CodeTemplateAlreadyExists,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

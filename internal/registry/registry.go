@@ -99,6 +99,10 @@ type Options struct {
 	// Principals, when set, says which IAM principals exist, so that a
 	// policy naming one that does not is refused, as IAM refuses it.
 	Principals PrincipalDirectory
+	// CreateOnPush makes a push to a missing repository that no
+	// CREATE_ON_PUSH template covers create it with ECR's defaults, as if
+	// a ROOT template applied to pushes (--create-on-push).
+	CreateOnPush bool
 }
 
 // Registry is the domain core. All its methods are safe for concurrent use;
@@ -129,12 +133,14 @@ type Registry struct {
 	decisions decisionCache
 	// principals is Options.Principals; nil knows of none.
 	principals PrincipalDirectory
+	// createOnPush is Options.CreateOnPush.
+	createOnPush bool
 }
 
 // New returns a Registry over the given stores.
 func New(o Options) *Registry {
 	r := &Registry{meta: o.Meta, blobs: o.Blobs, region: o.Region, limits: o.Limits, now: o.Now, newID: o.NewUploadID, log: o.Logger, holders: o.Holders,
-		principals: o.Principals}
+		principals: o.Principals, createOnPush: o.CreateOnPush}
 	if _, ok := o.Meta.(ConflictRetrier); ok {
 		r.writers = newWriters()
 	}

@@ -137,6 +137,7 @@ type Tx interface {
 	RegistryPolicyTx
 	LifecycleTx
 	AccessTx
+	TemplateTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -15,6 +15,7 @@ import (
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/templates"
 )
 
 // modelJSON is the botocore ECR model trimmed to what validation needs
@@ -67,6 +68,9 @@ type Options struct {
 	// Lifecycle serves the lifecycle policy operations; nil: one over the
 	// core with its defaults.
 	Lifecycle *lifecycle.Service
+	// Templates serves the repository creation template operations; nil:
+	// one over the core.
+	Templates *templates.Service
 	Logger    *slog.Logger
 }
 
@@ -83,6 +87,7 @@ type API struct {
 	// shared serves the operations whose shapes ECR Public shares.
 	shared    *ecrshared.Ops
 	lifecycle *lifecycle.Service
+	templates *templates.Service
 	// log receives the failures of the download handler, which answers
 	// outside the AWS JSON service.
 	log *slog.Logger
@@ -112,6 +117,9 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	if a.lifecycle = o.Lifecycle; a.lifecycle == nil {
 		a.lifecycle = lifecycle.New(reg, lifecycle.Options{Logger: log})
 	}
+	if a.templates = o.Templates; a.templates == nil {
+		a.templates = templates.New(reg)
+	}
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {
 		limits[name] = maxSmallBody
@@ -137,39 +145,43 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 // operations maps each implemented operation to its handler.
 func (a *API) operations() map[string]awsjson.Handler {
 	return map[string]awsjson.Handler{
-		"CreateRepository":              awsjson.Op(a.createRepository),
-		"DescribeRepositories":          awsjson.Op(a.describeRepositories),
-		"DeleteRepository":              awsjson.Op(a.deleteRepository),
-		"ListTagsForResource":           awsjson.Op(a.shared.ListTagsForResource),
-		"BatchCheckLayerAvailability":   awsjson.Op(a.shared.BatchCheckLayerAvailability),
-		"InitiateLayerUpload":           awsjson.Op(a.shared.InitiateLayerUpload),
-		"UploadLayerPart":               awsjson.Op(a.shared.UploadLayerPart),
-		"CompleteLayerUpload":           awsjson.Op(a.shared.CompleteLayerUpload),
-		"GetAuthorizationToken":         awsjson.Op(a.getAuthorizationToken),
-		"GetDownloadUrlForLayer":        awsjson.Op(a.getDownloadURLForLayer),
-		"UpdateImageStorageClass":       awsjson.Op(a.updateImageStorageClass),
-		"PutImageTagMutability":         awsjson.Op(a.putImageTagMutability),
-		"PutImage":                      awsjson.Op(a.shared.PutImage),
-		"BatchGetImage":                 awsjson.Op(a.batchGetImage),
-		"BatchDeleteImage":              awsjson.Op(a.shared.BatchDeleteImage),
-		"DescribeImages":                awsjson.Op(a.describeImages),
-		"ListImages":                    awsjson.Op(a.listImages),
-		"GetRepositoryPolicy":           awsjson.Op(a.shared.GetRepositoryPolicy),
-		"SetRepositoryPolicy":           awsjson.Op(a.shared.SetRepositoryPolicy),
-		"DeleteRepositoryPolicy":        awsjson.Op(a.shared.DeleteRepositoryPolicy),
-		"TagResource":                   awsjson.Op(a.shared.TagResource),
-		"UntagResource":                 awsjson.Op(a.shared.UntagResource),
-		"PutImageScanningConfiguration": awsjson.Op(a.putImageScanningConfiguration),
-		"ListImageReferrers":            awsjson.Op(a.listImageReferrers),
-		"GetRegistryPolicy":             awsjson.Op(a.getRegistryPolicy),
-		"PutRegistryPolicy":             awsjson.Op(a.putRegistryPolicy),
-		"DeleteRegistryPolicy":          awsjson.Op(a.deleteRegistryPolicy),
-		"DescribeRegistry":              awsjson.Op(a.describeRegistry),
-		"PutLifecyclePolicy":            awsjson.Op(a.putLifecyclePolicy),
-		"GetLifecyclePolicy":            awsjson.Op(a.getLifecyclePolicy),
-		"DeleteLifecyclePolicy":         awsjson.Op(a.deleteLifecyclePolicy),
-		"StartLifecyclePolicyPreview":   awsjson.Op(a.startLifecyclePolicyPreview),
-		"GetLifecyclePolicyPreview":     awsjson.Op(a.getLifecyclePolicyPreview),
+		"CreateRepository":                    awsjson.Op(a.createRepository),
+		"DescribeRepositories":                awsjson.Op(a.describeRepositories),
+		"DeleteRepository":                    awsjson.Op(a.deleteRepository),
+		"ListTagsForResource":                 awsjson.Op(a.shared.ListTagsForResource),
+		"BatchCheckLayerAvailability":         awsjson.Op(a.shared.BatchCheckLayerAvailability),
+		"InitiateLayerUpload":                 awsjson.Op(a.shared.InitiateLayerUpload),
+		"UploadLayerPart":                     awsjson.Op(a.shared.UploadLayerPart),
+		"CompleteLayerUpload":                 awsjson.Op(a.shared.CompleteLayerUpload),
+		"GetAuthorizationToken":               awsjson.Op(a.getAuthorizationToken),
+		"GetDownloadUrlForLayer":              awsjson.Op(a.getDownloadURLForLayer),
+		"UpdateImageStorageClass":             awsjson.Op(a.updateImageStorageClass),
+		"PutImageTagMutability":               awsjson.Op(a.putImageTagMutability),
+		"PutImage":                            awsjson.Op(a.shared.PutImage),
+		"BatchGetImage":                       awsjson.Op(a.batchGetImage),
+		"BatchDeleteImage":                    awsjson.Op(a.shared.BatchDeleteImage),
+		"DescribeImages":                      awsjson.Op(a.describeImages),
+		"ListImages":                          awsjson.Op(a.listImages),
+		"GetRepositoryPolicy":                 awsjson.Op(a.shared.GetRepositoryPolicy),
+		"SetRepositoryPolicy":                 awsjson.Op(a.shared.SetRepositoryPolicy),
+		"DeleteRepositoryPolicy":              awsjson.Op(a.shared.DeleteRepositoryPolicy),
+		"TagResource":                         awsjson.Op(a.shared.TagResource),
+		"UntagResource":                       awsjson.Op(a.shared.UntagResource),
+		"PutImageScanningConfiguration":       awsjson.Op(a.putImageScanningConfiguration),
+		"ListImageReferrers":                  awsjson.Op(a.listImageReferrers),
+		"GetRegistryPolicy":                   awsjson.Op(a.getRegistryPolicy),
+		"PutRegistryPolicy":                   awsjson.Op(a.putRegistryPolicy),
+		"DeleteRegistryPolicy":                awsjson.Op(a.deleteRegistryPolicy),
+		"DescribeRegistry":                    awsjson.Op(a.describeRegistry),
+		"PutLifecyclePolicy":                  awsjson.Op(a.putLifecyclePolicy),
+		"GetLifecyclePolicy":                  awsjson.Op(a.getLifecyclePolicy),
+		"DeleteLifecyclePolicy":               awsjson.Op(a.deleteLifecyclePolicy),
+		"StartLifecyclePolicyPreview":         awsjson.Op(a.startLifecyclePolicyPreview),
+		"GetLifecyclePolicyPreview":           awsjson.Op(a.getLifecyclePolicyPreview),
+		"CreateRepositoryCreationTemplate":    awsjson.Op(a.createRepositoryCreationTemplate),
+		"DescribeRepositoryCreationTemplates": awsjson.Op(a.describeRepositoryCreationTemplates),
+		"UpdateRepositoryCreationTemplate":    awsjson.Op(a.updateRepositoryCreationTemplate),
+		"DeleteRepositoryCreationTemplate":    awsjson.Op(a.deleteRepositoryCreationTemplate),
 	}
 }
 

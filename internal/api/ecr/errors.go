@@ -41,6 +41,8 @@ var exceptions = map[registry.Code]string{
 	registry.CodeLifecyclePolicyNotFound:             "LifecyclePolicyNotFoundException",
 	registry.CodePreviewNotFound:                     "LifecyclePolicyPreviewNotFoundException",
 	registry.CodePreviewInProgress:                   "LifecyclePolicyPreviewInProgressException",
+	registry.CodeTemplateNotFound:                    "TemplateNotFoundException",
+	registry.CodeTemplateAlreadyExists:               "TemplateAlreadyExistsException",
 	// ECR has no public registries or catalog data; no ECR operation
 	// reaches these, but every code needs an answer.
 	registry.CodeRegistryNotFound:              "InvalidParameterException",

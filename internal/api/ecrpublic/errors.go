@@ -38,7 +38,7 @@ var exceptions = map[registry.Code]string{
 	registry.CodeRepositoryPolicyNotFound:      "RepositoryPolicyNotFoundException",
 	registry.CodeRepositoryCatalogDataNotFound: "RepositoryCatalogDataNotFoundException",
 	// ECR Public has no archive, no pull-through layer downloads, no
-	// registry policy, no lifecycle policies: no operation of it reaches
+	// registry policy, no lifecycle policies, no creation templates: no operation of it reaches
 	// these, but every code needs an answer.
 	registry.CodeImageStorageClassUpdateNotSupported: "InvalidParameterException",
 	registry.CodeLayerInaccessible:                   "LayersNotFoundException",
@@ -46,6 +46,8 @@ var exceptions = map[registry.Code]string{
 	registry.CodeLifecyclePolicyNotFound:             "InvalidParameterException",
 	registry.CodePreviewNotFound:                     "InvalidParameterException",
 	registry.CodePreviewInProgress:                   "InvalidParameterException",
+	registry.CodeTemplateNotFound:                    "InvalidParameterException",
+	registry.CodeTemplateAlreadyExists:               "InvalidParameterException",
 }
 
 // commonErrors are AWS errors every service may answer that the model does

@@ -73,7 +73,11 @@ func (o *Ops) InitiateLayerUpload(ctx context.Context, in *InitiateLayerUploadIn
 	if err != nil {
 		return nil, err
 	}
-	u, err := o.Reg.InitiateLayerUpload(ctx, key)
+	var u registry.Upload
+	err = o.Reg.CreatingOnPush(ctx, key, func() (err error) {
+		u, err = o.Reg.InitiateLayerUpload(ctx, key)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -131,12 +135,16 @@ func (o *Ops) PutImage(ctx context.Context, in *PutImageInput) (*PutImageOutput,
 	if err != nil {
 		return nil, err
 	}
-	img, err := o.Reg.PutImage(ctx, registry.NewImage{
-		Key:       key,
-		Manifest:  []byte(in.ImageManifest),
-		MediaType: in.ImageManifestMediaType,
-		Tag:       in.ImageTag,
-		Digest:    in.ImageDigest,
+	var img registry.Image
+	err = o.Reg.CreatingOnPush(ctx, key, func() (err error) {
+		img, err = o.Reg.PutImage(ctx, registry.NewImage{
+			Key:       key,
+			Manifest:  []byte(in.ImageManifest),
+			MediaType: in.ImageManifestMediaType,
+			Tag:       in.ImageTag,
+			Digest:    in.ImageDigest,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -103,6 +103,8 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeLifecyclePolicyNotFound:       {any: unsupported},
 	registry.CodePreviewNotFound:               {any: unsupported},
 	registry.CodePreviewInProgress:             {any: unsupported},
+	registry.CodeTemplateNotFound:              {any: unsupported},
+	registry.CodeTemplateAlreadyExists:         {any: unsupported},
 }
 
 // failureTable maps the per-image failures of BatchGetImage and

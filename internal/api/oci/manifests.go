@@ -146,7 +146,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route, 
 	// The digest of a manifest is the sha256 of its bytes, whether this
 	// put stored them or an earlier one did.
 	digest := registry.Digest(fmt.Sprintf("sha256:%x", sha256.Sum256(body)))
-	err = h.pushing(r.Context(), in.Key, func() error {
+	err = h.reg.CreatingOnPush(r.Context(), in.Key, func() error {
 		_, err := h.reg.PutImage(r.Context(), in)
 		return err
 	})

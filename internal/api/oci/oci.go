@@ -32,10 +32,6 @@ type Options struct {
 	// NoAuth, when set, is the principal every request acts as
 	// (--auth=none); Tokens and Lookup are then unused.
 	NoAuth *registry.Principal
-	// CreateOnPush creates, with default settings, a repository a push
-	// names that does not exist; ECR refuses such pushes, and so does
-	// ecrd unless this is set.
-	CreateOnPush bool
 	// Public serves the ECR Public namespace instead of the private one: a
 	// path's name is <registry alias>/<repository>, anyone may pull, and
 	// pushes log in with ECR Public's tokens.
@@ -353,18 +349,4 @@ func messageOf(err error) string {
 		return de.Message
 	}
 	return err.Error()
-}
-
-// pushing runs a push step, creating the repository first when it is
-// missing and CreateOnPush is set.
-func (h *Handler) pushing(ctx context.Context, key registry.RepoKey, step func() error) error {
-	err := step()
-	if !h.o.CreateOnPush || !registry.IsCode(err, registry.CodeRepositoryNotFound) {
-		return err
-	}
-	_, cerr := h.reg.CreateRepository(ctx, registry.NewRepository{Key: key})
-	if cerr != nil && !registry.IsCode(cerr, registry.CodeRepositoryAlreadyExists) {
-		return cerr
-	}
-	return step()
 }

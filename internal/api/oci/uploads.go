@@ -69,7 +69,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route, 
 		// So is a source in another registry: blobs mount within one.
 		if from, ferr := h.repoKey(ctx, r.Host, q.Get("from")); ferr == nil && from.Registry == key.Registry {
 			var l registry.Layer
-			err := h.pushing(ctx, key, func() (err error) {
+			err := h.reg.CreatingOnPush(ctx, key, func() (err error) {
 				l, err = h.reg.MountBlob(ctx, key, from.Name, string(d))
 				return err
 			})
@@ -91,7 +91,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route, 
 		want = d
 	}
 	var u registry.Upload
-	err := h.pushing(ctx, key, func() (err error) {
+	err := h.reg.CreatingOnPush(ctx, key, func() (err error) {
 		u, err = h.reg.InitiateLayerUpload(ctx, key)
 		return err
 	})

@@ -59,6 +59,13 @@ func (t faultTx) CountLayers(a0 registry.RepoKey) (r0 int, err error) {
 	return t.Tx.CountLayers(a0)
 }
 
+func (t faultTx) CreateCreationTemplate(a0 registry.RegistryID, a1 registry.CreationTemplate) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.CreateCreationTemplate", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.CreateCreationTemplate(a0, a1)
+}
+
 func (t faultTx) CreateRepository(a0 registry.Repository) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.CreateRepository", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -80,11 +87,32 @@ func (t faultTx) CreateUpload(a0 registry.Upload) (err error) {
 	return t.Tx.CreateUpload(a0)
 }
 
+func (t faultTx) CreationTemplate(a0 registry.RegistryID, a1 string) (r0 registry.CreationTemplate, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.CreationTemplate", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.CreationTemplate(a0, a1)
+}
+
+func (t faultTx) CreationTemplates(a0 registry.RegistryID) (r0 []registry.CreationTemplate, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.CreationTemplates", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.CreationTemplates(a0)
+}
+
 func (t faultTx) DeleteBlob(a0 registry.Digest) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.DeleteBlob", InUpdate: t.inUpdate}); err != nil {
 		return
 	}
 	return t.Tx.DeleteBlob(a0)
+}
+
+func (t faultTx) DeleteCreationTemplate(a0 registry.RegistryID, a1 string) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DeleteCreationTemplate", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DeleteCreationTemplate(a0, a1)
 }
 
 func (t faultTx) DeleteImage(a0 registry.RepoKey, a1 registry.Digest) (err error) {
@@ -470,6 +498,13 @@ func (t faultTx) UnmarkBlob(a0 registry.Digest) (err error) {
 		return
 	}
 	return t.Tx.UnmarkBlob(a0)
+}
+
+func (t faultTx) UpdateCreationTemplate(a0 registry.RegistryID, a1 registry.CreationTemplate) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.UpdateCreationTemplate", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.UpdateCreationTemplate(a0, a1)
 }
 
 func (t faultTx) UpdateRepository(a0 registry.Repository) (err error) {

@@ -100,6 +100,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Public/CatalogNotFound", testCatalogNotFound},
 		{"Public/Policy", testPolicy},
 		{"RegistryPolicy", testRegistryPolicy},
+		{"CreationTemplates", testCreationTemplates},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},
