@@ -149,6 +149,23 @@ func ecrFaultCases() []faultCase {
 		storeless(ecrCase("DescribeRegistry", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DescribeRegistry(c, &ecr.DescribeRegistryInput{})
 		})),
+		ecrCase("CreatePullThroughCacheRule", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.CreatePullThroughCacheRule(c, &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("k8s"), UpstreamRegistryUrl: aws.String("registry.k8s.io")})
+		}),
+		ecrCase("DescribePullThroughCacheRules", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DescribePullThroughCacheRules(c, &ecr.DescribePullThroughCacheRulesInput{})
+		}),
+		ecrCase("UpdatePullThroughCacheRule", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.UpdatePullThroughCacheRule(c, &ecr.UpdatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(fxCache),
+				CustomRoleArn: aws.String("arn:aws:iam::" + testAccount + ":role/cache")})
+		}),
+		ecrCase("DeletePullThroughCacheRule", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DeletePullThroughCacheRule(c, &ecr.DeletePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(fxCache)})
+		}),
+		// (A rule that exists would make the answer the upstream's.)
+		ecrCase("ValidatePullThroughCacheRule", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.ValidatePullThroughCacheRule(c, &ecr.ValidatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("absent")})
+		}),
 		ecrCase("CreateRepositoryCreationTemplate", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.CreateRepositoryCreationTemplate(c, &ecr.CreateRepositoryCreationTemplateInput{Prefix: aws.String("new"),
 				AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForReplication}, LifecyclePolicy: aws.String(faultLifecyclePolicy)})

@@ -54,6 +54,8 @@ const (
 	// fxTemplate is the prefix of a CREATE_ON_PUSH template setting both
 	// policies: a push under it creates a repository in several writes.
 	fxTemplate = "made"
+	// fxCache is the prefix of a pull through cache rule.
+	fxCache = "cache"
 )
 
 func buildFaultTemplate(t *testing.T) *faultTemplate {
@@ -99,6 +101,10 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	if _, err := c.CreateRepositoryCreationTemplate(ctx(t), &ecr.CreateRepositoryCreationTemplateInput{Prefix: aws.String(fxTemplate),
 		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForCreateOnPush}, ImageTagMutability: types.ImageTagMutabilityImmutable,
 		RepositoryPolicy: aws.String(faultPolicy), LifecyclePolicy: aws.String(faultLifecyclePolicy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(fxCache),
+		UpstreamRegistryUrl: aws.String("public.ecr.aws")}); err != nil {
 		t.Fatal(err)
 	}
 	// "lc" keeps one untagged image and one tagged v*: a run archives v1

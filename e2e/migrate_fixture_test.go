@@ -114,6 +114,9 @@ func populate(t *testing.T, s *server) migrated {
 		ImageTagMutabilityExclusionFilters: []types.ImageTagMutabilityExclusionFilter{{FilterType: "WILDCARD", Filter: aws.String("release-*")}},
 		ResourceTags:                       []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}, CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/templates"),
 		RepositoryPolicy: aws.String(policy)}))
+	mustDo(t, "CreatePullThroughCacheRule")(a.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{
+		EcrRepositoryPrefix: aws.String("k8s"), UpstreamRegistryUrl: aws.String("registry.k8s.io"), UpstreamRepositoryPrefix: aws.String("pause"),
+		CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/cache")}))
 
 	// Account B: the shared layer again (its bytes are stored once).
 	putImage(t, b, "b/only", dockerManifest(config(b, "b/only", 6), push(b, "b/only", shared)), "latest")
@@ -190,6 +193,8 @@ func snapshot(t *testing.T, s *server, m migrated, auth map[string]string) answe
 		as.add(pre+"GetRegistryPolicy", pol, err)
 		tmpl, err := c.DescribeRepositoryCreationTemplates(ctx(t), &ecr.DescribeRepositoryCreationTemplatesInput{})
 		as.add(pre+"DescribeRepositoryCreationTemplates", tmpl, err)
+		rules, err := c.DescribePullThroughCacheRules(ctx(t), &ecr.DescribePullThroughCacheRulesInput{})
+		as.add(pre+"DescribePullThroughCacheRules", rules, err)
 		repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1000)})
 		as.add(pre+"DescribeRepositories", repos, err)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/metastore/postgres"
 	"github.com/ecrd/ecrd/internal/metrics"
+	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -59,6 +60,8 @@ type App struct {
 	pgHolders *postgres.Holders
 	// lifecycle serves the lifecycle policy operations and runs policies.
 	lifecycle *lifecycle.Service
+	// pullThrough serves the pull through cache rules and pulls.
+	pullThrough *pullthrough.Service
 	// bodies bounds the request bodies held at once (config.Bodies).
 	bodies *awsjson.Bodies
 	// wrapStores, when set, wraps the stores the core uses (WithStores).
@@ -156,6 +159,9 @@ func (a *App) open() error {
 		OnStorageError: a.countStorageError, Links: a.links(blobs), Principals: keyDirectory{a},
 		CreateOnPush: a.cfg.Images.CreateOnPush})
 	a.lifecycle = lifecycle.New(a.reg, lifecycle.Options{Logger: a.log, OnAction: a.metrics.LifecycleAction})
+	if a.pullThrough, err = a.newPullThrough(); err != nil {
+		return err
+	}
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("%s %s: %w", a.cfg.Origin("listen"), a.cfg.Server.Listen, err)
@@ -205,6 +211,7 @@ func (a *App) open() error {
 		Tokens: tokens, DownloadKey: downloadKey,
 		Precheck: private.precheck, Authenticate: private.authenticate, Bodies: a.bodies, Logger: a.log,
 		Lifecycle:    a.lifecycle,
+		PullThrough:  a.pullThrough,
 		RegistryHost: registryHost(a.cfg.Server.RegistryDomain, host),
 	})
 	if err != nil {
@@ -256,6 +263,9 @@ func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Opt
 	o := oci.Options{Tokens: tokens, Realm: realm, Public: public, Logger: a.log,
 		RegistryDomain: a.cfg.Server.RegistryDomain,
 		Memory:         a.bodies.Memory, MemoryWait: a.bodies.Wait}
+	if !public {
+		o.PullThrough = a.pullThrough
+	}
 	if a.keys != nil {
 		o.Lookup = a.keys.Lookup
 	}

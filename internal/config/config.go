@@ -23,12 +23,27 @@ type Config struct {
 	Log       Log
 	Migrate   Migrate
 	Lifecycle Lifecycle
+	// PullThrough is where the pull through cache reaches its upstreams
+	// and reads their credentials.
+	PullThrough PullThrough
 
 	// origins says where each setting's value came from (a flag, an
 	// environment variable or a config file key), by setting name, so that
 	// an error about a value can name it; Load fills it in. A setting not
 	// in it has its default (or was set in code).
 	origins map[string]string
+}
+
+// PullThrough configures the pull through cache.
+type PullThrough struct {
+	// Upstreams maps upstream registry URLs, as rules name them, to the
+	// base URLs ecrd reaches them at (<url>=<base>,...; see
+	// pullthrough.ParseUpstreams); an upstream not listed is reached at
+	// https://<its URL>.
+	Upstreams string
+	// SecretsFile holds the upstreams' credentials by secret ARN, where
+	// ECR reads Secrets Manager; "" has none.
+	SecretsFile string
 }
 
 // Migrate is what `ecrd migrate` copies where: the embedded registry in

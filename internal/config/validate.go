@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -47,6 +48,9 @@ func (c Config) validate(cmds cmdSet) error {
 	}
 	if _, err := auth.ParseProxies(c.Server.TrustedProxies); err != nil {
 		bad("trusted-proxies", "%v", err)
+	}
+	if _, err := pullthrough.ParseUpstreams(c.PullThrough.Upstreams); err != nil {
+		bad("pull-through-upstreams", "%v", err)
 	}
 	if c.Store.DataDir == "" {
 		bad("data-dir", "must not be empty (its default, ~/.local/share/ecrd, needs HOME or XDG_DATA_HOME)")

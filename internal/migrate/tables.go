@@ -47,6 +47,8 @@ var copied = []table{
 	{name: "registry_policies"},
 	{name: "lifecycle_policies"},
 	{name: "creation_templates"},
+	{name: "pull_through_rules"},
+	{name: "pull_through_checks"},
 	{name: "secrets"},
 }
 

@@ -43,6 +43,16 @@ const (
 	CodePreviewInProgress                   Code = "LifecyclePolicyPreviewInProgress"
 	CodeTemplateNotFound                    Code = "TemplateNotFound"
 	CodeTemplateAlreadyExists               Code = "TemplateAlreadyExists"
+	CodePullThroughRuleAlreadyExists        Code = "PullThroughCacheRuleAlreadyExists"
+	CodePullThroughRuleNotFound             Code = "PullThroughCacheRuleNotFound"
+	CodeUnsupportedUpstreamRegistry         Code = "UnsupportedUpstreamRegistry"
+	CodeSecretNotFound                      Code = "SecretNotFound"
+	CodeUnableToAccessSecret                Code = "UnableToAccessSecret"
+	CodeUnableToDecryptSecretValue          Code = "UnableToDecryptSecretValue"
+	// CodeUpstreamUnavailable is a pull through the cache whose upstream
+	// could not give what was asked: unreachable, failing, or answering
+	// other bytes than the digest names.
+	CodeUpstreamUnavailable Code = "UpstreamUnavailable"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -57,6 +67,8 @@ var Codes = []Code{
 	CodeRegistryNotFound, CodeRepositoryPolicyNotFound, CodeRepositoryCatalogDataNotFound,
 	CodeRegistryPolicyNotFound, CodeLifecyclePolicyNotFound, CodePreviewNotFound, CodePreviewInProgress,
 	CodeTemplateNotFound, CodeTemplateAlreadyExists,
+	CodePullThroughRuleAlreadyExists, CodePullThroughRuleNotFound, CodeUnsupportedUpstreamRegistry, CodeSecretNotFound, CodeUnableToAccessSecret, CodeUnableToDecryptSecretValue,
+	CodeUpstreamUnavailable,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

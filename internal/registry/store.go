@@ -138,6 +138,7 @@ type Tx interface {
 	LifecycleTx
 	AccessTx
 	TemplateTx
+	PullThroughTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

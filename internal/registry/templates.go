@@ -59,10 +59,9 @@ func MatchTemplate(ts []CreationTemplate, name RepositoryName, scenario string) 
 	return CreationTemplate{}, false
 }
 
-// defaultPushTemplate is the template --create-on-push stands for: ROOT,
-// for pushes, with ECR's default settings.
-var defaultPushTemplate = CreationTemplate{Prefix: RootPrefix, AppliedFor: []string{AppliedForCreateOnPush},
-	TagMutability: MutabilityMutable, EncryptionType: EncryptionAES256}
+// defaultTemplate is ECR's default settings, what a repository ECR
+// creates without a template gets (and what --create-on-push stands for).
+var defaultTemplate = CreationTemplate{Prefix: RootPrefix, TagMutability: MutabilityMutable, EncryptionType: EncryptionAES256}
 
 // CreateFromTemplate creates the repository of key, missing, as ECR
 // creates it for scenario: with the settings of the template that applies
@@ -71,7 +70,7 @@ var defaultPushTemplate = CreationTemplate{Prefix: RootPrefix, AppliedFor: []str
 // it is. The caller must be allowed ecr:CreateRepository (and
 // ecr:TagResource for tags) by the registry's policies and its own, as
 // for CreateRepository; the core's own work (AsCore) is not asked.
-// Errors: RepositoryNotFound when no template applies, AccessDenied
+// Errors: RepositoryNotFound when no template applies to a push, AccessDenied
 // (also when the template sets tags or KMS without a customRoleArn to
 // apply them).
 func (r *Registry) CreateFromTemplate(ctx context.Context, key RepoKey, scenario string) (Repository, error) {
@@ -96,9 +95,12 @@ func (r *Registry) CreateFromTemplate(ctx context.Context, key RepoKey, scenario
 	if err != nil {
 		return Repository{}, err
 	}
+	// Without a template, a push creates nothing (unless --create-on-push
+	// stands for one); the pull through cache and replication create with
+	// ECR's defaults.
 	t, ok := MatchTemplate(ts, key.Name, scenario)
-	if !ok && scenario == AppliedForCreateOnPush && r.createOnPush {
-		t, ok = defaultPushTemplate, true
+	if !ok && (scenario != AppliedForCreateOnPush || r.createOnPush) {
+		t, ok = defaultTemplate, true
 	}
 	if !ok {
 		return Repository{}, repositoryNotFound(key)

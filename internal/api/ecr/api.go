@@ -14,6 +14,7 @@ import (
 	"github.com/ecrd/ecrd/internal/api/ecrshared"
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/lifecycle"
+	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/ecrd/ecrd/internal/templates"
 )
@@ -71,7 +72,11 @@ type Options struct {
 	// Templates serves the repository creation template operations; nil:
 	// one over the core.
 	Templates *templates.Service
-	Logger    *slog.Logger
+	// PullThrough serves the pull through cache rule operations; nil:
+	// one over the core reaching every upstream at its own URL, with no
+	// secrets.
+	PullThrough *pullthrough.Service
+	Logger      *slog.Logger
 }
 
 // API holds the front end's dependencies.
@@ -85,9 +90,10 @@ type API struct {
 	tokens        *auth.Tokens
 	downloadKey   []byte
 	// shared serves the operations whose shapes ECR Public shares.
-	shared    *ecrshared.Ops
-	lifecycle *lifecycle.Service
-	templates *templates.Service
+	shared      *ecrshared.Ops
+	lifecycle   *lifecycle.Service
+	templates   *templates.Service
+	pullThrough *pullthrough.Service
 	// log receives the failures of the download handler, which answers
 	// outside the AWS JSON service.
 	log *slog.Logger
@@ -119,6 +125,9 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 	}
 	if a.templates = o.Templates; a.templates == nil {
 		a.templates = templates.New(reg)
+	}
+	if a.pullThrough = o.PullThrough; a.pullThrough == nil {
+		a.pullThrough = pullthrough.New(reg, pullthrough.Options{Logger: log})
 	}
 	limits := make(map[string]int64, len(model.Operations()))
 	for _, name := range model.Operations() {
@@ -178,6 +187,11 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"DeleteLifecyclePolicy":               awsjson.Op(a.deleteLifecyclePolicy),
 		"StartLifecyclePolicyPreview":         awsjson.Op(a.startLifecyclePolicyPreview),
 		"GetLifecyclePolicyPreview":           awsjson.Op(a.getLifecyclePolicyPreview),
+		"CreatePullThroughCacheRule":          awsjson.Op(a.createPullThroughCacheRule),
+		"DescribePullThroughCacheRules":       awsjson.Op(a.describePullThroughCacheRules),
+		"UpdatePullThroughCacheRule":          awsjson.Op(a.updatePullThroughCacheRule),
+		"DeletePullThroughCacheRule":          awsjson.Op(a.deletePullThroughCacheRule),
+		"ValidatePullThroughCacheRule":        awsjson.Op(a.validatePullThroughCacheRule),
 		"CreateRepositoryCreationTemplate":    awsjson.Op(a.createRepositoryCreationTemplate),
 		"DescribeRepositoryCreationTemplates": awsjson.Op(a.describeRepositoryCreationTemplates),
 		"UpdateRepositoryCreationTemplate":    awsjson.Op(a.updateRepositoryCreationTemplate),

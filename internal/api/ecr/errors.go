@@ -43,6 +43,13 @@ var exceptions = map[registry.Code]string{
 	registry.CodePreviewInProgress:                   "LifecyclePolicyPreviewInProgressException",
 	registry.CodeTemplateNotFound:                    "TemplateNotFoundException",
 	registry.CodeTemplateAlreadyExists:               "TemplateAlreadyExistsException",
+	registry.CodePullThroughRuleAlreadyExists:        "PullThroughCacheRuleAlreadyExistsException",
+	registry.CodePullThroughRuleNotFound:             "PullThroughCacheRuleNotFoundException",
+	registry.CodeUnsupportedUpstreamRegistry:         "UnsupportedUpstreamRegistryException",
+	registry.CodeSecretNotFound:                      "SecretNotFoundException",
+	registry.CodeUnableToAccessSecret:                "UnableToAccessSecretException",
+	registry.CodeUpstreamUnavailable:                 "UnableToGetUpstreamImageException",
+	registry.CodeUnableToDecryptSecretValue:          "UnableToDecryptSecretValueException",
 	// ECR has no public registries or catalog data; no ECR operation
 	// reaches these, but every code needs an answer.
 	registry.CodeRegistryNotFound:              "InvalidParameterException",

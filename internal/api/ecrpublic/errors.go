@@ -38,7 +38,7 @@ var exceptions = map[registry.Code]string{
 	registry.CodeRepositoryPolicyNotFound:      "RepositoryPolicyNotFoundException",
 	registry.CodeRepositoryCatalogDataNotFound: "RepositoryCatalogDataNotFoundException",
 	// ECR Public has no archive, no pull-through layer downloads, no
-	// registry policy, no lifecycle policies, no creation templates: no operation of it reaches
+	// registry policy, no lifecycle policies, no creation templates or pull through cache rules: no operation of it reaches
 	// these, but every code needs an answer.
 	registry.CodeImageStorageClassUpdateNotSupported: "InvalidParameterException",
 	registry.CodeLayerInaccessible:                   "LayersNotFoundException",
@@ -48,6 +48,13 @@ var exceptions = map[registry.Code]string{
 	registry.CodePreviewInProgress:                   "InvalidParameterException",
 	registry.CodeTemplateNotFound:                    "InvalidParameterException",
 	registry.CodeTemplateAlreadyExists:               "InvalidParameterException",
+	registry.CodePullThroughRuleAlreadyExists:        "InvalidParameterException",
+	registry.CodePullThroughRuleNotFound:             "InvalidParameterException",
+	registry.CodeUnsupportedUpstreamRegistry:         "InvalidParameterException",
+	registry.CodeSecretNotFound:                      "InvalidParameterException",
+	registry.CodeUnableToAccessSecret:                "InvalidParameterException",
+	registry.CodeUpstreamUnavailable:                 "InvalidParameterException",
+	registry.CodeUnableToDecryptSecretValue:          "InvalidParameterException",
 }
 
 // commonErrors are AWS errors every service may answer that the model does

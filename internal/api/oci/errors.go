@@ -53,8 +53,11 @@ var (
 	// storageFull and storageFailed answer a full or failing disk: the
 	// spec has no code for them, so UNKNOWN, with 507 Insufficient Storage
 	// for a full one (a client may retry once space is freed).
-	storageFull   = wireCode{"UNKNOWN", http.StatusInsufficientStorage}
-	storageFailed = wireCode{"UNKNOWN", http.StatusInternalServerError}
+	storageFull = wireCode{"UNKNOWN", http.StatusInsufficientStorage}
+	// upstreamUnavailable answers a pull through the cache whose upstream
+	// could not give the image: distribution's own code for it, 503.
+	upstreamUnavailable = wireCode{"UNAVAILABLE", http.StatusServiceUnavailable}
+	storageFailed       = wireCode{"UNKNOWN", http.StatusInternalServerError}
 )
 
 // mapping is one row of the error table: the answer to a Code in general,
@@ -105,6 +108,13 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodePreviewInProgress:             {any: unsupported},
 	registry.CodeTemplateNotFound:              {any: unsupported},
 	registry.CodeTemplateAlreadyExists:         {any: unsupported},
+	registry.CodePullThroughRuleAlreadyExists:  {any: unsupported},
+	registry.CodePullThroughRuleNotFound:       {any: unsupported},
+	registry.CodeUnsupportedUpstreamRegistry:   {any: unsupported},
+	registry.CodeSecretNotFound:                {any: unsupported},
+	registry.CodeUnableToAccessSecret:          {any: unsupported},
+	registry.CodeUpstreamUnavailable:           {any: upstreamUnavailable},
+	registry.CodeUnableToDecryptSecretValue:    {any: unsupported},
 }
 
 // failureTable maps the per-image failures of BatchGetImage and

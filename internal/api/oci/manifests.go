@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -68,6 +70,9 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route, 
 		id, accepted = registry.ImageID{Digest: rt.ref}, nil
 	}
 	found, failures, err := h.reg.BatchGetImage(r.Context(), key, []registry.ImageID{id}, accepted)
+	if h.o.PullThrough != nil && !h.o.Public {
+		found, failures, err = h.pullThrough(r.Context(), key, rt.ref, id, accepted, found, failures, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -88,6 +93,25 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route, 
 		_, _ = w.Write(img.Manifest)
 	}
 	return nil
+}
+
+// pullThrough gives a repository under a pull through cache rule what a
+// read of it missed, or a cached tag due a check upstream, and reads the
+// image again; the read's own answer stands for any other repository.
+func (h *Handler) pullThrough(ctx context.Context, key registry.RepoKey, ref string, id registry.ImageID, accepted []string,
+	found []registry.FoundImage, failures []registry.ImageFailure, err error) ([]registry.FoundImage, []registry.ImageFailure, error) {
+	missing := registry.IsCode(err, registry.CodeRepositoryNotFound) ||
+		err == nil && len(found) == 0 && (len(failures) == 0 || failures[0].Code == registry.FailureImageNotFound)
+	if !missing && (err != nil || isDigestRef(ref)) {
+		return found, failures, err
+	}
+	switch perr := h.o.PullThrough.Pull(ctx, key, ref, !missing); {
+	case errors.Is(perr, pullthrough.ErrNoRule):
+		return found, failures, err
+	case perr != nil:
+		return nil, nil, perr
+	}
+	return h.reg.BatchGetImage(ctx, key, []registry.ImageID{id}, accepted)
 }
 
 // subjectOf returns the digest of a manifest's subject ("" for none).

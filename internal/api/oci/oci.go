@@ -32,6 +32,10 @@ type Options struct {
 	// NoAuth, when set, is the principal every request acts as
 	// (--auth=none); Tokens and Lookup are then unused.
 	NoAuth *registry.Principal
+	// PullThrough, when set, fills the repositories under pull through
+	// cache rules from their upstreams when a manifest read misses (and
+	// checks cached tags upstream once a day).
+	PullThrough PullThrough
 	// Public serves the ECR Public namespace instead of the private one: a
 	// path's name is <registry alias>/<repository>, anyone may pull, and
 	// pushes log in with ECR Public's tokens.
@@ -49,6 +53,13 @@ type Options struct {
 	// room, then gets 429. Nil bounds each manifest by its 4 MiB only.
 	Memory     *budget.Budget
 	MemoryWait time.Duration
+}
+
+// PullThrough is the pull through cache (internal/pullthrough's
+// Service): Pull makes sure a repository under a rule has the image ref,
+// cached or not, and answers pullthrough.ErrNoRule for any other.
+type PullThrough interface {
+	Pull(ctx context.Context, key registry.RepoKey, ref string, cached bool) error
 }
 
 // Handler serves the OCI Distribution API v1.1 under /v2/.

@@ -66,6 +66,13 @@ func (t faultTx) CreateCreationTemplate(a0 registry.RegistryID, a1 registry.Crea
 	return t.Tx.CreateCreationTemplate(a0, a1)
 }
 
+func (t faultTx) CreatePullThroughRule(a0 registry.RegistryID, a1 registry.PullThroughRule) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.CreatePullThroughRule", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.CreatePullThroughRule(a0, a1)
+}
+
 func (t faultTx) CreateRepository(a0 registry.Repository) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.CreateRepository", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -141,6 +148,13 @@ func (t faultTx) DeleteLifecyclePreviewResults(a0 registry.RepoKey) (err error) 
 		return
 	}
 	return t.Tx.DeleteLifecyclePreviewResults(a0)
+}
+
+func (t faultTx) DeletePullThroughRule(a0 registry.RegistryID, a1 string) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DeletePullThroughRule", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DeletePullThroughRule(a0, a1)
 }
 
 func (t faultTx) DeleteRegistryPolicy(a0 registry.RegistryID) (err error) {
@@ -302,6 +316,13 @@ func (t faultTx) PublicRegistryByAlias(a0 string) (r0 registry.PublicRegistry, e
 		return
 	}
 	return t.Tx.PublicRegistryByAlias(a0)
+}
+
+func (t faultTx) PullThroughRules(a0 registry.RegistryID) (r0 []registry.PullThroughRule, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PullThroughRules", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PullThroughRules(a0)
 }
 
 func (t faultTx) PutImage(a0 registry.RepoKey, a1 registry.Image) (err error) {
@@ -505,6 +526,13 @@ func (t faultTx) UpdateCreationTemplate(a0 registry.RegistryID, a1 registry.Crea
 		return
 	}
 	return t.Tx.UpdateCreationTemplate(a0, a1)
+}
+
+func (t faultTx) UpdatePullThroughRule(a0 registry.RegistryID, a1 registry.PullThroughRule) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.UpdatePullThroughRule", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.UpdatePullThroughRule(a0, a1)
 }
 
 func (t faultTx) UpdateRepository(a0 registry.Repository) (err error) {

@@ -101,6 +101,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Public/Policy", testPolicy},
 		{"RegistryPolicy", testRegistryPolicy},
 		{"CreationTemplates", testCreationTemplates},
+		{"PullThroughRules", testPullThroughRules},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},
