@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +24,9 @@ import (
 type faultTemplate struct {
 	dir string
 	fx  *faultFixture
+	// upstream is the base URL of the static registry the pull through
+	// cache rule's upstream (public.ecr.aws) is reached at.
+	upstream string
 }
 
 // faultFixture is what the template holds, for the cases to name: a
@@ -61,7 +66,8 @@ const (
 func buildFaultTemplate(t *testing.T) *faultTemplate {
 	t.Helper()
 	dir := t.TempDir()
-	a, err := app.New(faultConfig(dir), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	upstream := staticUpstream(t)
+	a, err := app.New(faultConfig(dir, upstream), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +155,7 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	fx.pubFull = pubInitiate(t, pc, fxPub)
 	pubUploadPart(t, pc, fxPub, fx.pubFull, 0, fx.full)
 	fx.pubBasic = publicBasic(t, pc)
-	return &faultTemplate{dir: dir, fx: fx}
+	return &faultTemplate{dir: dir, fx: fx, upstream: upstream}
 }
 
 const faultLifecyclePolicy = `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"transition","targetStorageClass":"archive"}},` +
@@ -163,4 +169,31 @@ const faultRegistryPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"rep","
 
 func pubRepoARN(name string) string {
 	return "arn:aws:ecr-public::" + testAccount + ":repository/" + name
+}
+
+// staticUpstream serves one image, lib/app:v1 (a config and a layer), as
+// an upstream registry without authentication does: what the fault
+// cases pull through the cache.
+func staticUpstream(t *testing.T) string {
+	cfg := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"},"upstream":true}`)
+	layer := layerBytes(3000, 77)
+	manifest := ociManifest(blob{Digest: digestOf(cfg), Size: len(cfg)}, "upstream", blob{Digest: digestOf(layer), Size: len(layer)})
+	content := map[string][]byte{"/v2/lib/app/manifests/v1": []byte(manifest), "/v2/lib/app/blobs/" + digestOf(cfg): cfg,
+		"/v2/lib/app/blobs/" + digestOf(layer): layer}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := content[r.URL.Path]
+		switch {
+		case r.URL.Path == "/v2/":
+			return
+		case !ok:
+			http.NotFound(w, r)
+			return
+		case strings.Contains(r.URL.Path, "/manifests/"):
+			w.Header().Set("Content-Type", ociManifestType)
+			w.Header().Set("Docker-Content-Digest", digestOf(body))
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -229,7 +229,7 @@ func startFaultServer(t *testing.T, tmpl *faultTemplate) *faultServer {
 	}
 	f := registrytest.NewFaults()
 	logs := &logBuffer{}
-	cfg := faultConfig(dir)
+	cfg := faultConfig(dir, tmpl.upstream)
 	a, err := app.New(cfg, slog.New(slog.NewTextHandler(logs, nil)), app.WithStores(f.Wrap))
 	if err != nil {
 		t.Fatalf("starting ecrd: %v", err)
@@ -256,8 +256,9 @@ func (s *faultServer) stop() { s.server.stop() }
 
 // faultConfig is the configuration of the template's and the injections'
 // servers: no background collection, whose store calls would interleave.
-func faultConfig(dir string) config.Config {
+func faultConfig(dir, upstream string) config.Config {
 	cfg := config.Default()
+	cfg.PullThrough.Upstreams = "public.ecr.aws=" + upstream
 	cfg.Server.Listen = "127.0.0.1:0"
 	cfg.Public.Listen = "127.0.0.1:0"
 	cfg.Store.DataDir = dir

@@ -96,6 +96,11 @@ func v2FaultCases() []faultCase {
 		{name: "v2/Base", noStore: true, run: func(t *testing.T, s *faultServer) answer {
 			return s.send(t, v2Request{method: "GET", path: "/v2/", auth: "private"})
 		}},
+		// A pull through the cache: the repository created, the blobs
+		// imported, the image put, the tag's check recorded.
+		v2Case("GetManifest/PullThrough", func(fx *faultFixture) v2Request {
+			return v2Request{method: "GET", path: "/v2/" + fxCache + "/lib/app/manifests/v1", auth: "private"}
+		}),
 		v2Case("HeadBlob", func(fx *faultFixture) v2Request {
 			return v2Request{method: "HEAD", path: app + "/blobs/" + fx.l1.Digest, auth: "private"}
 		}),

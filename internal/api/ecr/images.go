@@ -2,9 +2,11 @@ package ecr
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ecrd/ecrd/internal/api/awsjson"
 	"github.com/ecrd/ecrd/internal/api/ecrshared"
+	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -13,7 +15,20 @@ func (a *API) batchGetImage(ctx context.Context, in *batchGetImageInput) (*batch
 	if err != nil {
 		return nil, err
 	}
-	found, failures, err := a.reg.BatchGetImage(ctx, key, ecrshared.ImageIDs(in.ImageIDs), in.AcceptedMediaTypes)
+	ids := ecrshared.ImageIDs(in.ImageIDs)
+	found, failures, err := a.reg.BatchGetImage(ctx, key, ids, in.AcceptedMediaTypes)
+	upstream, perr := a.pullMissing(ctx, key, ids, failures, err)
+	if perr != nil {
+		return nil, perr
+	}
+	if upstream != nil {
+		found, failures, err = a.reg.BatchGetImage(ctx, key, ids, in.AcceptedMediaTypes)
+		for i, f := range failures {
+			if code, ok := upstream[f.ID]; ok && f.Code == registry.FailureImageNotFound {
+				failures[i].Code, failures[i].Reason = code.Code, code.Reason
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -80,4 +95,55 @@ func filter(f *imageFilter) registry.ImageFilter {
 		return registry.ImageFilter{}
 	}
 	return registry.ImageFilter{TagStatus: f.TagStatus, ImageStatus: f.ImageStatus}
+}
+
+// pullMissing imports, through the pull through cache, the images a
+// BatchGetImage missed in a repository under a rule, as ECR does, and
+// returns the failures the upstream gave (keyed by image ID); nil when
+// there was nothing to import. An image not upstream, or a repository the
+// caller may not create, is what the second read then says; any other
+// error is the request's.
+func (a *API) pullMissing(ctx context.Context, key registry.RepoKey, ids []registry.ImageID, failures []registry.ImageFailure, err error) (map[registry.ImageID]registry.ImageFailure, error) {
+	var missing []registry.ImageID
+	switch {
+	case registry.IsCode(err, registry.CodeRepositoryNotFound):
+		missing = ids
+	case err == nil:
+		for _, f := range failures {
+			if f.Code == registry.FailureImageNotFound {
+				missing = append(missing, f.ID)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	upstream := map[registry.ImageID]registry.ImageFailure{}
+	for _, id := range missing {
+		ref := id.Digest
+		if ref == "" {
+			ref = id.Tag
+		}
+		perr := a.pullThrough.Pull(ctx, key, ref, false)
+		switch {
+		case perr == nil, registry.IsCode(perr, registry.CodeImageNotFound), registry.IsCode(perr, registry.CodeRepositoryNotFound):
+		case errors.Is(perr, pullthrough.ErrNoRule):
+			return nil, nil
+		case registry.IsCode(perr, registry.CodeUpstreamUnavailable), registry.IsCode(perr, registry.CodeImageDigestDoesNotMatch):
+			upstream[id] = registry.ImageFailure{Code: "UpstreamUnavailable", Reason: messageOf(perr)}
+		case registry.IsCode(perr, registry.CodeAccessDenied):
+			upstream[id] = registry.ImageFailure{Code: "UpstreamAccessDenied", Reason: messageOf(perr)}
+		default:
+			return nil, perr
+		}
+	}
+	return upstream, nil
+}
+
+func messageOf(err error) string {
+	var de *registry.Error
+	if errors.As(err, &de) {
+		return de.Message
+	}
+	return err.Error()
 }

@@ -318,6 +318,13 @@ func (t faultTx) PublicRegistryByAlias(a0 string) (r0 registry.PublicRegistry, e
 	return t.Tx.PublicRegistryByAlias(a0)
 }
 
+func (t faultTx) PullThroughCheck(a0 registry.RepoKey, a1 string) (r0 time.Time, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PullThroughCheck", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PullThroughCheck(a0, a1)
+}
+
 func (t faultTx) PullThroughRules(a0 registry.RegistryID) (r0 []registry.PullThroughRule, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.PullThroughRules", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -351,6 +358,13 @@ func (t faultTx) PutPublicRegistry(a0 registry.PublicRegistry) (err error) {
 		return
 	}
 	return t.Tx.PutPublicRegistry(a0)
+}
+
+func (t faultTx) PutPullThroughCheck(a0 registry.RepoKey, a1 string, a2 time.Time) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutPullThroughCheck", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutPullThroughCheck(a0, a1, a2)
 }
 
 func (t faultTx) PutRegistryPolicy(a0 registry.RegistryID, a1 string) (err error) {

@@ -102,6 +102,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"RegistryPolicy", testRegistryPolicy},
 		{"CreationTemplates", testCreationTemplates},
 		{"PullThroughRules", testPullThroughRules},
+		{"PullThroughChecks", testPullThroughChecks},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},

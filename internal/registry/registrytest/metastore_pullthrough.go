@@ -75,3 +75,35 @@ func testPullThroughRules(t *testing.T, s registry.MetaStore) {
 	list(metaRegA, changed)
 	list(metaRegB, hub)
 }
+
+// testPullThroughChecks: when a cache repository's tag was last checked
+// upstream is kept per tag, replaced by a later check, refused for a
+// repository that does not exist, and deleted with the repository.
+func testPullThroughChecks(t *testing.T, s registry.MetaStore) {
+	key := metaKey(metaRegA, "cache/app")
+	at := time.Date(2026, 7, 8, 9, 10, 11, 12000, time.UTC)
+	want := func(tag string, when time.Time) {
+		t.Helper()
+		metaView(t, s, func(tx registry.Tx) error {
+			got, err := tx.PullThroughCheck(key, tag)
+			if when.IsZero() {
+				metaWantErr(t, "PullThroughCheck("+tag+")", err, registry.ErrNotFound)
+			} else if err != nil || !got.Equal(metaMicro(when)) {
+				t.Errorf("PullThroughCheck(%s) = %v, %v; want %v", tag, got, err, when)
+			}
+			return nil
+		})
+	}
+	err := s.Update(t.Context(), func(tx registry.Tx) error { return tx.PutPullThroughCheck(key, "v1", at) })
+	metaWantErr(t, "PutPullThroughCheck of a missing repository", err, registry.ErrNotFound)
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.CreateRepository(metaRepo(key)) })
+	want("v1", time.Time{})
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.PutPullThroughCheck(key, "v1", at) })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.PutPullThroughCheck(key, "latest", at) })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.PutPullThroughCheck(key, "v1", at.Add(time.Hour)) })
+	want("v1", at.Add(time.Hour))
+	want("latest", at)
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.DeleteRepository(key) })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.CreateRepository(metaRepo(key)) })
+	want("v1", time.Time{})
+}
