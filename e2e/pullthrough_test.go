@@ -358,3 +358,54 @@ func TestPullThroughAuthorized(t *testing.T) {
 		t.Errorf("the reader's pull of the cached image: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestPullThroughFromECR: a second ecrd, in us-west-2, is the upstream
+// ECR registry of a rule; the cache logs in to it as the rule's role
+// (its keys in the secrets file), with GetAuthorizationToken, as ECR does.
+func TestPullThroughFromECR(t *testing.T) {
+	t.Parallel()
+	up := startServer(t, "", func(c *config.Config) { c.Identity.Region = "us-west-2" })
+	upc := up.clientAs("test", "test", "us-west-2")
+	createRepos(t, upc, "team/app")
+	cfg := pushConfig(t, upc, "team/app", 1)
+	l := pushBlob(t, upc, "team/app", layerBytes(9000, 91))
+	m := ociManifest(cfg, "from-ecr", l)
+	putImage(t, upc, "team/app", m, "v1")
+
+	upURL := testAccount + ".dkr.ecr.us-west-2.amazonaws.com"
+	role := "arn:aws:iam::" + testAccount + ":role/cache"
+	secrets := filepath.Join(t.TempDir(), "secrets.json")
+	if err := os.WriteFile(secrets, []byte(`{"`+role+`": {"accessKeyId": "test", "secretAccessKey": "test"},
+		"arn:aws:iam::`+testAccount+`:role/wrong": {"accessKeyId": "test", "secretAccessKey": "nope"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cache := startServer(t, "", func(c *config.Config) {
+		c.PullThrough.Upstreams = upURL + "=" + up.URL
+		c.PullThrough.SecretsFile = secrets
+	})
+	c := cache.client()
+	for prefix, r := range map[string]string{"west": role, "wrong": "arn:aws:iam::" + testAccount + ":role/wrong"} {
+		if _, err := c.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(prefix),
+			UpstreamRegistryUrl: aws.String(upURL), CustomRoleArn: aws.String(r)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("other"),
+		UpstreamRegistryUrl: aws.String("999999999999.dkr.ecr.us-west-2.amazonaws.com")})
+	wantCode(t, err, "InvalidParameterException", "customRoleArn")
+
+	v, err := c.ValidatePullThroughCacheRule(ctx(t), &ecr.ValidatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("west")})
+	if err != nil || !v.IsValid {
+		t.Fatalf("validate west: %+v, %v", v, err)
+	}
+	auth := privateBasic(t, c)
+	resp, body := v2Do(t, http.MethodGet, cache.URL+"/v2/west/team/app/manifests/v1", auth, "", nil)
+	if resp.StatusCode != http.StatusOK || string(body) != m {
+		t.Fatalf("pull from the upstream ECR: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := v2Do(t, http.MethodGet, cache.URL+"/v2/west/team/app/blobs/"+l.Digest, auth, "", nil); resp.StatusCode != http.StatusOK || digestOf(body) != l.Digest {
+		t.Fatalf("the layer: %d", resp.StatusCode)
+	}
+	resp, body = v2Do(t, http.MethodGet, cache.URL+"/v2/wrong/team/app/manifests/v1", auth, "", nil)
+	wantV2Error(t, "a role whose keys the upstream refuses", resp, body, http.StatusForbidden, "DENIED")
+}

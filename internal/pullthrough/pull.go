@@ -169,9 +169,9 @@ func upstreamError(r registry.PullThroughRule, what string, err error) error {
 // to (an index's children, an image's config and layers), then puts it
 // (with its tag) and records the check. ctx is the core's.
 func (s *Service) importImage(ctx context.Context, key registry.RepoKey, rule registry.PullThroughRule, ref string) error {
-	c, err := s.client(key.Registry, rule)
+	c, err := s.client(ctx, key.Registry, rule)
 	if err != nil {
-		return err
+		return upstreamError(rule, "a login", err)
 	}
 	up := upstreamName(rule, key.Name)
 	body, mediaType, err := s.fetchManifest(ctx, c, rule, up, ref)

@@ -110,6 +110,10 @@ func (s *Service) Create(ctx context.Context, registryID string, in NewRule) (re
 	if err := checkRole(reg, in.CustomRoleARN); err != nil {
 		return reg, registry.PullThroughRule{}, err
 	}
+	if kind.name == "ecr" && in.CustomRoleARN == "" && !strings.HasPrefix(in.UpstreamURL, string(reg)+".") {
+		return reg, registry.PullThroughRule{}, registry.Errorf(registry.CodeInvalidParameter,
+			"Invalid parameter: a customRoleArn is required for an upstream ECR registry of another account")
+	}
 	now := s.reg.Now().UTC()
 	r := registry.PullThroughRule{Prefix: in.Prefix, UpstreamURL: in.UpstreamURL, UpstreamRegistry: kind.name,
 		UpstreamPrefix: in.UpstreamPrefix, CredentialARN: in.CredentialARN, CustomRoleARN: in.CustomRoleARN, CreatedAt: now, UpdatedAt: now}
@@ -308,7 +312,7 @@ func (s *Service) Validate(ctx context.Context, registryID, prefix string) (regi
 	if err != nil {
 		return reg, r, Validation{}, err
 	}
-	c, err := s.client(reg, r)
+	c, err := s.client(ctx, reg, r)
 	if err == nil {
 		err = c.ping(ctx)
 	}
@@ -329,9 +333,23 @@ func (s *Service) Validate(ctx context.Context, registryID, prefix string) (regi
 	return reg, r, Validation{Failure: fmt.Sprintf("Unable to reach the upstream registry %s: %v", r.UpstreamURL, err)}, nil
 }
 
-// client is an upstream client for the rule, with its credentials.
-func (s *Service) client(reg registry.RegistryID, r registry.PullThroughRule) (*client, error) {
+// client is an upstream client for the rule, with its credentials: the
+// secret's, or for an upstream ECR registry the password its
+// GetAuthorizationToken gives the rule's role (anonymous without one).
+func (s *Service) client(ctx context.Context, reg registry.RegistryID, r registry.PullThroughRule) (*client, error) {
+	base := s.upstreams.base(r.UpstreamURL)
 	var creds *Credentials
+	if r.UpstreamRegistry == "ecr" && r.CustomRoleARN != "" {
+		keys, err := s.secrets.roleKeys(reg, r.CustomRoleARN)
+		if err != nil {
+			return nil, err
+		}
+		pw, err := ecrLogin(ctx, s.http, base, ecrRegion(r.UpstreamURL), keys)
+		if err != nil {
+			return nil, err
+		}
+		return newClient(base, &Credentials{Username: "AWS", AccessToken: pw}, s.http), nil
+	}
 	if r.CredentialARN != "" {
 		c, err := s.secrets.Get(reg, r.CredentialARN)
 		if err != nil {
@@ -339,5 +357,5 @@ func (s *Service) client(reg registry.RegistryID, r registry.PullThroughRule) (*
 		}
 		creds = &c
 	}
-	return newClient(s.upstreams.base(r.UpstreamURL), creds, s.http), nil
+	return newClient(base, creds, s.http), nil
 }
