@@ -146,9 +146,16 @@ func ecrFaultCases() []faultCase {
 		ecrCase("DeleteRegistryPolicy", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DeleteRegistryPolicy(c, &ecr.DeleteRegistryPolicyInput{})
 		}),
-		storeless(ecrCase("DescribeRegistry", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+		ecrCase("DescribeRegistry", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DescribeRegistry(c, &ecr.DescribeRegistryInput{})
-		})),
+		}),
+		ecrCase("PutReplicationConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.PutReplicationConfiguration(c, &ecr.PutReplicationConfigurationInput{ReplicationConfiguration: &types.ReplicationConfiguration{
+				Rules: []types.ReplicationRule{{Destinations: []types.ReplicationDestination{{Region: aws.String("us-west-2"), RegistryId: aws.String(testAccount)}}}}}})
+		}),
+		ecrCase("DescribeImageReplicationStatus", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DescribeImageReplicationStatus(c, &ecr.DescribeImageReplicationStatusInput{RepositoryName: aws.String(fxRepo), ImageId: &types.ImageIdentifier{ImageTag: aws.String("v1")}})
+		}),
 		ecrCase("CreatePullThroughCacheRule", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.CreatePullThroughCacheRule(c, &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("k8s"), UpstreamRegistryUrl: aws.String("registry.k8s.io")})
 		}),

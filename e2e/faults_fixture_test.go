@@ -155,6 +155,13 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	fx.pubFull = pubInitiate(t, pc, fxPub)
 	pubUploadPart(t, pc, fxPub, fx.pubFull, 0, fx.full)
 	fx.pubBasic = publicBasic(t, pc)
+	// Every push from here on records its replication to the app
+	// repository's destination (the replicator is off in these servers).
+	if _, err := c.PutReplicationConfiguration(ctx(t), &ecr.PutReplicationConfigurationInput{ReplicationConfiguration: &types.ReplicationConfiguration{
+		Rules: []types.ReplicationRule{{Destinations: []types.ReplicationDestination{{Region: aws.String("us-west-2"), RegistryId: aws.String(testAccount)}},
+			RepositoryFilters: []types.RepositoryFilter{{Filter: aws.String(fxRepo), FilterType: types.RepositoryFilterTypePrefixMatch}}}}}}); err != nil {
+		t.Fatal(err)
+	}
 	return &faultTemplate{dir: dir, fx: fx, upstream: upstream}
 }
 

@@ -265,6 +265,7 @@ func faultConfig(dir, upstream string) config.Config {
 	cfg.Identity.AccountID = testAccount
 	cfg.Images.GCInterval = 0
 	cfg.Lifecycle.Interval = 0
+	cfg.Replication.Interval = 0
 	return cfg
 }
 

@@ -114,6 +114,10 @@ func populate(t *testing.T, s *server) migrated {
 		ImageTagMutabilityExclusionFilters: []types.ImageTagMutabilityExclusionFilter{{FilterType: "WILDCARD", Filter: aws.String("release-*")}},
 		ResourceTags:                       []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}, CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/templates"),
 		RepositoryPolicy: aws.String(policy)}))
+	mustDo(t, "PutReplicationConfiguration")(a.PutReplicationConfiguration(ctx(t), &ecr.PutReplicationConfigurationInput{
+		ReplicationConfiguration: &types.ReplicationConfiguration{Rules: []types.ReplicationRule{{
+			Destinations:      []types.ReplicationDestination{{Region: aws.String("eu-west-1"), RegistryId: aws.String(accountA)}},
+			RepositoryFilters: []types.RepositoryFilter{{Filter: aws.String("app/"), FilterType: types.RepositoryFilterTypePrefixMatch}}}}}}))
 	mustDo(t, "CreatePullThroughCacheRule")(a.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{
 		EcrRepositoryPrefix: aws.String("k8s"), UpstreamRegistryUrl: aws.String("registry.k8s.io"), UpstreamRepositoryPrefix: aws.String("pause"),
 		CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/cache")}))

@@ -146,6 +146,11 @@ func TestPullThrough(t *testing.T) {
 	p := startPullThrough(t)
 	m, blobs := p.pushUpstream(t, "tools/app", "v1", 1, 2)
 	name := "ecr-public/" + publicAlias + "/tools/app"
+	// The cache repository is made from the PULL_THROUGH_CACHE template
+	// whose prefix is the rule's.
+	createTemplate(t, p.cache.client(), &ecr.CreateRepositoryCreationTemplateInput{Prefix: aws.String("ecr-public"),
+		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForPullThroughCache}, ImageTagMutability: types.ImageTagMutabilityImmutable,
+		ResourceTags: []types.Tag{{Key: aws.String("cache"), Value: aws.String("ecr-public")}}, CustomRoleArn: aws.String("arn:aws:iam::" + testAccount + ":role/ecr")})
 
 	resp, body := p.get(t, "/v2/"+name+"/manifests/v1")
 	if resp.StatusCode != http.StatusOK || string(body) != m || resp.Header.Get("Docker-Content-Digest") != digestOf([]byte(m)) {
@@ -159,8 +164,12 @@ func TestPullThrough(t *testing.T) {
 	}
 	c := p.cache.client()
 	repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
-	if err != nil || repos.Repositories[0].ImageTagMutability != types.ImageTagMutabilityMutable {
-		t.Fatalf("the cache repository: %+v, %v", repos, err)
+	if err != nil || repos.Repositories[0].ImageTagMutability != types.ImageTagMutabilityImmutable {
+		t.Fatalf("the cache repository is not its template's: %+v, %v", repos, err)
+	}
+	if tags, err := c.ListTagsForResource(ctx(t), &ecr.ListTagsForResourceInput{ResourceArn: repos.Repositories[0].RepositoryArn}); err != nil ||
+		len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "cache" {
+		t.Errorf("the cache repository's resource tags: %+v, %v", tags, err)
 	}
 	img := describe(t, c, name, byTag("v1"))
 	if aws.ToString(img.ImageDigest) != digestOf([]byte(m)) {
@@ -200,6 +209,22 @@ func TestPullThrough(t *testing.T) {
 	got, err = c.BatchGetImage(ctx(t), &ecr.BatchGetImageInput{RepositoryName: aws.String(name), ImageIds: []types.ImageIdentifier{byTag("v4"), byTag("v1")}})
 	if err != nil || len(got.Images) != 1 || len(got.Failures) != 1 || got.Failures[0].FailureCode != types.ImageFailureCodeUpstreamUnavailable {
 		t.Fatalf("BatchGetImage with the upstream down: %+v, %v; want v1 and an UpstreamUnavailable failure", got, err)
+	}
+	p.proxy.down.Store(false)
+
+	// An index pulls through with its children.
+	c1, _ := p.pushUpstream(t, "tools/app", "amd64", 11, 1)
+	c2, _ := p.pushUpstream(t, "tools/app", "arm64", 12, 1)
+	idx := indexManifest(ociIndexType, ociManifestType, c1, c2)
+	putPublicImage(t, p.up.publicClient(), "tools/app", idx, "multi")
+	if resp, body := p.get(t, "/v2/"+name+"/manifests/multi"); resp.StatusCode != http.StatusOK || string(body) != idx {
+		t.Fatalf("pull of an index: %d %s", resp.StatusCode, body)
+	}
+	p.proxy.down.Store(true) // the children came with the index
+	for _, child := range []string{c1, c2} {
+		if resp, body := p.get(t, "/v2/"+name+"/manifests/"+digestOf([]byte(child))); resp.StatusCode != http.StatusOK || string(body) != child {
+			t.Errorf("the index's child: %d %s", resp.StatusCode, body)
+		}
 	}
 	p.proxy.down.Store(false)
 

@@ -27,6 +27,7 @@ import (
 	"github.com/ecrd/ecrd/internal/metrics"
 	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/replication"
 )
 
 // App is a running ecrd: stores open, listener bound.
@@ -62,6 +63,7 @@ type App struct {
 	lifecycle *lifecycle.Service
 	// pullThrough serves the pull through cache rules and pulls.
 	pullThrough *pullthrough.Service
+	replicator  *replication.Replicator
 	// bodies bounds the request bodies held at once (config.Bodies).
 	bodies *awsjson.Bodies
 	// wrapStores, when set, wraps the stores the core uses (WithStores).
@@ -162,6 +164,9 @@ func (a *App) open() error {
 	if a.pullThrough, err = a.newPullThrough(); err != nil {
 		return err
 	}
+	if a.replicator, err = a.newReplicator(); err != nil {
+		return err
+	}
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("%s %s: %w", a.cfg.Origin("listen"), a.cfg.Server.Listen, err)
@@ -257,43 +262,6 @@ func (a *App) countStorageError(k registry.StorageKind) {
 	a.metrics.StorageError(kind)
 }
 
-// ociOptions configures a /v2/ front end: the private namespace, or the
-// public one.
-func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Options {
-	o := oci.Options{Tokens: tokens, Realm: realm, Public: public, Logger: a.log,
-		RegistryDomain: a.cfg.Server.RegistryDomain,
-		Memory:         a.bodies.Memory, MemoryWait: a.bodies.Wait}
-	if !public {
-		o.PullThrough = a.pullThrough
-	}
-	if a.keys != nil {
-		o.Lookup = a.keys.Lookup
-	}
-	if a.cfg.Auth.Mode == "none" {
-		admin := registry.AccountAdmin(registry.RegistryID(a.cfg.Identity.AccountID), auth.DefaultAccessKey)
-		o.NoAuth = &admin
-	}
-	return o
-}
-
-// openPublic gives every account served its public registry, with its
-// configured alias, and returns the host public repository URIs name.
-func (a *App) openPublic() (string, error) {
-	if a.publicLn == nil {
-		return "", nil
-	}
-	for _, account := range a.accounts {
-		alias := a.cfg.PublicAlias(account)
-		if _, err := a.reg.EnsurePublicRegistry(context.Background(), registry.RegistryID(account), alias); err != nil {
-			return "", fmt.Errorf("the public registry of account %s: %w", account, err)
-		}
-	}
-	if h := a.cfg.Public.Hostname; h != "" {
-		return h, nil
-	}
-	return a.publicLn.Addr().String(), nil
-}
-
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() net.Addr { return a.ln.Addr() }
 
@@ -325,13 +293,7 @@ func (a *App) Run(ctx context.Context) error {
 		ErrorLog:          serverErrorLog(a.log),
 		ConnContext:       withAcked,
 	}
-	reaperDone := make(chan struct{})
-	reaperCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { defer close(reaperDone); a.reapUploads(reaperCtx) }()
-	gcDone := make(chan struct{})
-	go func() { defer close(gcDone); a.collectGarbage(reaperCtx) }()
-	lifecycleDone := make(chan struct{})
-	go func() { defer close(lifecycleDone); a.applyLifecycle(reaperCtx) }()
+	stopBackground := a.startBackground(context.WithoutCancel(ctx))
 
 	servers := []*http.Server{srv}
 	served := make(chan error, 3)
@@ -370,10 +332,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 	cancel()
-	stopReaper()
-	<-reaperDone
-	<-gcDone
-	<-lifecycleDone
+	stopBackground()
 	a.lifecycle.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -412,20 +371,4 @@ func (a *App) close() error {
 		a.instances = nil
 	}
 	return err
-}
-
-// registryHost returns, for --registry-domain, the host[:port] of an
-// account's registry: <account>.<domain> with the advertised host's port.
-// Without a domain it is nil: every account's repositories are at host.
-func registryHost(domain, host string) func(account string) string {
-	if domain == "" {
-		return nil
-	}
-	_, port, err := net.SplitHostPort(host)
-	return func(account string) string {
-		if err != nil {
-			return account + "." + domain
-		}
-		return net.JoinHostPort(account+"."+domain, port)
-	}
 }

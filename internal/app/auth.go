@@ -150,3 +150,19 @@ func (a *App) trustedProxies() []netip.Prefix {
 	}
 	return p
 }
+
+// registryHost returns, for --registry-domain, the host[:port] of an
+// account's registry: <account>.<domain> with the advertised host's port.
+// Without a domain it is nil: every account's repositories are at host.
+func registryHost(domain, host string) func(account string) string {
+	if domain == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(host)
+	return func(account string) string {
+		if err != nil {
+			return account + "." + domain
+		}
+		return net.JoinHostPort(account+"."+domain, port)
+	}
+}

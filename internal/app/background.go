@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ecrd/ecrd/internal/lifecycle"
@@ -123,4 +124,16 @@ func (a *App) RunLifecycle(ctx context.Context, o lifecycle.RunOptions) (lifecyc
 			"archived", st.Archived, "changed_since_evaluated", st.Skipped, "failed_repositories", st.FailedRepositories)
 	}
 	return st, err
+}
+
+// startBackground starts the background work (the upload reaper,
+// collection, lifecycle runs, replication) and returns what stops it and
+// waits for it.
+func (a *App) startBackground(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){a.reapUploads, a.collectGarbage, a.applyLifecycle, a.replicate} {
+		wg.Go(func() { run(ctx) })
+	}
+	return func() { cancel(); wg.Wait() }
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"github.com/ecrd/ecrd/internal/auth"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +10,8 @@ import (
 	"github.com/ecrd/ecrd/internal/api/ecr"
 	"github.com/ecrd/ecrd/internal/api/ecrpublic"
 	"github.com/ecrd/ecrd/internal/api/oci"
+	"github.com/ecrd/ecrd/internal/auth"
+	"github.com/ecrd/ecrd/internal/registry"
 )
 
 // routes mounts the front ends. The ECR API is POST / with X-Amz-Target;
@@ -82,4 +83,41 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintln(w, "ok")
+}
+
+// ociOptions configures a /v2/ front end: the private namespace, or the
+// public one.
+func (a *App) ociOptions(tokens *auth.Tokens, realm string, public bool) oci.Options {
+	o := oci.Options{Tokens: tokens, Realm: realm, Public: public, Logger: a.log,
+		RegistryDomain: a.cfg.Server.RegistryDomain,
+		Memory:         a.bodies.Memory, MemoryWait: a.bodies.Wait}
+	if !public {
+		o.PullThrough = a.pullThrough
+	}
+	if a.keys != nil {
+		o.Lookup = a.keys.Lookup
+	}
+	if a.cfg.Auth.Mode == "none" {
+		admin := registry.AccountAdmin(registry.RegistryID(a.cfg.Identity.AccountID), auth.DefaultAccessKey)
+		o.NoAuth = &admin
+	}
+	return o
+}
+
+// openPublic gives every account served its public registry, with its
+// configured alias, and returns the host public repository URIs name.
+func (a *App) openPublic() (string, error) {
+	if a.publicLn == nil {
+		return "", nil
+	}
+	for _, account := range a.accounts {
+		alias := a.cfg.PublicAlias(account)
+		if _, err := a.reg.EnsurePublicRegistry(context.Background(), registry.RegistryID(account), alias); err != nil {
+			return "", fmt.Errorf("the public registry of account %s: %w", account, err)
+		}
+	}
+	if h := a.cfg.Public.Hostname; h != "" {
+		return h, nil
+	}
+	return a.publicLn.Addr().String(), nil
 }

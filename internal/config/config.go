@@ -26,12 +26,26 @@ type Config struct {
 	// PullThrough is where the pull through cache reaches its upstreams
 	// and reads their credentials.
 	PullThrough PullThrough
+	// Replication is where other regions' ecrd instances are and how
+	// often the due replications are looked for.
+	Replication Replication
 
 	// origins says where each setting's value came from (a flag, an
 	// environment variable or a config file key), by setting name, so that
 	// an error about a value can name it; Load fills it in. A setting not
 	// in it has its default (or was set in code).
 	origins map[string]string
+}
+
+// Replication configures the replicator.
+type Replication struct {
+	// Regions are the other regions' ecrd instances, with the keys the
+	// replication signs with there (<region>=http(s)://KEY:SECRET@host,
+	// ...; see replication.ParseRegions).
+	Regions string
+	// Interval is how often the due replications are looked for (0 turns
+	// replication off in this process; others over the store still run it).
+	Interval time.Duration
 }
 
 // PullThrough configures the pull through cache.
@@ -296,15 +310,16 @@ func Default() Config {
 	return Config{
 		Server: Server{Listen: "127.0.0.1:5000", ShutdownTimeout: 30 * time.Second,
 			HeaderTimeout: 20 * time.Second, StallTimeout: 30 * time.Second, MaxConnections: 1024},
-		Store:     Store{Meta: MetaSQLite, PostgresMaxConns: 16, Blob: BlobFS, S3: S3{Region: "us-east-1"}},
-		Identity:  Identity{Region: "us-east-1", AccountID: "000000000000"},
-		Uploads:   Uploads{Expiry: 24 * time.Hour},
-		Images:    Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
-		Lifecycle: Lifecycle{Interval: time.Hour},
-		Auth:      Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
-		Public:    Public{Alias: "ecrd"},
-		Bodies:    Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},
-		Log:       Log{Format: "text", Level: "info"},
+		Store:       Store{Meta: MetaSQLite, PostgresMaxConns: 16, Blob: BlobFS, S3: S3{Region: "us-east-1"}},
+		Identity:    Identity{Region: "us-east-1", AccountID: "000000000000"},
+		Uploads:     Uploads{Expiry: 24 * time.Hour},
+		Images:      Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
+		Lifecycle:   Lifecycle{Interval: time.Hour},
+		Replication: Replication{Interval: time.Second},
+		Auth:        Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
+		Public:      Public{Alias: "ecrd"},
+		Bodies:      Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},
+		Log:         Log{Format: "text", Level: "info"},
 	}
 }
 

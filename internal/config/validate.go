@@ -11,6 +11,7 @@ import (
 	"github.com/ecrd/ecrd/internal/auth"
 	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/replication"
 )
 
 var (
@@ -51,6 +52,9 @@ func (c Config) validate(cmds cmdSet) error {
 	}
 	if _, err := pullthrough.ParseUpstreams(c.PullThrough.Upstreams); err != nil {
 		bad("pull-through-upstreams", "%v", err)
+	}
+	if _, err := replication.ParseRegions(c.Replication.Regions); err != nil {
+		bad("replication-regions", "%v", err)
 	}
 	if c.Store.DataDir == "" {
 		bad("data-dir", "must not be empty (its default, ~/.local/share/ecrd, needs HOME or XDG_DATA_HOME)")

@@ -49,6 +49,8 @@ var copied = []table{
 	{name: "creation_templates"},
 	{name: "pull_through_rules"},
 	{name: "pull_through_checks"},
+	{name: "replication_configs"},
+	{name: "replication_tasks"},
 	{name: "secrets"},
 }
 

@@ -3,7 +3,6 @@ package pullthrough
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -178,30 +177,17 @@ func (s *Service) importImage(ctx context.Context, key registry.RepoKey, rule re
 	if err != nil {
 		return err
 	}
-	var m struct {
-		MediaType string           `json:"mediaType"`
-		Manifests []descriptor     `json:"manifests"`
-		Config    *descriptor      `json:"config"`
-		Layers    []descriptor     `json:"layers"`
-		Subject   *json.RawMessage `json:"subject"`
+	blobs, children, err := registry.ManifestReferences(body, mediaType)
+	if err != nil {
+		return registry.Errorf(registry.CodeUpstreamUnavailable, "The upstream registry %s answered a manifest ecrd cannot store: %v", rule.UpstreamURL, err)
 	}
-	if err := json.Unmarshal(body, &m); err != nil {
-		return registry.Errorf(registry.CodeUpstreamUnavailable, "The upstream registry %s answered a manifest that is not JSON: %v", rule.UpstreamURL, err)
-	}
-	for _, child := range m.Manifests {
-		if _, err := s.childImported(ctx, c, key, rule, up, child.Digest); err != nil {
+	for _, child := range children {
+		if err := s.importChild(ctx, key, rule, string(child)); err != nil {
 			return err
 		}
 	}
-	blobs := m.Layers
-	if m.Config != nil {
-		blobs = append([]descriptor{*m.Config}, blobs...)
-	}
-	for _, d := range blobs {
-		if len(d.URLs) > 0 {
-			continue // a foreign layer: its bytes are not the registry's
-		}
-		if err := s.importBlob(ctx, c, key, rule, up, d); err != nil {
+	for _, b := range blobs {
+		if err := s.importBlob(ctx, c, key, rule, up, b); err != nil {
 			return err
 		}
 	}
@@ -218,20 +204,13 @@ func (s *Service) importImage(ctx context.Context, key registry.RepoKey, rule re
 	return s.reg.Update(ctx, func(tx registry.Tx) error { return tx.PutPullThroughCheck(key, in.Tag, s.reg.Now().UTC()) })
 }
 
-type descriptor struct {
-	MediaType string   `json:"mediaType"`
-	Digest    string   `json:"digest"`
-	Size      int64    `json:"size"`
-	URLs      []string `json:"urls"`
-}
-
-// childImported imports an index's child by digest, unless the cache has it.
-func (s *Service) childImported(ctx context.Context, c *client, key registry.RepoKey, rule registry.PullThroughRule, up, digest string) (bool, error) {
+// importChild imports an index's child by digest, unless the cache has it.
+func (s *Service) importChild(ctx context.Context, key registry.RepoKey, rule registry.PullThroughRule, digest string) error {
 	found, _, err := s.reg.BatchGetImage(ctx, key, []registry.ImageID{{Digest: digest}}, nil)
 	if err == nil && len(found) == 1 {
-		return false, nil
+		return nil
 	}
-	return true, s.importImage(ctx, key, rule, digest)
+	return s.importImage(ctx, key, rule, digest)
 }
 
 // fetchManifest GETs a manifest from upstream and checks that its bytes
@@ -274,30 +253,31 @@ func (s *Service) fetchManifest(ctx context.Context, c *client, rule registry.Pu
 // unless it is there; the upload is verified against the digest when it
 // completes, and dropped when anything fails, so a blob is cached whole
 // and right or not at all.
-func (s *Service) importBlob(ctx context.Context, c *client, key registry.RepoKey, rule registry.PullThroughRule, up string, d descriptor) error {
-	if _, err := s.reg.StatBlob(ctx, key, d.Digest); err == nil {
+func (s *Service) importBlob(ctx context.Context, c *client, key registry.RepoKey, rule registry.PullThroughRule, up string, b registry.ImageBlob) error {
+	d := string(b.Digest)
+	if _, err := s.reg.StatBlob(ctx, key, d); err == nil {
 		return nil
 	}
-	_, err, _ := s.flights.blobs.Do(string(key.Registry)+"/"+string(key.Name)+"@"+d.Digest, func() (any, error) {
-		resp, err := c.do(ctx, http.MethodGet, "/v2/"+up+"/blobs/"+d.Digest, "repository:"+up+":pull", nil)
+	_, err, _ := s.flights.blobs.Do(string(key.Registry)+"/"+string(key.Name)+"@"+d, func() (any, error) {
+		resp, err := c.do(ctx, http.MethodGet, "/v2/"+up+"/blobs/"+d, "repository:"+up+":pull", nil)
 		if err != nil {
-			return nil, upstreamError(rule, "the blob "+d.Digest, err)
+			return nil, upstreamError(rule, "the blob "+d, err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return nil, upstreamError(rule, "the blob "+d.Digest, fmt.Errorf("it answered %s", resp.Status))
+			return nil, upstreamError(rule, "the blob "+d, fmt.Errorf("it answered %s", resp.Status))
 		}
 		u, err := s.reg.InitiateLayerUpload(ctx, key)
 		if err != nil {
 			return nil, err
 		}
 		body := &upstreamBody{r: resp.Body}
-		if d.Size > 0 {
-			body.r = io.LimitReader(resp.Body, d.Size+1) // a longer blob fails its digest
+		if b.Size > 0 {
+			body.r = io.LimitReader(resp.Body, b.Size+1) // a longer blob fails its digest
 		}
 		_, err = s.reg.AppendUpload(ctx, key, u.ID, 0, -1, body)
 		if err == nil {
-			_, err = s.reg.FinishUpload(ctx, key, u.ID, d.Digest)
+			_, err = s.reg.FinishUpload(ctx, key, u.ID, d)
 		}
 		if err != nil {
 			if cerr := s.reg.CancelUpload(ctx, key, u.ID); cerr != nil {
@@ -306,9 +286,9 @@ func (s *Service) importBlob(ctx context.Context, c *client, key registry.RepoKe
 			switch {
 			case registry.IsCode(err, registry.CodeInvalidLayer):
 				return nil, registry.Errorf(registry.CodeUpstreamUnavailable,
-					"The upstream registry %s answered other bytes than the blob %s: refused, nothing was cached", rule.UpstreamURL, d.Digest)
+					"The upstream registry %s answered other bytes than the blob %s: refused, nothing was cached", rule.UpstreamURL, d)
 			case body.err != nil:
-				return nil, upstreamError(rule, "the blob "+d.Digest, body.err)
+				return nil, upstreamError(rule, "the blob "+d, body.err)
 			}
 			return nil, err // the store's failure, not the upstream's
 		}

@@ -41,6 +41,12 @@ func AccountAdmin(account RegistryID, accessKeyID string) Principal {
 	}
 }
 
+// IsAccountAdmin tells whether p is an account's administrator: a key
+// (of the account, or of a user) naming no policies, of no role.
+func (p Principal) IsAccountAdmin() bool {
+	return p.RoleARN == "" && p.PolicyVersion == iam.AdministratorPolicy().ID
+}
+
 // Restricted is p with pol added to its policies (a read-only token's
 // restriction), under a version of its own.
 func (p Principal) Restricted(pol iam.Policy) Principal {
@@ -110,6 +116,9 @@ func (r *Registry) access(ctx context.Context, tx Tx, action string, key RepoKey
 
 // decideAccess is access on facts already read.
 func (r *Registry) decideAccess(ctx context.Context, action string, key RepoKey, facts RepositoryAccess, extra ...condition) (Repository, error) {
+	if replicating(ctx) && replicatedActions[action] {
+		action = "ReplicateImage"
+	}
 	if !(key.Registry.IsPublic() && publicPulls[action]) && !isCore(ctx) {
 		if err := r.decide(ctx, action, key, facts, extra); err != nil {
 			return Repository{}, err

@@ -107,9 +107,11 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 			return err
 		}
 		if in.Tag != "" {
-			return tx.SetTag(key, in.Tag, digest, r.now().UTC())
+			if err := tx.SetTag(key, in.Tag, digest, r.now().UTC()); err != nil {
+				return err
+			}
 		}
-		return nil
+		return r.enqueueReplication(ctx, tx, key, digest)
 	})
 	return img, err
 }

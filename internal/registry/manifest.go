@@ -304,3 +304,12 @@ func checkAnnotations(w where, m jsonStrMap) error {
 	}
 	return nil
 }
+
+// ManifestReferences returns what a manifest refers to, as PutImage
+// reads it: an image's config and layers (its blobs, foreign layers left
+// out), an index's children. What copies an image (the pull through
+// cache, replication) copies these first. Errors: InvalidParameter.
+func ManifestReferences(raw []byte, mediaType string) ([]ImageBlob, []Digest, error) {
+	p, err := parseManifest(raw, mediaType)
+	return p.blobs, p.children, err
+}

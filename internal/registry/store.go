@@ -139,6 +139,7 @@ type Tx interface {
 	AccessTx
 	TemplateTx
 	PullThroughTx
+	ReplicationTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

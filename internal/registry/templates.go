@@ -162,7 +162,11 @@ func (r *Registry) CreatingOnPush(ctx context.Context, key RepoKey, step func() 
 	if !IsCode(err, CodeRepositoryNotFound) {
 		return err
 	}
-	if _, cerr := r.CreateFromTemplate(ctx, key, AppliedForCreateOnPush); IsCode(cerr, CodeRepositoryNotFound) {
+	scenario := AppliedForCreateOnPush
+	if replicating(ctx) {
+		scenario = AppliedForReplication
+	}
+	if _, cerr := r.CreateFromTemplate(ctx, key, scenario); IsCode(cerr, CodeRepositoryNotFound) {
 		return err
 	} else if cerr != nil {
 		return cerr

@@ -16,6 +16,7 @@ import (
 	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
+	"github.com/ecrd/ecrd/internal/replication"
 	"github.com/ecrd/ecrd/internal/templates"
 )
 
@@ -99,6 +100,22 @@ type API struct {
 	log *slog.Logger
 }
 
+// replicating marks the requests of another ecrd's replicator
+// (replication.ReplicatingHeader) as replications, for an account
+// administrator's key only: a user's or role's key pushes as itself.
+func replicating(authenticate func(r *http.Request, payload [32]byte) (context.Context, *awsjson.WireError)) func(r *http.Request, payload [32]byte) (context.Context, *awsjson.WireError) {
+	if authenticate == nil {
+		return nil
+	}
+	return func(r *http.Request, payload [32]byte) (context.Context, *awsjson.WireError) {
+		ctx, werr := authenticate(r, payload)
+		if werr == nil && r.Header.Get(replication.ReplicatingHeader) != "" && registry.Caller(ctx).IsAccountAdmin() {
+			ctx = registry.AsReplicating(ctx)
+		}
+		return ctx, werr
+	}
+}
+
 // Handlers are what the ECR front end serves: the API (POST / with
 // X-Amz-Target) and the layer downloads its URLs point to (under
 // DownloadPath).
@@ -145,7 +162,7 @@ func New(reg *registry.Registry, o Options) (Handlers, error) {
 		Unimplemented: unimplemented,
 		ServerError:   serverError,
 		Precheck:      o.Precheck,
-		Authenticate:  o.Authenticate,
+		Authenticate:  replicating(o.Authenticate),
 		Bodies:        o.Bodies,
 	}
 	return Handlers{API: api, Downloads: a.downloadHandler()}, nil
@@ -182,6 +199,8 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"PutRegistryPolicy":                   awsjson.Op(a.putRegistryPolicy),
 		"DeleteRegistryPolicy":                awsjson.Op(a.deleteRegistryPolicy),
 		"DescribeRegistry":                    awsjson.Op(a.describeRegistry),
+		"PutReplicationConfiguration":         awsjson.Op(a.putReplicationConfiguration),
+		"DescribeImageReplicationStatus":      awsjson.Op(a.describeImageReplicationStatus),
 		"PutLifecyclePolicy":                  awsjson.Op(a.putLifecyclePolicy),
 		"GetLifecyclePolicy":                  awsjson.Op(a.getLifecyclePolicy),
 		"DeleteLifecyclePolicy":               awsjson.Op(a.deleteLifecyclePolicy),

@@ -106,6 +106,8 @@ var opSignatures = map[string][2]reflect.Type{
 	"PutRegistryPolicy":                   {reflect.TypeFor[putRegistryPolicyInput](), reflect.TypeFor[registryPolicyOutput]()},
 	"DeleteRegistryPolicy":                {reflect.TypeFor[emptyInput](), reflect.TypeFor[registryPolicyOutput]()},
 	"DescribeRegistry":                    {reflect.TypeFor[emptyInput](), reflect.TypeFor[describeRegistryOutput]()},
+	"PutReplicationConfiguration":         {reflect.TypeFor[putReplicationConfigurationInput](), reflect.TypeFor[putReplicationConfigurationOutput]()},
+	"DescribeImageReplicationStatus":      {reflect.TypeFor[describeImageReplicationStatusInput](), reflect.TypeFor[describeImageReplicationStatusOutput]()},
 	"PutLifecyclePolicy":                  {reflect.TypeFor[lifecyclePolicyInput](), reflect.TypeFor[putLifecyclePolicyOutput]()},
 	"GetLifecyclePolicy":                  {reflect.TypeFor[lifecycleRepoInput](), reflect.TypeFor[lifecyclePolicyOutput]()},
 	"DeleteLifecyclePolicy":               {reflect.TypeFor[lifecycleRepoInput](), reflect.TypeFor[lifecyclePolicyOutput]()},

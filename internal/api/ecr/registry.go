@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 
+	"github.com/ecrd/ecrd/internal/api/ecrshared"
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
@@ -24,14 +25,105 @@ type describeRegistryOutput struct {
 	ReplicationConfiguration replicationConfiguration `json:"replicationConfiguration"`
 }
 
-// replicationConfiguration is a registry's replication: ecrd replicates
-// nothing, so its rules are always empty, as those of an ECR registry no
-// one configured replication for.
+// replicationConfiguration is a registry's replication rules; a registry
+// no one configured has none ("rules": []).
 type replicationConfiguration struct {
 	Rules []replicationRule `json:"rules"`
 }
 
-type replicationRule struct{}
+type replicationRule struct {
+	Destinations      []replicationDestination `json:"destinations"`
+	RepositoryFilters []repositoryFilter       `json:"repositoryFilters,omitempty"`
+}
+
+type replicationDestination struct {
+	Region     string `json:"region"`
+	RegistryID string `json:"registryId"`
+}
+
+type repositoryFilter struct {
+	Filter     string `json:"filter"`
+	FilterType string `json:"filterType"`
+}
+
+type putReplicationConfigurationInput struct {
+	ReplicationConfiguration replicationConfiguration `json:"replicationConfiguration"`
+}
+
+type putReplicationConfigurationOutput struct {
+	ReplicationConfiguration replicationConfiguration `json:"replicationConfiguration"`
+}
+
+type describeImageReplicationStatusInput struct {
+	RegistryID     string                    `json:"registryId"`
+	RepositoryName string                    `json:"repositoryName"`
+	ImageID        ecrshared.ImageIdentifier `json:"imageId"`
+}
+
+type describeImageReplicationStatusOutput struct {
+	RepositoryName      string                    `json:"repositoryName"`
+	ImageID             ecrshared.ImageIdentifier `json:"imageId"`
+	ReplicationStatuses []imageReplicationStatus  `json:"replicationStatuses"`
+}
+
+type imageReplicationStatus struct {
+	Region      string `json:"region"`
+	RegistryID  string `json:"registryId"`
+	Status      string `json:"status"`
+	FailureCode string `json:"failureCode,omitempty"`
+}
+
+func configShape(rules []registry.ReplicationRule) replicationConfiguration {
+	out := replicationConfiguration{Rules: []replicationRule{}}
+	for _, r := range rules {
+		rule := replicationRule{Destinations: []replicationDestination{}}
+		for _, d := range r.Destinations {
+			rule.Destinations = append(rule.Destinations, replicationDestination{Region: d.Region, RegistryID: string(d.Registry)})
+		}
+		for _, f := range r.Filters {
+			rule.RepositoryFilters = append(rule.RepositoryFilters, repositoryFilter{Filter: f, FilterType: "PREFIX_MATCH"})
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out
+}
+
+func (a *API) putReplicationConfiguration(ctx context.Context, in *putReplicationConfigurationInput) (*putReplicationConfigurationOutput, error) {
+	var rules []registry.ReplicationRule
+	for _, r := range in.ReplicationConfiguration.Rules {
+		var rule registry.ReplicationRule
+		for _, d := range r.Destinations {
+			rule.Destinations = append(rule.Destinations, registry.ReplicationDestination{Region: d.Region, Registry: registry.RegistryID(d.RegistryID)})
+		}
+		for _, f := range r.RepositoryFilters {
+			rule.Filters = append(rule.Filters, f.Filter)
+		}
+		rules = append(rules, rule)
+	}
+	if _, err := a.reg.PutReplicationConfig(ctx, rules); err != nil {
+		return nil, err
+	}
+	return &putReplicationConfigurationOutput{ReplicationConfiguration: configShape(rules)}, nil
+}
+
+func (a *API) describeImageReplicationStatus(ctx context.Context, in *describeImageReplicationStatusInput) (*describeImageReplicationStatusOutput, error) {
+	key, err := repoKey(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return nil, err
+	}
+	id := ecrshared.ImageIDs([]ecrshared.ImageIdentifier{in.ImageID})[0]
+	key, id, tasks, err := a.reg.ReplicationStatus(ctx, key, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeImageReplicationStatusOutput{RepositoryName: string(key.Name), ImageID: in.ImageID, ReplicationStatuses: []imageReplicationStatus{}}
+	out.ImageID.ImageDigest = id.Digest
+	for _, t := range tasks {
+		out.ReplicationStatuses = append(out.ReplicationStatuses, imageReplicationStatus{Region: t.Destination.Region,
+			RegistryID: string(t.Destination.Registry), Status: t.Status, FailureCode: t.FailureCode})
+	}
+	return out, nil
+}
 
 func (a *API) getRegistryPolicy(ctx context.Context, _ *emptyInput) (*registryPolicyOutput, error) {
 	reg, text, err := a.reg.RegistryPolicy(ctx)
@@ -58,6 +150,9 @@ func (a *API) deleteRegistryPolicy(ctx context.Context, _ *emptyInput) (*registr
 }
 
 func (a *API) describeRegistry(ctx context.Context, _ *emptyInput) (*describeRegistryOutput, error) {
-	return &describeRegistryOutput{RegistryID: string(registry.Caller(ctx).Account),
-		ReplicationConfiguration: replicationConfiguration{Rules: []replicationRule{}}}, nil
+	reg, rules, err := a.reg.ReplicationConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &describeRegistryOutput{RegistryID: string(reg), ReplicationConfiguration: configShape(rules)}, nil
 }

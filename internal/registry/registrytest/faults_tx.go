@@ -206,6 +206,13 @@ func (t faultTx) DropLease(a0 string, a1 string) (err error) {
 	return t.Tx.DropLease(a0, a1)
 }
 
+func (t faultTx) DueReplicationTasks(a0 time.Time, a1 int) (r0 []registry.ReplicationTask, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DueReplicationTasks", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DueReplicationTasks(a0, a1)
+}
+
 func (t faultTx) Image(a0 registry.RepoKey, a1 registry.Digest) (r0 registry.Image, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.Image", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -374,6 +381,20 @@ func (t faultTx) PutRegistryPolicy(a0 registry.RegistryID, a1 string) (err error
 	return t.Tx.PutRegistryPolicy(a0, a1)
 }
 
+func (t faultTx) PutReplicationConfig(a0 registry.RegistryID, a1 []registry.ReplicationRule) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutReplicationConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutReplicationConfig(a0, a1)
+}
+
+func (t faultTx) PutReplicationTask(a0 registry.ReplicationTask) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutReplicationTask", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutReplicationTask(a0)
+}
+
 func (t faultTx) PutRepositoryCatalog(a0 registry.RepoKey, a1 registry.Catalog) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.PutRepositoryCatalog", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -414,6 +435,20 @@ func (t faultTx) ReleaseLayers(a0 registry.RepoKey, a1 []registry.Digest, a2 tim
 		return
 	}
 	return t.Tx.ReleaseLayers(a0, a1, a2)
+}
+
+func (t faultTx) ReplicationConfig(a0 registry.RegistryID) (r0 []registry.ReplicationRule, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ReplicationConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ReplicationConfig(a0)
+}
+
+func (t faultTx) ReplicationTasks(a0 registry.RepoKey, a1 registry.Digest) (r0 []registry.ReplicationTask, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ReplicationTasks", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ReplicationTasks(a0, a1)
 }
 
 func (t faultTx) Repositories(a0 registry.RegistryID, a1 registry.RepositoryName, a2 int) (r0 []registry.Repository, err error) {

@@ -103,6 +103,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"CreationTemplates", testCreationTemplates},
 		{"PullThroughRules", testPullThroughRules},
 		{"PullThroughChecks", testPullThroughChecks},
+		{"Replication", testReplication},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},
