@@ -64,6 +64,7 @@ const (
 	FailureDestinationUnknown = "DESTINATION_REGION_NOT_CONFIGURED"
 	FailureUnavailable        = "DESTINATION_UNAVAILABLE"
 	FailureSourceImage        = "SOURCE_IMAGE_NOT_FOUND"
+	FailureSourceUnavailable  = "SOURCE_UNAVAILABLE"
 )
 
 // Run works until ctx ends.
@@ -154,12 +155,15 @@ func (p *Replicator) attempt(ctx context.Context, t registry.ReplicationTask) (s
 	}
 	core := source(ctx, t)
 	found, _, err := p.reg.BatchGetImage(core, t.Source, []registry.ImageID{{Digest: string(t.Digest)}}, nil)
-	if err != nil || len(found) == 0 {
-		return FailureSourceImage, true, fmt.Errorf("the source image: %v", err)
+	switch {
+	case err != nil && !registry.IsCode(err, registry.CodeRepositoryNotFound):
+		return FailureSourceUnavailable, false, fmt.Errorf("reading the source image: %w", err) // the store's failure: try again
+	case err != nil || len(found) == 0:
+		return FailureSourceImage, true, fmt.Errorf("the source image %s is gone", t.Digest)
 	}
 	details, _, err := p.reg.DescribeImages(core, t.Source, []registry.ImageID{{Digest: string(t.Digest)}}, registry.ImageFilter{ImageStatus: "ANY"}, registry.Page{})
 	if err != nil {
-		return FailureUnavailable, false, err
+		return FailureSourceUnavailable, false, err
 	}
 	var tags []string
 	if len(details) == 1 {
