@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -88,6 +89,25 @@ func (s *Service) Pull(ctx context.Context, key registry.RepoKey, ref string, ca
 	if err != nil || key.Registry.IsPublic() {
 		return errors.Join(ErrNoRule, err)
 	}
+	if cached {
+		// A hit only asks whether a tag is due a check, a day apart: the
+		// rules may be seconds old (rulesCache), and a pull by digest or
+		// of a repository no rule covers costs no store read.
+		rules, err := s.rulesCache.get(ctx, s.reg, key.Registry)
+		if err != nil {
+			return err
+		}
+		if _, ok := matchRule(rules, key.Name); !ok {
+			return ErrNoRule
+		}
+		if strings.HasPrefix(ref, "sha256:") {
+			return nil
+		}
+		checked, err := s.lastCheck(ctx, key, ref)
+		if err != nil || s.reg.Now().Sub(checked) < RefreshAfter {
+			return err
+		}
+	}
 	var rules []registry.PullThroughRule
 	var facts registry.RepositoryAccess
 	err = s.reg.View(ctx, func(tx registry.Tx) (err error) {
@@ -100,19 +120,10 @@ func (s *Service) Pull(ctx context.Context, key registry.RepoKey, ref string, ca
 	if err != nil {
 		return err
 	}
+	s.rulesCache.put(key.Registry, rules)
 	rule, ok := matchRule(rules, key.Name)
 	if !ok {
 		return ErrNoRule
-	}
-	byDigest := strings.HasPrefix(ref, "sha256:")
-	if cached && byDigest {
-		return nil
-	}
-	if cached {
-		checked, err := s.lastCheck(ctx, key, ref)
-		if err != nil || s.reg.Now().Sub(checked) < RefreshAfter {
-			return err
-		}
 	}
 	if !facts.Exists {
 		if _, err := s.reg.CreateFromTemplate(ctx, key, registry.AppliedForPullThroughCache); err != nil {
@@ -310,4 +321,47 @@ func (b *upstreamBody) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// rulesTTL is how old the rules a cache hit reads may be.
+const rulesTTL = 5 * time.Second
+
+// rulesCache keeps each registry's rules for rulesTTL, for the hits that
+// only ask whether a tag is due a check; a miss, which may create and
+// import, reads them from the store.
+type rulesCache struct {
+	mu sync.Mutex
+	m  map[registry.RegistryID]cachedRules
+}
+
+type cachedRules struct {
+	rules []registry.PullThroughRule
+	at    time.Time
+}
+
+func (c *rulesCache) get(ctx context.Context, reg *registry.Registry, id registry.RegistryID) ([]registry.PullThroughRule, error) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < rulesTTL {
+		return e.rules, nil
+	}
+	var rules []registry.PullThroughRule
+	err := reg.View(ctx, func(tx registry.Tx) (err error) {
+		rules, err = tx.PullThroughRules(id)
+		return err
+	})
+	if err == nil {
+		c.put(id, rules)
+	}
+	return rules, err
+}
+
+func (c *rulesCache) put(id registry.RegistryID, rules []registry.PullThroughRule) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[registry.RegistryID]cachedRules{}
+	}
+	c.m[id] = cachedRules{rules: rules, at: time.Now()}
 }

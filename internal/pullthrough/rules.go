@@ -39,6 +39,8 @@ type Service struct {
 	http      *http.Client
 	log       *slog.Logger
 	flights   flights
+	// rulesCache serves the rules to cache hits (pull.go).
+	rulesCache rulesCache
 }
 
 // New returns the service over the core.
