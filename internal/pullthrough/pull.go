@@ -20,6 +20,10 @@ import (
 // it upstream again (ECR: 24 hours). Pulls by digest never check.
 const RefreshAfter = 24 * time.Hour
 
+// blobStall is how long an upstream blob may send nothing before the
+// import gives up on it.
+const blobStall = 60 * time.Second
+
 // maxManifest bounds an upstream manifest, as ECR bounds a pushed one.
 const maxManifest = 4 << 20
 
@@ -90,27 +94,58 @@ func (s *Service) Pull(ctx context.Context, key registry.RepoKey, ref string, ca
 		return errors.Join(ErrNoRule, err)
 	}
 	if cached {
-		// A hit only asks whether a tag is due a check, a day apart: the
-		// rules may be seconds old (rulesCache), and a pull by digest or
-		// of a repository no rule covers costs no store read.
-		rules, err := s.rulesCache.get(ctx, s.reg, key.Registry)
-		if err != nil {
-			return err
-		}
-		if _, ok := matchRule(rules, key.Name); !ok {
-			return ErrNoRule
-		}
-		if strings.HasPrefix(ref, "sha256:") {
-			return nil
-		}
-		checked, err := s.lastCheck(ctx, key, ref)
-		if err != nil || s.reg.Now().Sub(checked) < RefreshAfter {
-			return err
+		return s.refresh(ctx, key, ref)
+	}
+	return s.fill(ctx, key, ref)
+}
+
+// refreshRetry is how long a tag whose check failed upstream is served
+// before a pull checks it again.
+const refreshRetry = 5 * time.Minute
+
+// refreshTimeout bounds a check of a cached tag: the pull waits for it.
+const refreshTimeout = 10 * time.Second
+
+// refresh checks a cached tag upstream when its last check is a day old,
+// and fetches what it points to now. Whatever goes wrong, the cached
+// image is served, as ECR serves it, and the tag is checked again
+// refreshRetry later.
+func (s *Service) refresh(ctx context.Context, key registry.RepoKey, ref string) error {
+	// The rules may be seconds old (rulesCache): a pull by digest, or of
+	// a repository no rule covers, costs no store read.
+	rules, err := s.rulesCache.get(ctx, s.reg, key.Registry)
+	if err != nil {
+		return err
+	}
+	if _, ok := matchRule(rules, key.Name); !ok {
+		return ErrNoRule
+	}
+	if strings.HasPrefix(ref, "sha256:") {
+		return nil
+	}
+	checked, err := s.lastCheck(ctx, key, ref)
+	if err != nil || s.reg.Now().Sub(checked) < RefreshAfter {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	if err := s.fill(rctx, key, ref); err != nil && ctx.Err() == nil {
+		s.log.Warn("pull through cache: serving a cached tag its upstream could not refresh",
+			"repository", string(key.Registry)+"/"+string(key.Name), "tag", ref, "err", err)
+		retry := s.reg.Now().UTC().Add(refreshRetry - RefreshAfter)
+		if err := s.reg.Update(registry.AsCore(ctx), func(tx registry.Tx) error { return tx.PutPullThroughCheck(key, ref, retry) }); err != nil {
+			s.log.Warn("pull through cache: recording a failed check", "err", err)
 		}
 	}
+	return ctx.Err()
+}
+
+// fill fetches an image the cache lacks (or a tag due a check), creating
+// the repository first, once the caller is allowed to.
+func (s *Service) fill(ctx context.Context, key registry.RepoKey, ref string) error {
 	var rules []registry.PullThroughRule
 	var facts registry.RepositoryAccess
-	err = s.reg.View(ctx, func(tx registry.Tx) (err error) {
+	err := s.reg.View(ctx, func(tx registry.Tx) (err error) {
 		if rules, err = tx.PullThroughRules(key.Registry); err != nil {
 			return err
 		}
@@ -140,17 +175,16 @@ func (s *Service) Pull(ctx context.Context, key registry.RepoKey, ref string, ca
 		}
 		return err
 	}
-	_, err, _ = s.flights.manifests.Do(string(key.Registry)+"/"+string(key.Name)+":"+ref, func() (any, error) {
+	// The import outlives a caller who leaves: others may be waiting for it.
+	ch := s.flights.manifests.DoChan(string(key.Registry)+"/"+string(key.Name)+":"+ref, func() (any, error) {
 		return nil, s.importImage(registry.AsCore(context.WithoutCancel(ctx)), key, rule, ref)
 	})
-	if err != nil && cached {
-		// Upstream could not say whether the tag moved: serve what is
-		// cached, as ECR does, and try again on a later pull.
-		s.log.Warn("pull through cache: serving a cached tag its upstream could not refresh",
-			"repository", string(key.Registry)+"/"+string(key.Name), "tag", ref, "err", err)
-		return nil
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return err
 }
 
 // lastCheck is when a cached tag was last fetched or checked upstream;
@@ -270,6 +304,12 @@ func (s *Service) importBlob(ctx context.Context, c *client, key registry.RepoKe
 		return nil
 	}
 	_, err, _ := s.flights.blobs.Do(string(key.Registry)+"/"+string(key.Name)+"@"+d, func() (any, error) {
+		// An upstream that stops sending without closing is cut after
+		// blobStall without a byte.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stall := time.AfterFunc(blobStall, cancel)
+		defer stall.Stop()
 		resp, err := c.do(ctx, http.MethodGet, "/v2/"+up+"/blobs/"+d, "repository:"+up+":pull", nil)
 		if err != nil {
 			return nil, upstreamError(rule, "the blob "+d, err)
@@ -282,7 +322,7 @@ func (s *Service) importBlob(ctx context.Context, c *client, key registry.RepoKe
 		if err != nil {
 			return nil, err
 		}
-		body := &upstreamBody{r: resp.Body}
+		body := &upstreamBody{r: resp.Body, progress: func() { stall.Reset(blobStall) }}
 		if b.Size > 0 {
 			body.r = io.LimitReader(resp.Body, b.Size+1) // a longer blob fails its digest
 		}
@@ -311,12 +351,16 @@ func (s *Service) importBlob(ctx context.Context, c *client, key registry.RepoKe
 // upstreamBody is an upstream's response body that remembers how reading
 // it failed, telling the upstream's failures from the store's.
 type upstreamBody struct {
-	r   io.Reader
-	err error
+	r        io.Reader
+	err      error
+	progress func()
 }
 
 func (b *upstreamBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
+	if n > 0 {
+		b.progress()
+	}
 	if err != nil && err != io.EOF {
 		b.err = err
 	}

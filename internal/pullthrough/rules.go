@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ecrd/ecrd/internal/registry"
 )
@@ -26,7 +28,9 @@ const DefaultPageSize = 100
 type Options struct {
 	Upstreams Upstreams
 	Secrets   Secrets
-	// HTTPClient reaches the upstreams; http.DefaultClient when nil.
+	// HTTPClient reaches the upstreams; when nil, one through the
+	// environment's proxy (HTTPS_PROXY) that gives up on an upstream that
+	// does not connect or answer (upstreamClient).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 }
@@ -47,7 +51,7 @@ type Service struct {
 func New(reg *registry.Registry, o Options) *Service {
 	s := &Service{reg: reg, upstreams: o.Upstreams, secrets: o.Secrets, http: o.HTTPClient, log: o.Logger}
 	if s.http == nil {
-		s.http = http.DefaultClient
+		s.http = upstreamClient()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -360,4 +364,16 @@ func (s *Service) client(ctx context.Context, reg registry.RegistryID, r registr
 		creds = &c
 	}
 	return newClient(base, creds, s.http), nil
+}
+
+// upstreamClient reaches upstreams through the environment's proxy, and
+// gives up on one that does not connect in 10s, or answer a request's
+// headers in 30s; a body that stalls is importBlob's to cut.
+func upstreamClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: t}
 }
