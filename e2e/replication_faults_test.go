@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,6 +64,13 @@ func TestReplicationFaults(t *testing.T) {
 		replicated := func() bool {
 			out, err := b.DescribeImages(ctx(t), &ecr.DescribeImagesInput{RepositoryName: aws.String("app"), ImageIds: []types.ImageIdentifier{byDigest(digestOf([]byte(m)))}})
 			return err == nil && len(out.ImageDetails) == 1 && len(out.ImageDetails[0].ImageTags) == 2
+		}
+		// The upload reaper's first pass runs as the server starts: its
+		// calls are not the replication's.
+		for deadline := time.Now().Add(10 * time.Second); !slices.ContainsFunc(f.Calls(), func(c registrytest.Call) bool { return c.Name == "Tx.StaleUploads" }); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the upload reaper's first pass did not run")
+			}
 		}
 		f.Reset()
 		f.Arm(i, kind)

@@ -159,6 +159,9 @@ func TestReplicationCrossAccount(t *testing.T) {
 	if err != nil || len(img.ImageDetails) != 1 || len(img.ImageDetails[0].ImageTags) != 2 || aws.ToString(img.ImageDetails[0].ImageDigest) != digestOf([]byte(m2)) {
 		t.Fatalf("B's copy: %+v, %v; want v2 and stable", img, err)
 	}
+	if src := describe(t, a, "prod-api", byTag("v2")); src.LastRecordedPullTime != nil {
+		t.Errorf("the replication's read of the source recorded a pull: %v", src.LastRecordedPullTime)
+	}
 	got, err := b.BatchGetImage(ctx(t), &ecr.BatchGetImageInput{RepositoryName: aws.String("prod-api"), ImageIds: []types.ImageIdentifier{byTag("stable")}})
 	if err != nil || len(got.Images) != 1 || aws.ToString(got.Images[0].ImageManifest) != m2 {
 		t.Fatalf("B pulls the copy: %+v, %v", got, err)

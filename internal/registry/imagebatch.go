@@ -146,7 +146,8 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 		}
 		return nil
 	})
-	if err != nil || len(record) == 0 {
+	// The core's own reads (a replication, an import) are nobody's pull.
+	if err != nil || len(record) == 0 || isCore(ctx) {
 		return found, failures, err
 	}
 	// Pulls are reads; only a pull time gone stale costs a write (ECR, too,
