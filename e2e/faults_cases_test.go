@@ -149,6 +149,15 @@ func ecrFaultCases() []faultCase {
 		ecrCase("DescribeRegistry", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DescribeRegistry(c, &ecr.DescribeRegistryInput{})
 		}),
+		ecrCase("RegisterPullTimeUpdateExclusion", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.RegisterPullTimeUpdateExclusion(c, &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String("arn:aws:iam::" + testAccount + ":user/new")})
+		}),
+		ecrCase("ListPullTimeUpdateExclusions", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.ListPullTimeUpdateExclusions(c, &ecr.ListPullTimeUpdateExclusionsInput{})
+		}),
+		ecrCase("DeregisterPullTimeUpdateExclusion", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DeregisterPullTimeUpdateExclusion(c, &ecr.DeregisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String(fxExcluded)})
+		}),
 		ecrCase("PutReplicationConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.PutReplicationConfiguration(c, &ecr.PutReplicationConfigurationInput{ReplicationConfiguration: &types.ReplicationConfiguration{
 				Rules: []types.ReplicationRule{{Destinations: []types.ReplicationDestination{{Region: aws.String("us-west-2"), RegistryId: aws.String(testAccount)}}}}}})

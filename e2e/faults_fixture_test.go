@@ -61,6 +61,8 @@ const (
 	fxTemplate = "made"
 	// fxCache is the prefix of a pull through cache rule.
 	fxCache = "cache"
+	// fxExcluded is a principal whose pulls leave pull times alone.
+	fxExcluded = "arn:aws:iam::" + testAccount + ":user/scanner"
 )
 
 func buildFaultTemplate(t *testing.T) *faultTemplate {
@@ -111,6 +113,9 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	}
 	if _, err := c.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(fxCache),
 		UpstreamRegistryUrl: aws.String("public.ecr.aws")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String(fxExcluded)}); err != nil {
 		t.Fatal(err)
 	}
 	// "lc" keeps one untagged image and one tagged v*: a run archives v1

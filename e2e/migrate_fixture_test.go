@@ -118,6 +118,8 @@ func populate(t *testing.T, s *server) migrated {
 		ReplicationConfiguration: &types.ReplicationConfiguration{Rules: []types.ReplicationRule{{
 			Destinations:      []types.ReplicationDestination{{Region: aws.String("eu-west-1"), RegistryId: aws.String(accountA)}},
 			RepositoryFilters: []types.RepositoryFilter{{Filter: aws.String("app/"), FilterType: types.RepositoryFilterTypePrefixMatch}}}}}}))
+	mustDo(t, "RegisterPullTimeUpdateExclusion")(a.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{
+		PrincipalArn: aws.String("arn:aws:iam::" + accountA + ":role/scanner")}))
 	mustDo(t, "CreatePullThroughCacheRule")(a.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{
 		EcrRepositoryPrefix: aws.String("k8s"), UpstreamRegistryUrl: aws.String("registry.k8s.io"), UpstreamRepositoryPrefix: aws.String("pause"),
 		CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/cache")}))
@@ -199,6 +201,8 @@ func snapshot(t *testing.T, s *server, m migrated, auth map[string]string) answe
 		as.add(pre+"DescribeRepositoryCreationTemplates", tmpl, err)
 		rules, err := c.DescribePullThroughCacheRules(ctx(t), &ecr.DescribePullThroughCacheRulesInput{})
 		as.add(pre+"DescribePullThroughCacheRules", rules, err)
+		excl, err := c.ListPullTimeUpdateExclusions(ctx(t), &ecr.ListPullTimeUpdateExclusionsInput{})
+		as.add(pre+"ListPullTimeUpdateExclusions", excl, err)
 		repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1000)})
 		as.add(pre+"DescribeRepositories", repos, err)
 		if err != nil {

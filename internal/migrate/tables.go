@@ -51,6 +51,7 @@ var copied = []table{
 	{name: "pull_through_checks"},
 	{name: "replication_configs"},
 	{name: "replication_tasks"},
+	{name: "pull_time_exclusions"},
 	{name: "secrets"},
 }
 

@@ -52,7 +52,9 @@ const (
 	// CodeUpstreamUnavailable is a pull through the cache whose upstream
 	// could not give what was asked: unreachable, failing, or answering
 	// other bytes than the digest names.
-	CodeUpstreamUnavailable Code = "UpstreamUnavailable"
+	CodeUpstreamUnavailable    Code = "UpstreamUnavailable"
+	CodeExclusionAlreadyExists Code = "ExclusionAlreadyExists"
+	CodeExclusionNotFound      Code = "ExclusionNotFound"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -68,7 +70,7 @@ var Codes = []Code{
 	CodeRegistryPolicyNotFound, CodeLifecyclePolicyNotFound, CodePreviewNotFound, CodePreviewInProgress,
 	CodeTemplateNotFound, CodeTemplateAlreadyExists,
 	CodePullThroughRuleAlreadyExists, CodePullThroughRuleNotFound, CodeUnsupportedUpstreamRegistry, CodeSecretNotFound, CodeUnableToAccessSecret, CodeUnableToDecryptSecretValue,
-	CodeUpstreamUnavailable,
+	CodeUpstreamUnavailable, CodeExclusionAlreadyExists, CodeExclusionNotFound,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

@@ -155,6 +155,10 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 	// bookkeeping: a pull never fails because of it (a full disk must not
 	// stop pulls), and the next pull tries again.
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
+		exclusions, err := tx.PullTimeExclusions(key.Registry)
+		if err != nil || excludedFromPullTimes(Caller(ctx), exclusions) {
+			return err
+		}
 		for _, d := range record {
 			if err := tx.RecordPull(key, d, now); err != nil {
 				return err

@@ -140,6 +140,7 @@ type Tx interface {
 	TemplateTx
 	PullThroughTx
 	ReplicationTx
+	ExclusionTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

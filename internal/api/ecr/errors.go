@@ -49,6 +49,8 @@ var exceptions = map[registry.Code]string{
 	registry.CodeSecretNotFound:                      "SecretNotFoundException",
 	registry.CodeUnableToAccessSecret:                "UnableToAccessSecretException",
 	registry.CodeUpstreamUnavailable:                 "UnableToGetUpstreamImageException",
+	registry.CodeExclusionAlreadyExists:              "ExclusionAlreadyExistsException",
+	registry.CodeExclusionNotFound:                   "ExclusionNotFoundException",
 	registry.CodeUnableToDecryptSecretValue:          "UnableToDecryptSecretValueException",
 	// ECR has no public registries or catalog data; no ECR operation
 	// reaches these, but every code needs an answer.

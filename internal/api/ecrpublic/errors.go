@@ -54,6 +54,8 @@ var exceptions = map[registry.Code]string{
 	registry.CodeSecretNotFound:                      "InvalidParameterException",
 	registry.CodeUnableToAccessSecret:                "InvalidParameterException",
 	registry.CodeUpstreamUnavailable:                 "InvalidParameterException",
+	registry.CodeExclusionAlreadyExists:              "InvalidParameterException",
+	registry.CodeExclusionNotFound:                   "InvalidParameterException",
 	registry.CodeUnableToDecryptSecretValue:          "InvalidParameterException",
 }
 

@@ -114,6 +114,8 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeSecretNotFound:                {any: unsupported},
 	registry.CodeUnableToAccessSecret:          {any: unsupported},
 	registry.CodeUpstreamUnavailable:           {any: upstreamUnavailable},
+	registry.CodeExclusionAlreadyExists:        {any: unsupported},
+	registry.CodeExclusionNotFound:             {any: unsupported},
 	registry.CodeUnableToDecryptSecretValue:    {any: unsupported},
 }
 

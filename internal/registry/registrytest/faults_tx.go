@@ -73,6 +73,13 @@ func (t faultTx) CreatePullThroughRule(a0 registry.RegistryID, a1 registry.PullT
 	return t.Tx.CreatePullThroughRule(a0, a1)
 }
 
+func (t faultTx) CreatePullTimeExclusion(a0 registry.RegistryID, a1 registry.PullTimeExclusion) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.CreatePullTimeExclusion", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.CreatePullTimeExclusion(a0, a1)
+}
+
 func (t faultTx) CreateRepository(a0 registry.Repository) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.CreateRepository", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -155,6 +162,13 @@ func (t faultTx) DeletePullThroughRule(a0 registry.RegistryID, a1 string) (err e
 		return
 	}
 	return t.Tx.DeletePullThroughRule(a0, a1)
+}
+
+func (t faultTx) DeletePullTimeExclusion(a0 registry.RegistryID, a1 string) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DeletePullTimeExclusion", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DeletePullTimeExclusion(a0, a1)
 }
 
 func (t faultTx) DeleteRegistryPolicy(a0 registry.RegistryID) (err error) {
@@ -337,6 +351,13 @@ func (t faultTx) PullThroughRules(a0 registry.RegistryID) (r0 []registry.PullThr
 		return
 	}
 	return t.Tx.PullThroughRules(a0)
+}
+
+func (t faultTx) PullTimeExclusions(a0 registry.RegistryID) (r0 []registry.PullTimeExclusion, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PullTimeExclusions", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PullTimeExclusions(a0)
 }
 
 func (t faultTx) PutImage(a0 registry.RepoKey, a1 registry.Image) (err error) {

@@ -104,6 +104,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"PullThroughRules", testPullThroughRules},
 		{"PullThroughChecks", testPullThroughChecks},
 		{"Replication", testReplication},
+		{"PullTimeExclusions", testPullTimeExclusions},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},

@@ -1,0 +1,8 @@
+-- A private registry's pull-time update exclusions: principals whose
+-- pulls leave lastRecordedPullTime alone (at most 100 per registry).
+CREATE TABLE pull_time_exclusions (
+    registry_id   text COLLATE "C" NOT NULL,
+    principal_arn text COLLATE "C" NOT NULL,
+    created_at    timestamptz NOT NULL,
+    PRIMARY KEY (registry_id, principal_arn)
+);
