@@ -146,6 +146,10 @@ var sha256HexRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func crashSetup(t *testing.T, e *crashEnv, led *ledger) [][]byte {
 	t.Helper()
 	createRepos(t, e.ecr, append([]string{crashBaseRepo}, crashRepos...)...)
+	// The pushes mount base layers: ECR mounts only with BLOB_MOUNTING on.
+	if _, err := e.ecr.PutAccountSetting(ctx(t), &ecr.PutAccountSettingInput{Name: aws.String("BLOB_MOUNTING"), Value: aws.String("ENABLED")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.public.CreateRepository(ctx(t), &ecrpublic.CreateRepositoryInput{RepositoryName: aws.String(crashPubRepo)}); err != nil {
 		t.Fatalf("ecr-public CreateRepository %s: %v", crashPubRepo, err)
 	}

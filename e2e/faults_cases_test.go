@@ -158,6 +158,12 @@ func ecrFaultCases() []faultCase {
 		ecrCase("DeregisterPullTimeUpdateExclusion", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.DeregisterPullTimeUpdateExclusion(c, &ecr.DeregisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String(fxExcluded)})
 		}),
+		ecrCase("GetAccountSetting", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.GetAccountSetting(c, &ecr.GetAccountSettingInput{Name: aws.String("BLOB_MOUNTING")})
+		}),
+		ecrCase("PutAccountSetting", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.PutAccountSetting(c, &ecr.PutAccountSettingInput{Name: aws.String("REGISTRY_POLICY_SCOPE"), Value: aws.String("V1")})
+		}),
 		ecrCase("PutReplicationConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.PutReplicationConfiguration(c, &ecr.PutReplicationConfigurationInput{ReplicationConfiguration: &types.ReplicationConfiguration{
 				Rules: []types.ReplicationRule{{Destinations: []types.ReplicationDestination{{Region: aws.String("us-west-2"), RegistryId: aws.String(testAccount)}}}}}})

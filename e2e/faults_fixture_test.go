@@ -115,6 +115,10 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 		UpstreamRegistryUrl: aws.String("public.ecr.aws")}); err != nil {
 		t.Fatal(err)
 	}
+	// The Mount case mounts: on, as ECR needs it.
+	if _, err := c.PutAccountSetting(ctx(t), &ecr.PutAccountSettingInput{Name: aws.String("BLOB_MOUNTING"), Value: aws.String("ENABLED")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String(fxExcluded)}); err != nil {
 		t.Fatal(err)
 	}

@@ -99,6 +99,9 @@ ok "the /v2/ Basic challenge"
 # The OCI distribution-spec conformance suite, as the same user, with every
 # API group on. ecrd verifies sha256 only, as ECR does, so the suite's sha512
 # data is off (README lists this and the two optional features it skips).
+# Mounts are an account setting, off by default as in ECR: on, so that the
+# suite's mount tests mount.
+ecr put-account-setting --name BLOB_MOUNTING --value ENABLED >/dev/null || fail "put-account-setting BLOB_MOUNTING"
 export OCI_RESULTS_DIR=$WORK/conformance OCI_DATA_SHA512=false
 export OCI_API_BLOBS_UPLOAD_CANCEL=true OCI_API_MANIFESTS_TAG_PARAM=true OCI_API_BLOBS_MOUNT_ANONYMOUS=true
 "$ROOT/scripts/oci-conformance.sh" "$ECRD_URL" conformance/repo1 AWS "$pw" || fail "OCI conformance"

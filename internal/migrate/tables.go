@@ -52,6 +52,7 @@ var copied = []table{
 	{name: "replication_configs"},
 	{name: "replication_tasks"},
 	{name: "pull_time_exclusions"},
+	{name: "account_settings"},
 	{name: "secrets"},
 }
 

@@ -85,6 +85,9 @@ type RepositoryAccess struct {
 	Repository     Repository
 	Policy         string
 	RegistryPolicy string
+	// RegistryPolicyScope is the registry's REGISTRY_POLICY_SCOPE, "" for
+	// the default (V2).
+	RegistryPolicyScope string
 }
 
 // AccessTx reads what access decisions need.
@@ -157,7 +160,11 @@ func registryFacts(tx Tx, reg RegistryID) (RepositoryAccess, error) {
 	if errors.Is(err, ErrNotFound) {
 		err = nil
 	}
-	return RepositoryAccess{RegistryPolicy: text}, err
+	if err != nil || text == "" || reg.IsPublic() {
+		return RepositoryAccess{RegistryPolicy: text}, err
+	}
+	scope, err := accountSetting(tx, reg, SettingRegistryPolicyScope)
+	return RepositoryAccess{RegistryPolicy: text, RegistryPolicyScope: scope}, err
 }
 
 // authorize is access in a transaction of its own, for an operation that
@@ -200,7 +207,11 @@ func (r *Registry) decide(ctx context.Context, action string, key RepoKey, facts
 	if facts.Exists {
 		tags = facts.Repository.Tags
 	}
-	return r.evaluate(ctx, service, action, resource, key.Registry.Account(), tags, facts.Policy, facts.RegistryPolicy, extra)
+	registryPolicy := facts.RegistryPolicy
+	if facts.RegistryPolicyScope == "V1" && !v1Actions[action] {
+		registryPolicy = "" // V1: the registry policy is for replication, pull through and creation only
+	}
+	return r.evaluate(ctx, service, action, resource, key.Registry.Account(), tags, facts.Policy, registryPolicy, extra)
 }
 
 // authorizeRegistry decides an action on the caller's registry itself,

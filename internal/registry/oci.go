@@ -199,8 +199,23 @@ func (r *Registry) MountBlob(ctx context.Context, key RepoKey, from RepositoryNa
 	}
 	l := Layer{Digest: src.Digest, Size: src.Size, CreatedAt: r.now().UTC()}
 	err = r.updateRepository(ctx, key, func(tx Tx) error {
-		if _, err := r.access(ctx, tx, "CompleteLayerUpload", key); err != nil {
+		dst, err := r.access(ctx, tx, "CompleteLayerUpload", key)
+		if err != nil {
 			return err
+		}
+		// As ECR: mounting is an account setting (off by default), and
+		// links only between repositories encrypted alike.
+		if on, err := accountSetting(tx, key.Registry, SettingBlobMounting); err != nil {
+			return err
+		} else if on != "ENABLED" {
+			return Errorf(CodeLayersNotFound, "Blob mounting is DISABLED for the registry with id '%s' (account setting BLOB_MOUNTING)", key.Registry.Account())
+		}
+		source, err := tx.RepositoryAccess(RepoKey{Registry: key.Registry, Name: from})
+		if err != nil {
+			return err
+		}
+		if source.Repository.EncryptionType != dst.EncryptionType || source.Repository.KMSKey != dst.KMSKey {
+			return Errorf(CodeLayersNotFound, "The blob '%s' cannot be mounted between repositories encrypted differently", digest)
 		}
 		// The source still holds it (checked in this transaction), so a
 		// collection cannot have taken the bytes.

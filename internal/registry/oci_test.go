@@ -119,6 +119,13 @@ func TestOCIMountTagsReferrersDelete(t *testing.T) {
 	cfg := pushLayer(t, r, "a/b", []byte(`{"cfg":true}`))
 	layer := pushLayer(t, r, "a/b", []byte("layer bytes"))
 
+	// Mounting is off until the account setting turns it on (as in ECR).
+	if _, err := r.MountBlob(ctx, key("c/d"), "a/b", string(layer)); !registry.IsCode(err, registry.CodeLayersNotFound) {
+		t.Fatalf("mount with BLOB_MOUNTING DISABLED: %v, want LayersNotFound", err)
+	}
+	if err := r.PutAccountSetting(ctx, registry.SettingBlobMounting, "ENABLED"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.MountBlob(ctx, key("c/d"), "a/b", string(layer)); err != nil {
 		t.Fatalf("mount: %v", err)
 	}

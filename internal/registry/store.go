@@ -141,6 +141,7 @@ type Tx interface {
 	PullThroughTx
 	ReplicationTx
 	ExclusionTx
+	AccountSettingTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -200,6 +200,8 @@ func (a *API) operations() map[string]awsjson.Handler {
 		"DeleteRegistryPolicy":                awsjson.Op(a.deleteRegistryPolicy),
 		"DescribeRegistry":                    awsjson.Op(a.describeRegistry),
 		"PutReplicationConfiguration":         awsjson.Op(a.putReplicationConfiguration),
+		"GetAccountSetting":                   awsjson.Op(a.getAccountSetting),
+		"PutAccountSetting":                   awsjson.Op(a.putAccountSetting),
 		"RegisterPullTimeUpdateExclusion":     awsjson.Op(a.registerPullTimeUpdateExclusion),
 		"DeregisterPullTimeUpdateExclusion":   awsjson.Op(a.deregisterPullTimeUpdateExclusion),
 		"ListPullTimeUpdateExclusions":        awsjson.Op(a.listPullTimeUpdateExclusions),

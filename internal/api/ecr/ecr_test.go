@@ -109,6 +109,8 @@ var opSignatures = map[string][2]reflect.Type{
 	"RegisterPullTimeUpdateExclusion":     {reflect.TypeFor[exclusionInput](), reflect.TypeFor[registerExclusionOutput]()},
 	"DeregisterPullTimeUpdateExclusion":   {reflect.TypeFor[exclusionInput](), reflect.TypeFor[deregisterExclusionOutput]()},
 	"ListPullTimeUpdateExclusions":        {reflect.TypeFor[listExclusionsInput](), reflect.TypeFor[listExclusionsOutput]()},
+	"GetAccountSetting":                   {reflect.TypeFor[accountSettingInput](), reflect.TypeFor[accountSettingOutput]()},
+	"PutAccountSetting":                   {reflect.TypeFor[putAccountSettingInput](), reflect.TypeFor[accountSettingOutput]()},
 	"PutReplicationConfiguration":         {reflect.TypeFor[putReplicationConfigurationInput](), reflect.TypeFor[putReplicationConfigurationOutput]()},
 	"DescribeImageReplicationStatus":      {reflect.TypeFor[describeImageReplicationStatusInput](), reflect.TypeFor[describeImageReplicationStatusOutput]()},
 	"PutLifecyclePolicy":                  {reflect.TypeFor[lifecyclePolicyInput](), reflect.TypeFor[putLifecyclePolicyOutput]()},

@@ -156,3 +156,32 @@ func (a *API) describeRegistry(ctx context.Context, _ *emptyInput) (*describeReg
 	}
 	return &describeRegistryOutput{RegistryID: string(reg), ReplicationConfiguration: configShape(rules)}, nil
 }
+
+type accountSettingInput struct {
+	Name string `json:"name"`
+}
+
+type putAccountSettingInput struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type accountSettingOutput struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+func (a *API) getAccountSetting(ctx context.Context, in *accountSettingInput) (*accountSettingOutput, error) {
+	v, err := a.reg.AccountSetting(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &accountSettingOutput{Name: in.Name, Value: v}, nil
+}
+
+func (a *API) putAccountSetting(ctx context.Context, in *putAccountSettingInput) (*accountSettingOutput, error) {
+	if err := a.reg.PutAccountSetting(ctx, in.Name, in.Value); err != nil {
+		return nil, err
+	}
+	return &accountSettingOutput{Name: in.Name, Value: in.Value}, nil
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+
+	"github.com/ecrd/ecrd/internal/registry"
 )
 
 func TestMonolithicPush(t *testing.T) {
@@ -135,6 +137,11 @@ func TestRangeGet(t *testing.T) {
 func TestMount(t *testing.T) {
 	e := newEnv(t)
 	d := e.pushBlob("other", []byte("shared layer"))
+	// BLOB_MOUNTING DISABLED (ECR's default): an upload instead.
+	e.do("POST", "/v2/"+repo+"/blobs/uploads/?mount="+d+"&from=other", nil).want(t, 202, "")
+	if err := e.reg.PutAccountSetting(callerCtx(), registry.SettingBlobMounting, "ENABLED"); err != nil {
+		t.Fatal(err)
+	}
 	r := e.do("POST", "/v2/"+repo+"/blobs/uploads/?mount="+d+"&from=other", nil)
 	r.want(t, 201, "")
 	if r.Header.Get("Location") != "/v2/"+repo+"/blobs/"+d {

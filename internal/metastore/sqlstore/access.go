@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ecrd/ecrd/internal/registry"
@@ -15,17 +14,17 @@ import (
 func (t *Tx) RepositoryAccess(key registry.RepoKey) (registry.RepositoryAccess, error) {
 	what := fmt.Sprintf("access to %s/%s", key.Registry, key.Name)
 	var a registry.RepositoryAccess
-	var policy, registryPolicy *string
+	var policy, registryPolicy, scope *string
 	err := t.each(`SELECT `+repositoryColumns+`,
 			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
-			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1)
+			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`
 		FROM repositories WHERE registry_id = $1 AND name = $2`,
 		[]any{key.Registry, key.Name}, func(scan func(...any) error) error {
 			var tagsJSON []byte
 			r := &a.Repository
 			if err := scan(&r.Registry, &r.Name, t.time(&r.CreatedAt), &r.TagMutability,
 				t.d.Strings(&r.MutabilityExclusions), &r.ScanOnPush, &r.EncryptionType, &r.KMSKey, &tagsJSON,
-				&policy, &registryPolicy); err != nil {
+				&policy, &registryPolicy, &scope); err != nil {
 				return err
 			}
 			a.Exists = true
@@ -35,16 +34,15 @@ func (t *Tx) RepositoryAccess(key registry.RepoKey) (registry.RepositoryAccess, 
 		return a, fmt.Errorf("%s: %w", what, err)
 	}
 	if a.Exists {
-		a.Policy, a.RegistryPolicy = deref(policy), deref(registryPolicy)
+		a.Policy, a.RegistryPolicy, a.RegistryPolicyScope = deref(policy), deref(registryPolicy), deref(scope)
 		return a, nil
 	}
-	a.RegistryPolicy, err = t.RegistryPolicy(key.Registry)
-	if errors.Is(err, registry.ErrNotFound) {
-		err = nil
-	}
+	err = t.queryRow(`SELECT (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn,
+		[]any{key.Registry}, &registryPolicy, &scope)
 	if err != nil {
 		return a, fmt.Errorf("%s: %w", what, err)
 	}
+	a.RegistryPolicy, a.RegistryPolicyScope = deref(registryPolicy), deref(scope)
 	return a, nil
 }
 

@@ -45,19 +45,20 @@ func (t *Tx) LayerStatus(key registry.RepoKey, d registry.Digest, now time.Time)
 		st                     registry.BlobStatus
 		tagsJSON               []byte
 		policy, registryPolicy *string
+		scope                  *string
 	)
 	err := t.queryRow(`SELECT true, r.tags,
 			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
-			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1),
+			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`,
 			COALESCE(l.digest, ''), COALESCE(l.size, 0), COALESCE(l.media_type, ''), l.created_at,
 			CASE WHEN l.digest IS NULL THEN '' ELSE `+layerUse("l.digest", "$4")+` END
 		FROM repositories AS r
 		LEFT JOIN layers AS l ON l.registry_id = r.registry_id AND l.repo_name = r.name AND l.digest = $3
 		WHERE r.registry_id = $1 AND r.name = $2
 		UNION ALL
-		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), '', 0, '', NULL, ''
+		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`, '', 0, '', NULL, ''
 		WHERE NOT EXISTS (SELECT 1 FROM repositories AS r WHERE r.registry_id = $1 AND r.name = $2)`,
-		[]any{key.Registry, key.Name, d, now}, &st.Access.Exists, &tagsJSON, &policy, &registryPolicy,
+		[]any{key.Registry, key.Name, d, now}, &st.Access.Exists, &tagsJSON, &policy, &registryPolicy, &scope,
 		&st.Layer.Digest, &st.Layer.Size, &st.Layer.MediaType, t.time(&st.Layer.CreatedAt), &st.Use)
 	if err == nil && st.Access.Exists {
 		st.Access.Repository = registry.Repository{Registry: key.Registry, Name: key.Name}
@@ -67,7 +68,7 @@ func (t *Tx) LayerStatus(key registry.RepoKey, d registry.Digest, now time.Time)
 	if err != nil {
 		return registry.BlobStatus{}, fmt.Errorf("layer %s of %s/%s: %w", d, key.Registry, key.Name, err)
 	}
-	st.Access.RegistryPolicy = deref(registryPolicy)
+	st.Access.RegistryPolicy, st.Access.RegistryPolicyScope = deref(registryPolicy), deref(scope)
 	return st, nil
 }
 

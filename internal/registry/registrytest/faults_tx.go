@@ -17,6 +17,13 @@ type faultTx struct {
 
 var _ = time.Time{}
 
+func (t faultTx) AccountSetting(a0 registry.RegistryID, a1 string) (r0 string, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.AccountSetting", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.AccountSetting(a0, a1)
+}
+
 func (t faultTx) AddBlob(a0 registry.Blob) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.AddBlob", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -358,6 +365,13 @@ func (t faultTx) PullTimeExclusions(a0 registry.RegistryID) (r0 []registry.PullT
 		return
 	}
 	return t.Tx.PullTimeExclusions(a0)
+}
+
+func (t faultTx) PutAccountSetting(a0 registry.RegistryID, a1 string, a2 string) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutAccountSetting", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutAccountSetting(a0, a1, a2)
 }
 
 func (t faultTx) PutImage(a0 registry.RepoKey, a1 registry.Image) (err error) {

@@ -105,6 +105,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"PullThroughChecks", testPullThroughChecks},
 		{"Replication", testReplication},
 		{"PullTimeExclusions", testPullTimeExclusions},
+		{"AccountSettings", testAccountSettings},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},

@@ -45,3 +45,50 @@ func testPullTimeExclusions(t *testing.T, s registry.MetaStore) {
 	err = s.Update(t.Context(), func(tx registry.Tx) error { return tx.DeletePullTimeExclusion(metaRegA, role.PrincipalARN) })
 	metaWantErr(t, "second DeletePullTimeExclusion", err, registry.ErrNotFound)
 }
+
+// testAccountSettings: a registry's settings are kept by name apart from
+// another registry's, replaced by a later put; an unset one is
+// ErrNotFound, and access reads carry REGISTRY_POLICY_SCOPE.
+func testAccountSettings(t *testing.T, s registry.MetaStore) {
+	get := func(reg registry.RegistryID, name, want string) {
+		t.Helper()
+		metaView(t, s, func(tx registry.Tx) error {
+			got, err := tx.AccountSetting(reg, name)
+			if want == "" {
+				metaWantErr(t, "AccountSetting("+name+")", err, registry.ErrNotFound)
+			} else if err != nil || got != want {
+				t.Errorf("AccountSetting(%s, %s) = %q, %v; want %q", reg, name, got, err, want)
+			}
+			return nil
+		})
+	}
+	scope := func(key registry.RepoKey, want string) {
+		t.Helper()
+		metaView(t, s, func(tx registry.Tx) error {
+			a, err := tx.RepositoryAccess(key)
+			if err != nil {
+				return err
+			}
+			st, err := tx.LayerStatus(key, metaDigest("none"), time.Now())
+			if err != nil {
+				return err
+			}
+			if a.RegistryPolicyScope != want || st.Access.RegistryPolicyScope != want {
+				t.Errorf("%s: RepositoryAccess scope %q, LayerStatus scope %q; want %q", key.Name, a.RegistryPolicyScope, st.Access.RegistryPolicyScope, want)
+			}
+			return nil
+		})
+	}
+	get(metaRegA, "BLOB_MOUNTING", "")
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.PutAccountSetting(metaRegA, "BLOB_MOUNTING", "ENABLED") })
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.PutAccountSetting(metaRegA, "BLOB_MOUNTING", "DISABLED") })
+	get(metaRegA, "BLOB_MOUNTING", "DISABLED")
+	get(metaRegB, "BLOB_MOUNTING", "")
+	key := metaKey(metaRegA, "scoped")
+	scope(key, "")
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.PutAccountSetting(metaRegA, "REGISTRY_POLICY_SCOPE", "V1") })
+	scope(key, "V1") // a repository that does not exist
+	metaUpdate(t, s, func(tx registry.Tx) error { return tx.CreateRepository(metaRepo(key)) })
+	scope(key, "V1")
+	scope(metaKey(metaRegB, "scoped"), "")
+}
