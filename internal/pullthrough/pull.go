@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -37,23 +36,15 @@ var manifestTypes = []string{
 // cache, it is served as any other.
 var ErrNoRule = errors.New("no pull through cache rule covers the repository")
 
-// matchRule returns the rule covering a repository name: the longest
-// prefix it is under (a prefix has an implied '/'), else ROOT.
+// matchRule returns the rule covering a repository name: the one of the
+// registry.LongestPrefix.
 func matchRule(rules []registry.PullThroughRule, name registry.RepositoryName) (registry.PullThroughRule, bool) {
-	best, found := registry.PullThroughRule{}, false
-	for _, r := range rules {
-		p := strings.TrimSuffix(r.Prefix, "/") + "/"
-		if r.Prefix != registry.RootPrefix && strings.HasPrefix(string(name), p) && (!found || len(r.Prefix) > len(best.Prefix)) {
-			best, found = r, true
-		}
+	prefixes := make([]string, len(rules))
+	for i, r := range rules {
+		prefixes[i] = r.Prefix
 	}
-	if found {
-		return best, true
-	}
-	for _, r := range rules {
-		if r.Prefix == registry.RootPrefix {
-			return r, true
-		}
+	if i := registry.LongestPrefix(prefixes, name); i >= 0 {
+		return rules[i], true
 	}
 	return registry.PullThroughRule{}, false
 }
@@ -365,47 +356,4 @@ func (b *upstreamBody) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
-}
-
-// rulesTTL is how old the rules a cache hit reads may be.
-const rulesTTL = 5 * time.Second
-
-// rulesCache keeps each registry's rules for rulesTTL, for the hits that
-// only ask whether a tag is due a check; a miss, which may create and
-// import, reads them from the store.
-type rulesCache struct {
-	mu sync.Mutex
-	m  map[registry.RegistryID]cachedRules
-}
-
-type cachedRules struct {
-	rules []registry.PullThroughRule
-	at    time.Time
-}
-
-func (c *rulesCache) get(ctx context.Context, reg *registry.Registry, id registry.RegistryID) ([]registry.PullThroughRule, error) {
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < rulesTTL {
-		return e.rules, nil
-	}
-	var rules []registry.PullThroughRule
-	err := reg.View(ctx, func(tx registry.Tx) (err error) {
-		rules, err = tx.PullThroughRules(id)
-		return err
-	})
-	if err == nil {
-		c.put(id, rules)
-	}
-	return rules, err
-}
-
-func (c *rulesCache) put(id registry.RegistryID, rules []registry.PullThroughRule) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[registry.RegistryID]cachedRules{}
-	}
-	c.m[id] = cachedRules{rules: rules, at: time.Now()}
 }

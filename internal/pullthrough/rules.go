@@ -167,6 +167,12 @@ func (s *Service) rule(ctx context.Context, reg registry.RegistryID, prefix stri
 	if err != nil {
 		return registry.PullThroughRule{}, err
 	}
+	return findRule(rules, reg, prefix)
+}
+
+// findRule is the rule of prefix among rules: PullThroughRuleNotFound
+// when there is none.
+func findRule(rules []registry.PullThroughRule, reg registry.RegistryID, prefix string) (registry.PullThroughRule, error) {
 	i := slices.IndexFunc(rules, func(r registry.PullThroughRule) bool { return r.Prefix == prefix })
 	if i < 0 {
 		return registry.PullThroughRule{}, ruleNotFound(reg, prefix)
@@ -205,11 +211,9 @@ func (s *Service) Update(ctx context.Context, registryID, prefix string, credent
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(rules, func(r registry.PullThroughRule) bool { return r.Prefix == prefix })
-		if i < 0 {
-			return ruleNotFound(reg, prefix)
+		if r, err = findRule(rules, reg, prefix); err != nil {
+			return err
 		}
-		r = rules[i]
 		if credentialARN != nil {
 			r.CredentialARN = *credentialARN
 		}
@@ -242,11 +246,9 @@ func (s *Service) Delete(ctx context.Context, registryID, prefix string) (regist
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(rules, func(r registry.PullThroughRule) bool { return r.Prefix == prefix })
-		if i < 0 {
-			return ruleNotFound(reg, prefix)
+		if r, err = findRule(rules, reg, prefix); err != nil {
+			return err
 		}
-		r = rules[i]
 		return tx.DeletePullThroughRule(reg, prefix)
 	})
 	return reg, r, err

@@ -33,28 +33,40 @@ func (r *Registry) CheckTemplate(reg RegistryID, t *CreationTemplate) error {
 	return nil
 }
 
+// LongestPrefix returns the index of the prefix a repository name is
+// under that is longest, as ECR matches creation templates and pull
+// through cache rules: a prefix has an implied trailing '/' ("prod"
+// covers "prod/app", not "production" nor "prod" itself), and ROOT covers
+// whatever no other prefix does. -1: none.
+func LongestPrefix(prefixes []string, name RepositoryName) int {
+	best, root := -1, -1
+	for i, p := range prefixes {
+		switch {
+		case p == RootPrefix:
+			root = i
+		case strings.HasPrefix(string(name), strings.TrimSuffix(p, "/")+"/") && (best < 0 || len(p) > len(prefixes[best])):
+			best = i
+		}
+	}
+	if best < 0 {
+		return root
+	}
+	return best
+}
+
 // MatchTemplate returns the template among ts that applies to a
-// repository name created for scenario: of those applying to it, the one
-// with the longest prefix the name is under (a prefix has an implied
-// trailing '/': "prod" covers "prod/app", not "production"), else ROOT.
+// repository name created for scenario: of those for the scenario, the
+// one of the LongestPrefix.
 func MatchTemplate(ts []CreationTemplate, name RepositoryName, scenario string) (CreationTemplate, bool) {
-	best, found := CreationTemplate{}, false
+	var candidates []CreationTemplate
+	var prefixes []string
 	for _, t := range ts {
-		if !t.AppliesTo(scenario) || t.Prefix == RootPrefix {
-			continue
-		}
-		p := strings.TrimSuffix(t.Prefix, "/") + "/"
-		if strings.HasPrefix(string(name), p) && (!found || len(t.Prefix) > len(best.Prefix)) {
-			best, found = t, true
+		if t.AppliesTo(scenario) {
+			candidates, prefixes = append(candidates, t), append(prefixes, t.Prefix)
 		}
 	}
-	if found {
-		return best, true
-	}
-	for _, t := range ts {
-		if t.Prefix == RootPrefix && t.AppliesTo(scenario) {
-			return t, true
-		}
+	if i := LongestPrefix(prefixes, name); i >= 0 {
+		return candidates[i], true
 	}
 	return CreationTemplate{}, false
 }
