@@ -164,6 +164,23 @@ func ecrFaultCases() []faultCase {
 		ecrCase("PutAccountSetting", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.PutAccountSetting(c, &ecr.PutAccountSettingInput{Name: aws.String("REGISTRY_POLICY_SCOPE"), Value: aws.String("V1")})
 		}),
+		ecrCase("StartImageScan", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.StartImageScan(c, &ecr.StartImageScanInput{RepositoryName: aws.String(fxRepo), ImageId: &types.ImageIdentifier{ImageTag: aws.String("v2")}})
+		}),
+		ecrCase("DescribeImageScanFindings", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DescribeImageScanFindings(c, &ecr.DescribeImageScanFindingsInput{RepositoryName: aws.String(fxRepo), ImageId: &types.ImageIdentifier{ImageTag: aws.String("v1")}})
+		}),
+		ecrCase("GetRegistryScanningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.GetRegistryScanningConfiguration(c, &ecr.GetRegistryScanningConfigurationInput{})
+		}),
+		ecrCase("PutRegistryScanningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.PutRegistryScanningConfiguration(c, &ecr.PutRegistryScanningConfigurationInput{ScanType: types.ScanTypeEnhanced,
+				Rules: []types.RegistryScanningRule{{ScanFrequency: types.ScanFrequencyContinuousScan,
+					RepositoryFilters: []types.ScanningRepositoryFilter{{Filter: aws.String("*"), FilterType: types.ScanningRepositoryFilterTypeWildcard}}}}})
+		}),
+		ecrCase("BatchGetRepositoryScanningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.BatchGetRepositoryScanningConfiguration(c, &ecr.BatchGetRepositoryScanningConfigurationInput{RepositoryNames: []string{fxRepo, "nope"}})
+		}),
 		ecrCase("PutReplicationConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.PutReplicationConfiguration(c, &ecr.PutReplicationConfigurationInput{ReplicationConfiguration: &types.ReplicationConfiguration{
 				Rules: []types.ReplicationRule{{Destinations: []types.ReplicationDestination{{Region: aws.String("us-west-2"), RegistryId: aws.String(testAccount)}}}}}})

@@ -122,6 +122,16 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 	if _, err := c.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String(fxExcluded)}); err != nil {
 		t.Fatal(err)
 	}
+	// v1 has a scan (in progress: no scanner runs here), and a rule scans
+	// the pushes to the app repository.
+	if _, err := c.StartImageScan(ctx(t), &ecr.StartImageScanInput{RepositoryName: aws.String(fxRepo), ImageId: &types.ImageIdentifier{ImageTag: aws.String("v1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutRegistryScanningConfiguration(ctx(t), &ecr.PutRegistryScanningConfigurationInput{ScanType: types.ScanTypeBasic,
+		Rules: []types.RegistryScanningRule{{ScanFrequency: types.ScanFrequencyScanOnPush,
+			RepositoryFilters: []types.ScanningRepositoryFilter{{Filter: aws.String(fxRepo), FilterType: types.ScanningRepositoryFilterTypeWildcard}}}}}); err != nil {
+		t.Fatal(err)
+	}
 	// "lc" keeps one untagged image and one tagged v*: a run archives v1
 	// and expires the older untagged image.
 	createRepos(t, c, fxLifecycle)

@@ -266,6 +266,7 @@ func faultConfig(dir, upstream string) config.Config {
 	cfg.Images.GCInterval = 0
 	cfg.Lifecycle.Interval = 0
 	cfg.Replication.Interval = 0
+	cfg.Scan.Interval = 0
 	return cfg
 }
 

@@ -120,6 +120,9 @@ func populate(t *testing.T, s *server) migrated {
 			RepositoryFilters: []types.RepositoryFilter{{Filter: aws.String("app/"), FilterType: types.RepositoryFilterTypePrefixMatch}}}}}}))
 	mustDo(t, "RegisterPullTimeUpdateExclusion")(a.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{
 		PrincipalArn: aws.String("arn:aws:iam::" + accountA + ":role/scanner")}))
+	mustDo(t, "PutRegistryScanningConfiguration")(a.PutRegistryScanningConfiguration(ctx(t), &ecr.PutRegistryScanningConfigurationInput{
+		ScanType: types.ScanTypeBasic, Rules: []types.RegistryScanningRule{{ScanFrequency: types.ScanFrequencyScanOnPush,
+			RepositoryFilters: []types.ScanningRepositoryFilter{{Filter: aws.String("web"), FilterType: types.ScanningRepositoryFilterTypeWildcard}}}}}))
 	mustDo(t, "CreatePullThroughCacheRule")(a.CreatePullThroughCacheRule(ctx(t), &ecr.CreatePullThroughCacheRuleInput{
 		EcrRepositoryPrefix: aws.String("k8s"), UpstreamRegistryUrl: aws.String("registry.k8s.io"), UpstreamRepositoryPrefix: aws.String("pause"),
 		CustomRoleArn: aws.String("arn:aws:iam::" + accountA + ":role/cache")}))
@@ -203,6 +206,8 @@ func snapshot(t *testing.T, s *server, m migrated, auth map[string]string) answe
 		as.add(pre+"DescribePullThroughCacheRules", rules, err)
 		excl, err := c.ListPullTimeUpdateExclusions(ctx(t), &ecr.ListPullTimeUpdateExclusionsInput{})
 		as.add(pre+"ListPullTimeUpdateExclusions", excl, err)
+		scanning, err := c.GetRegistryScanningConfiguration(ctx(t), &ecr.GetRegistryScanningConfigurationInput{})
+		as.add(pre+"GetRegistryScanningConfiguration", scanning, err)
 		repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1000)})
 		as.add(pre+"DescribeRepositories", repos, err)
 		if err != nil {

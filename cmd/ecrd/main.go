@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/ecrd/ecrd/internal/config"
 	"github.com/ecrd/ecrd/internal/lifecycle"
 	"github.com/ecrd/ecrd/internal/migrate"
+	"github.com/ecrd/ecrd/internal/scan"
 )
 
 const usage = `ecrd: an Amazon ECR-compatible container registry
@@ -32,6 +34,8 @@ Usage:
   ecrd migrate [flags]  copy an embedded registry into PostgreSQL and S3 (ecrd migrate --help)
   ecrd lifecycle run [flags]
                         apply every lifecycle policy once, as of now or --at (ecrd lifecycle run --help)
+  ecrd vuln-db check --vuln-db DIR
+                        read the scanner's OSV vulnerability database and say what it holds
   ecrd version          print the version, commit and Go version
   ecrd --help           show this help
 `
@@ -67,6 +71,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 2
 		}
 		return lifecycleRun(args[2:], getenv, stdout, stderr)
+	case "vuln-db":
+		if len(args) < 2 || args[1] != "check" {
+			fmt.Fprintf(stderr, "ecrd vuln-db: the command is ecrd vuln-db check --vuln-db DIR\n\n%s", usage)
+			return 2
+		}
+		return vulnDBCheck(args[2:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ecrd: unknown command %q\n\n%s", args[0], usage)
 	return 2
@@ -176,6 +186,27 @@ func lifecycleRun(args []string, getenv func(string) string, stdout, stderr io.W
 		}
 		return nil
 	})
+}
+
+// vulnDBCheck reads --vuln-db as ecrd serve would and says what it holds:
+// a database that does not load fails, naming the entry.
+func vulnDBCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, status, ok := load("vuln-db", args, getenv, stdout, stderr)
+	if !ok {
+		return status
+	}
+	if cfg.Scan.VulnDB == "" {
+		fmt.Fprintln(stderr, "ecrd vuln-db check: --vuln-db DIR is required")
+		return 2
+	}
+	db, err := scan.LoadDB(cfg.Scan.VulnDB)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecrd vuln-db check: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d entries, version %s, updated %s\ndistributions: %s\n", db.Entries, db.Version,
+		db.UpdatedAt.UTC().Format(time.RFC3339), strings.Join(db.Ecosystems, " "))
+	return 0
 }
 
 // health asks the server on --listen for /healthz: the health check of

@@ -28,6 +28,7 @@ import (
 	"github.com/ecrd/ecrd/internal/pullthrough"
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/ecrd/ecrd/internal/replication"
+	"github.com/ecrd/ecrd/internal/scan"
 )
 
 // App is a running ecrd: stores open, listener bound.
@@ -64,6 +65,7 @@ type App struct {
 	// pullThrough serves the pull through cache rules and pulls.
 	pullThrough *pullthrough.Service
 	replicator  *replication.Replicator
+	scanner     *scan.Scanner
 	// bodies bounds the request bodies held at once (config.Bodies).
 	bodies *awsjson.Bodies
 	// wrapStores, when set, wraps the stores the core uses (WithStores).
@@ -166,6 +168,10 @@ func (a *App) open() error {
 	}
 	if a.replicator, err = a.newReplicator(); err != nil {
 		return err
+	}
+	if a.scanner, err = scan.New(a.reg, scan.Options{DBDir: a.cfg.Scan.VulnDB, Concurrency: a.cfg.Scan.Concurrency,
+		DBInterval: a.cfg.Scan.DBInterval, Logger: a.log}); err != nil {
+		return fmt.Errorf("%s %s: %w", a.cfg.Origin("vuln-db"), a.cfg.Scan.VulnDB, err)
 	}
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {

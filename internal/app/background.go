@@ -132,8 +132,21 @@ func (a *App) RunLifecycle(ctx context.Context, o lifecycle.RunOptions) (lifecyc
 func (a *App) startBackground(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context){a.reapUploads, a.collectGarbage, a.applyLifecycle, a.replicate} {
+	for _, run := range []func(context.Context){a.reapUploads, a.collectGarbage, a.applyLifecycle, a.replicate, a.scanImages} {
 		wg.Go(func() { run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }
 }
+
+// scanImages makes the due scans every scan interval (never when it is
+// 0); scanners share the work by claims.
+func (a *App) scanImages(ctx context.Context) {
+	a.every(ctx, a.cfg.Scan.Interval, "scanning images", errNeverSkipped, func() error {
+		a.scanner.RunOnce(ctx) // it logs its failures itself
+		return nil
+	})
+}
+
+// ScanImages makes every scan due now (tests call it rather than wait
+// for the interval) and returns how many it made.
+func (a *App) ScanImages(ctx context.Context) int { return a.scanner.RunOnce(ctx) }

@@ -29,12 +29,27 @@ type Config struct {
 	// Replication is where other regions' ecrd instances are and how
 	// often the due replications are looked for.
 	Replication Replication
+	// Scan is the image scanner's vulnerability database and pace.
+	Scan Scan
 
 	// origins says where each setting's value came from (a flag, an
 	// environment variable or a config file key), by setting name, so that
 	// an error about a value can name it; Load fills it in. A setting not
 	// in it has its default (or was set in code).
 	origins map[string]string
+}
+
+// Scan configures the image scanner.
+type Scan struct {
+	// VulnDB is the directory of the OSV database ("": none, and scans
+	// end FINDINGS_UNAVAILABLE).
+	VulnDB string
+	// Concurrency bounds the scans a process makes at once.
+	Concurrency int
+	// Interval is how often due scans are looked for (0 turns scanning off
+	// in this process); DBInterval how often VulnDB is checked for changes.
+	Interval   time.Duration
+	DBInterval time.Duration
 }
 
 // Replication configures the replicator.
@@ -316,6 +331,7 @@ func Default() Config {
 		Images:      Images{RestoreDelay: 5 * time.Second, GCInterval: time.Hour, GCGrace: 24 * time.Hour},
 		Lifecycle:   Lifecycle{Interval: time.Hour},
 		Replication: Replication{Interval: time.Second},
+		Scan:        Scan{Concurrency: 2, Interval: time.Second, DBInterval: time.Minute},
 		Auth:        Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
 		Public:      Public{Alias: "ecrd"},
 		Bodies:      Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},

@@ -46,14 +46,15 @@ const (
 	cmdHealth
 	cmdMigrate
 	cmdLifecycle
+	cmdVulnDB
 
-	cmdAll = cmdServe | cmdGC | cmdHealth | cmdMigrate | cmdLifecycle
+	cmdAll = cmdServe | cmdGC | cmdHealth | cmdMigrate | cmdLifecycle | cmdVulnDB
 	// cmdStores are the commands that open the stores.
 	cmdStores = cmdServe | cmdGC | cmdLifecycle
 )
 
 // commands maps a subcommand's name to its bit.
-var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth, "migrate": cmdMigrate, "lifecycle": cmdLifecycle}
+var commands = map[string]cmdSet{"serve": cmdServe, "gc": cmdGC, "health": cmdHealth, "migrate": cmdMigrate, "lifecycle": cmdLifecycle, "vuln-db": cmdVulnDB}
 
 // configSetting is --config: where the file is, so not itself a file key.
 const configSetting = "config"
@@ -99,6 +100,10 @@ var settings = []setting{
 	{"pull-through-secrets", "ECRD_PULL_THROUGH_SECRETS", "FILE", "JSON file of the upstreams' credentials keyed by secret ARN, read where ECR reads Secrets Manager (default: none)", kindPath, func(c *Config) any { return &c.PullThrough.SecretsFile }, cmdServe},
 	{"replication-regions", "ECRD_REPLICATION_REGIONS", "REGION=URL,...", "the ecrd instances of the other regions replication rules name, with the source account's keys there: us-west-2=http://KEY:SECRET@west:5000 (default: none)", kindString, func(c *Config) any { return &c.Replication.Regions }, cmdServe},
 	{"replication-interval", "ECRD_REPLICATION_INTERVAL", "DUR", "how often this process looks for images due to replicate (0 turns it off here)", kindDuration, func(c *Config) any { return &c.Replication.Interval }, cmdServe},
+	{"vuln-db", "ECRD_VULN_DB", "DIR", "the image scanner's vulnerability database: a directory of OSV entries (.json) and zips of them, such as osv.dev's Debian/all.zip and Alpine/all.zip; ecrd vuln-db check reads it (default: none, scans end FINDINGS_UNAVAILABLE)", kindPath, func(c *Config) any { return &c.Scan.VulnDB }, cmdServe | cmdVulnDB},
+	{"vuln-db-interval", "ECRD_VULN_DB_INTERVAL", "DUR", "how often the --vuln-db directory is checked for changes, which rescan the images under CONTINUOUS_SCAN rules", kindDuration, func(c *Config) any { return &c.Scan.DBInterval }, cmdServe},
+	{"scan-interval", "ECRD_SCAN_INTERVAL", "DUR", "how often this process looks for images due to scan (0 turns scanning off here)", kindDuration, func(c *Config) any { return &c.Scan.Interval }, cmdServe},
+	{"scan-concurrency", "ECRD_SCAN_CONCURRENCY", "N", "how many images this process scans at once, each layer streamed", kindInt, func(c *Config) any { return &c.Scan.Concurrency }, cmdServe},
 	{"gc-interval", "ECRD_GC_INTERVAL", "DUR", "how often unused layers and blobs are collected in the background (0 turns it off)", kindDuration, func(c *Config) any { return &c.Images.GCInterval }, cmdServe},
 	{"lifecycle-interval", "ECRD_LIFECYCLE_INTERVAL", "DUR", "how often the repositories' lifecycle policies are applied in the background (0 turns it off; ECR applies them within 24h)", kindDuration, func(c *Config) any { return &c.Lifecycle.Interval }, cmdServe},
 	{"at", "ECRD_LIFECYCLE_AT", "TIME", "ecrd lifecycle run: evaluate the policies as of this RFC 3339 time, such as 2027-06-01T00:00:00Z, to apply now what they would do then (default: now)", kindString, func(c *Config) any { return &c.Lifecycle.At }, cmdLifecycle},

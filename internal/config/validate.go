@@ -115,6 +115,15 @@ func (c Config) validate(cmds cmdSet) error {
 	if c.Images.RestoreDelay < 0 || c.Images.RestoreDelay > 24*time.Hour {
 		bad("restore-delay", "%s: must be between 0 and 24h", c.Images.RestoreDelay)
 	}
+	if c.Scan.Interval < 0 {
+		bad("scan-interval", "%s: must not be negative", c.Scan.Interval)
+	}
+	if c.Scan.DBInterval <= 0 {
+		bad("vuln-db-interval", "%s: must be positive", c.Scan.DBInterval)
+	}
+	if c.Scan.Concurrency < 1 {
+		bad("scan-concurrency", "%d: must be at least 1", c.Scan.Concurrency)
+	}
 	if c.Lifecycle.Interval < 0 {
 		bad("lifecycle-interval", "%s: must not be negative", c.Lifecycle.Interval)
 	}

@@ -207,25 +207,6 @@ func pushTime(img Image) time.Time {
 	return img.PushedAt
 }
 
-// Match reports whether tag matches pattern, where '*' matches any run of
-// characters (none included) and every other character itself, the
-// whole tag (an anchored glob).
-func Match(pattern, tag string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == tag
-	}
-	if !strings.HasPrefix(tag, parts[0]) {
-		return false
-	}
-	tag = tag[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(tag, p)
-		if i < 0 {
-			return false
-		}
-		tag = tag[i+len(p):]
-	}
-	return strings.HasSuffix(tag, last)
-}
+// Match reports whether tag matches a tagPatternList pattern: an
+// anchored glob whose '*' matches any run of characters.
+func Match(pattern, tag string) bool { return registry.WildcardMatch(pattern, tag) }

@@ -53,6 +53,8 @@ var copied = []table{
 	{name: "replication_tasks"},
 	{name: "pull_time_exclusions"},
 	{name: "account_settings"},
+	{name: "scanning_configs"},
+	{name: "image_scans"},
 	{name: "secrets"},
 }
 

@@ -55,6 +55,12 @@ const (
 	CodeUpstreamUnavailable    Code = "UpstreamUnavailable"
 	CodeExclusionAlreadyExists Code = "ExclusionAlreadyExists"
 	CodeExclusionNotFound      Code = "ExclusionNotFound"
+	CodeScanNotFound           Code = "ScanNotFound"
+	CodeUnsupportedImageType   Code = "UnsupportedImageType"
+	CodeImageArchived          Code = "ImageArchived"
+	// CodeValidation is a request the operation refuses in the state the
+	// registry is in (ECR's ValidationException).
+	CodeValidation Code = "Validation"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -71,6 +77,7 @@ var Codes = []Code{
 	CodeTemplateNotFound, CodeTemplateAlreadyExists,
 	CodePullThroughRuleAlreadyExists, CodePullThroughRuleNotFound, CodeUnsupportedUpstreamRegistry, CodeSecretNotFound, CodeUnableToAccessSecret, CodeUnableToDecryptSecretValue,
 	CodeUpstreamUnavailable, CodeExclusionAlreadyExists, CodeExclusionNotFound,
+	CodeScanNotFound, CodeUnsupportedImageType, CodeImageArchived, CodeValidation,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

@@ -25,6 +25,8 @@ type ImageFilter struct {
 type ImageDetail struct {
 	Image
 	Tags []string
+	// Scan is the image's scan, without its findings (nil for none).
+	Scan *ImageScan
 }
 
 func (f ImageFilter) statusMatches(status string) bool {
@@ -60,8 +62,16 @@ func (r *Registry) DescribeImages(ctx context.Context, key RepoKey, ids []ImageI
 		if _, err := r.access(ctx, tx, "DescribeImages", key); err != nil {
 			return err
 		}
+		var scans *ScanningConfig
+		if !key.Registry.IsPublic() {
+			c, err := scanningConfig(tx, key.Registry)
+			if err != nil {
+				return err
+			}
+			scans = &c
+		}
 		if ids != nil {
-			return r.describeByID(tx, key, ids, &out)
+			return r.describeByID(tx, key, ids, scans, &out)
 		}
 		// One image more than the page tells whether another follows.
 		imgs, err := tx.Images(key, filter.query(Digest(after), p.Max+1, r.now()))
@@ -73,7 +83,7 @@ func (r *Registry) DescribeImages(ctx context.Context, key RepoKey, ids []ImageI
 			next = encodeToken("images", string(imgs[len(imgs)-1].Digest))
 		}
 		for _, img := range imgs {
-			d, err := r.detail(tx, key, img)
+			d, err := r.detail(tx, key, img, scans)
 			if err != nil {
 				return err
 			}
@@ -99,7 +109,7 @@ func (f ImageFilter) query(after Digest, limit int, now time.Time) ImageQuery {
 	return q
 }
 
-func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, out *[]ImageDetail) error {
+func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, scans *ScanningConfig, out *[]ImageDetail) error {
 	seen := map[Digest]bool{}
 	for _, id := range ids {
 		img, err := lookupStrict(tx, key, id, "imageIds")
@@ -110,7 +120,7 @@ func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, out *[]ImageD
 			continue
 		}
 		seen[img.Digest] = true
-		d, err := r.detail(tx, key, img)
+		d, err := r.detail(tx, key, img, scans)
 		if err != nil {
 			return err
 		}
@@ -119,10 +129,20 @@ func (r *Registry) describeByID(tx Tx, key RepoKey, ids []ImageID, out *[]ImageD
 	return nil
 }
 
-func (r *Registry) detail(tx Tx, key RepoKey, img Image) (ImageDetail, error) {
+// detail is an image as DescribeImages reports it: with its tags, and,
+// under the scanning configuration scans (nil for a public registry), its
+// scan.
+func (r *Registry) detail(tx Tx, key RepoKey, img Image, scans *ScanningConfig) (ImageDetail, error) {
 	tags, err := tx.ImageTags(key, img.Digest)
+	if err != nil {
+		return ImageDetail{}, err
+	}
 	img.Status = r.effectiveStatus(img)
-	return ImageDetail{Image: img, Tags: tags}, err
+	d := ImageDetail{Image: img, Tags: tags}
+	if scans != nil {
+		d.Scan, err = imageScanSummary(tx, key, img, scans)
+	}
+	return d, err
 }
 
 // ListImages lists one page of the repository's image IDs: one per tag

@@ -102,6 +102,8 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 			img = existing
 		} else if err := tx.PutImage(key, img); err != nil {
 			return err
+		} else if err := r.enqueueScanOnPush(tx, key, repo, img); err != nil {
+			return err
 		}
 		if err := tx.SetLayerMediaTypes(key, blobMediaTypes(img.Blobs)); err != nil {
 			return err
@@ -208,14 +210,18 @@ func tagImmutable(repo Repository, tag string) bool {
 // for any run of characters and everything else for itself.
 func matchesAny(filters []string, tag string) bool {
 	for _, f := range filters {
-		if wildcardMatch(f, tag) {
+		if WildcardMatch(f, tag) {
 			return true
 		}
 	}
 	return false
 }
 
-func wildcardMatch(pattern, s string) bool {
+// WildcardMatch reports whether s matches pattern, where '*' matches any
+// run of characters (none included) and every other character itself,
+// the whole of s: ECR's one wildcard, in tag mutability exclusions,
+// lifecycle tag patterns and scanning filters alike.
+func WildcardMatch(pattern, s string) bool {
 	parts := strings.Split(pattern, "*")
 	if len(parts) == 1 {
 		return pattern == s

@@ -350,8 +350,8 @@ func (r *Registry) PutImageTagMutability(ctx context.Context, key RepoKey, mutab
 }
 
 // PutImageScanningConfiguration records whether images are to be scanned
-// on push. ecrd scans nothing: the setting is kept and reported, as the
-// repository's configuration, for the tools that manage it.
+// on push: the deprecated repository setting, which ScanningConfig.Frequency
+// reads while the registry has no scanning rules.
 // Errors: RepositoryNotFound, AccessDenied.
 func (r *Registry) PutImageScanningConfiguration(ctx context.Context, key RepoKey, scanOnPush bool) (Repository, error) {
 	return r.changeRepository(ctx, key, "PutImageScanningConfiguration", func(repo *Repository) error {

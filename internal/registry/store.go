@@ -142,6 +142,7 @@ type Tx interface {
 	ReplicationTx
 	ExclusionTx
 	AccountSettingTx
+	ScanTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -51,6 +51,10 @@ var exceptions = map[registry.Code]string{
 	registry.CodeUpstreamUnavailable:                 "UnableToGetUpstreamImageException",
 	registry.CodeExclusionAlreadyExists:              "ExclusionAlreadyExistsException",
 	registry.CodeExclusionNotFound:                   "ExclusionNotFoundException",
+	registry.CodeScanNotFound:                        "ScanNotFoundException",
+	registry.CodeUnsupportedImageType:                "UnsupportedImageTypeException",
+	registry.CodeImageArchived:                       "ImageArchivedException",
+	registry.CodeValidation:                          "ValidationException",
 	registry.CodeUnableToDecryptSecretValue:          "UnableToDecryptSecretValueException",
 	// ECR has no public registries or catalog data; no ECR operation
 	// reaches these, but every code needs an answer.

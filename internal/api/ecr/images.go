@@ -55,7 +55,17 @@ func (a *API) describeImages(ctx context.Context, in *describeImagesInput) (*des
 	account := string(registry.Caller(ctx).Account)
 	out := &describeImagesOutput{ImageDetails: []imageDetail{}, NextToken: next}
 	for _, d := range details {
+		var status *imageScanStatus
+		var summary *imageScanFindingsSummary
+		if s := d.Scan; s != nil {
+			status = &imageScanStatus{Status: s.Status, Description: s.Description}
+			if !s.CompletedAt.IsZero() && s.Status != registry.ScanImageArchived {
+				summary = &imageScanFindingsSummary{ImageScanCompletedAt: awsjson.Time{Time: s.CompletedAt},
+					VulnerabilitySourceUpdatedAt: awsjson.Time{Time: s.SourceUpdatedAt}, FindingSeverityCounts: s.Counts}
+			}
+		}
 		out.ImageDetails = append(out.ImageDetails, imageDetail{
+			ImageScanStatus: status, ImageScanFindingsSummary: summary,
 			RegistryID:             account,
 			RepositoryName:         string(key.Name),
 			ImageDigest:            string(d.Digest),

@@ -78,4 +78,7 @@ type imageDetail struct {
 	LastArchivedAt         awsjson.Time `json:"lastArchivedAt,omitzero"`
 	LastActivatedAt        awsjson.Time `json:"lastActivatedAt,omitzero"`
 	SubjectManifestDigest  string       `json:"subjectManifestDigest,omitempty"`
+	// The image's scan, when it has one.
+	ImageScanStatus          *imageScanStatus          `json:"imageScanStatus,omitempty"`
+	ImageScanFindingsSummary *imageScanFindingsSummary `json:"imageScanFindingsSummary,omitempty"`
 }

@@ -56,6 +56,10 @@ var exceptions = map[registry.Code]string{
 	registry.CodeUpstreamUnavailable:                 "InvalidParameterException",
 	registry.CodeExclusionAlreadyExists:              "InvalidParameterException",
 	registry.CodeExclusionNotFound:                   "InvalidParameterException",
+	registry.CodeScanNotFound:                        "InvalidParameterException",
+	registry.CodeUnsupportedImageType:                "InvalidParameterException",
+	registry.CodeImageArchived:                       "InvalidParameterException",
+	registry.CodeValidation:                          "InvalidParameterException",
 	registry.CodeUnableToDecryptSecretValue:          "InvalidParameterException",
 }
 

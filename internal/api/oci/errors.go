@@ -116,6 +116,10 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeUpstreamUnavailable:           {any: upstreamUnavailable},
 	registry.CodeExclusionAlreadyExists:        {any: unsupported},
 	registry.CodeExclusionNotFound:             {any: unsupported},
+	registry.CodeScanNotFound:                  {any: unsupported},
+	registry.CodeUnsupportedImageType:          {any: unsupported},
+	registry.CodeImageArchived:                 {any: unsupported},
+	registry.CodeValidation:                    {any: unsupported},
 	registry.CodeUnableToDecryptSecretValue:    {any: unsupported},
 }
 

@@ -227,6 +227,13 @@ func (t faultTx) DropLease(a0 string, a1 string) (err error) {
 	return t.Tx.DropLease(a0, a1)
 }
 
+func (t faultTx) DueImageScans(a0 time.Time, a1 string, a2 int) (r0 []registry.ImageScan, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DueImageScans", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DueImageScans(a0, a1, a2)
+}
+
 func (t faultTx) DueReplicationTasks(a0 time.Time, a1 int) (r0 []registry.ReplicationTask, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.DueReplicationTasks", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -246,6 +253,20 @@ func (t faultTx) ImageManifest(a0 registry.RepoKey, a1 registry.Digest) (r0 regi
 		return
 	}
 	return t.Tx.ImageManifest(a0, a1)
+}
+
+func (t faultTx) ImageScan(a0 registry.RepoKey, a1 registry.Digest) (r0 registry.ImageScan, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ImageScan", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ImageScan(a0, a1)
+}
+
+func (t faultTx) ImageScanFindings(a0 registry.RepoKey, a1 registry.Digest) (r0 []registry.Finding, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ImageScanFindings", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ImageScanFindings(a0, a1)
 }
 
 func (t faultTx) ImageTags(a0 registry.RepoKey, a1 registry.Digest) (r0 []string, err error) {
@@ -381,6 +402,13 @@ func (t faultTx) PutImage(a0 registry.RepoKey, a1 registry.Image) (err error) {
 	return t.Tx.PutImage(a0, a1)
 }
 
+func (t faultTx) PutImageScan(a0 registry.ImageScan, a1 []registry.Finding) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutImageScan", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutImageScan(a0, a1)
+}
+
 func (t faultTx) PutLifecyclePolicy(a0 registry.RepoKey, a1 registry.LifecyclePolicy) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.PutLifecyclePolicy", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -442,6 +470,13 @@ func (t faultTx) PutRepositoryPolicy(a0 registry.RepoKey, a1 string) (err error)
 		return
 	}
 	return t.Tx.PutRepositoryPolicy(a0, a1)
+}
+
+func (t faultTx) PutScanningConfig(a0 registry.RegistryID, a1 registry.ScanningConfig) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutScanningConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutScanningConfig(a0, a1)
 }
 
 func (t faultTx) RecordPull(a0 registry.RepoKey, a1 registry.Digest, a2 time.Time) (err error) {
@@ -540,6 +575,13 @@ func (t faultTx) RepositoryUploads(a0 registry.RepoKey) (r0 []registry.UploadID,
 		return
 	}
 	return t.Tx.RepositoryUploads(a0)
+}
+
+func (t faultTx) ScanningConfig(a0 registry.RegistryID) (r0 registry.ScanningConfig, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ScanningConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ScanningConfig(a0)
 }
 
 func (t faultTx) Secret(a0 string) (r0 []uint8, err error) {

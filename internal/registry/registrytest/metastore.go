@@ -106,6 +106,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"Replication", testReplication},
 		{"PullTimeExclusions", testPullTimeExclusions},
 		{"AccountSettings", testAccountSettings},
+		{"ImageScans", testImageScans},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},
