@@ -205,6 +205,7 @@ stage "e2e: /v2/ with crane, regctl, skopeo and the OCI conformance suite" bash 
 stage "e2e: the pull through cache against distribution with htpasswd as Docker Hub, pulled through with crane and skopeo" bash e2e/cli/pullthrough_test.sh
 stage "e2e: replication between two ecrd processes (us-east-1, us-west-2) with the aws CLI and crane" bash e2e/cli/replication_test.sh
 stage "e2e: image scanning (scan on push, the waiter, findings) with the aws CLI and crane" bash e2e/cli/scanning_test.sh
+stage "e2e: managed signing with the aws CLI and crane, verified by notation-go" bash e2e/cli/signing_test.sh
 stage "e2e: the README's quick start, as written" bash e2e/cli/readme_test.sh
 stage "e2e: TLS (a CA made in the test) with curl, the aws CLI, boto3, crane, regctl and skopeo" bash e2e/cli/tls_test.sh
 stage "e2e: three replicas on PostgreSQL and S3 behind nginx (deploy/nginx/ecrd.conf), one killed mid-push" bash e2e/cli/replicas_lb_test.sh

@@ -181,6 +181,19 @@ func ecrFaultCases() []faultCase {
 		ecrCase("BatchGetRepositoryScanningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.BatchGetRepositoryScanningConfiguration(c, &ecr.BatchGetRepositoryScanningConfigurationInput{RepositoryNames: []string{fxRepo, "nope"}})
 		}),
+		ecrCase("PutSigningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.PutSigningConfiguration(c, &ecr.PutSigningConfigurationInput{SigningConfiguration: &types.SigningConfiguration{
+				Rules: []types.SigningRule{{SigningProfileArn: aws.String(fxProfile)}}}})
+		}),
+		ecrCase("GetSigningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.GetSigningConfiguration(c, &ecr.GetSigningConfigurationInput{})
+		}),
+		ecrCase("DeleteSigningConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DeleteSigningConfiguration(c, &ecr.DeleteSigningConfigurationInput{})
+		}),
+		ecrCase("DescribeImageSigningStatus", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
+			return e.DescribeImageSigningStatus(c, &ecr.DescribeImageSigningStatusInput{RepositoryName: aws.String(fxRepo), ImageId: &types.ImageIdentifier{ImageTag: aws.String("v1")}})
+		}),
 		ecrCase("PutReplicationConfiguration", func(c context.Context, e *ecr.Client, fx *faultFixture) (any, error) {
 			return e.PutReplicationConfiguration(c, &ecr.PutReplicationConfigurationInput{ReplicationConfiguration: &types.ReplicationConfiguration{
 				Rules: []types.ReplicationRule{{Destinations: []types.ReplicationDestination{{Region: aws.String("us-west-2"), RegistryId: aws.String(testAccount)}}}}}})

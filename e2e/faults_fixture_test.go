@@ -61,6 +61,9 @@ const (
 	fxTemplate = "made"
 	// fxCache is the prefix of a pull through cache rule.
 	fxCache = "cache"
+	// fxProfile is the signing profile the fixture's rule signs the app
+	// repository's pushes with (no key: they fail, recorded).
+	fxProfile = "arn:aws:signer:us-east-1:" + testAccount + ":/signing-profiles/fixture"
 	// fxExcluded is a principal whose pulls leave pull times alone.
 	fxExcluded = "arn:aws:iam::" + testAccount + ":user/scanner"
 )
@@ -120,6 +123,11 @@ func buildFaultTemplate(t *testing.T) *faultTemplate {
 		t.Fatal(err)
 	}
 	if _, err := c.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: aws.String(fxExcluded)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutSigningConfiguration(ctx(t), &ecr.PutSigningConfigurationInput{SigningConfiguration: &types.SigningConfiguration{
+		Rules: []types.SigningRule{{SigningProfileArn: aws.String(fxProfile),
+			RepositoryFilters: []types.SigningRepositoryFilter{{Filter: aws.String(fxRepo), FilterType: types.SigningRepositoryFilterTypeWildcardMatch}}}}}}); err != nil {
 		t.Fatal(err)
 	}
 	// v1 has a scan (in progress: no scanner runs here), and a rule scans

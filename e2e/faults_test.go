@@ -267,6 +267,7 @@ func faultConfig(dir, upstream string) config.Config {
 	cfg.Lifecycle.Interval = 0
 	cfg.Replication.Interval = 0
 	cfg.Scan.Interval = 0
+	cfg.Signing.Interval = 0
 	return cfg
 }
 

@@ -120,6 +120,10 @@ func populate(t *testing.T, s *server) migrated {
 			RepositoryFilters: []types.RepositoryFilter{{Filter: aws.String("app/"), FilterType: types.RepositoryFilterTypePrefixMatch}}}}}}))
 	mustDo(t, "RegisterPullTimeUpdateExclusion")(a.RegisterPullTimeUpdateExclusion(ctx(t), &ecr.RegisterPullTimeUpdateExclusionInput{
 		PrincipalArn: aws.String("arn:aws:iam::" + accountA + ":role/scanner")}))
+	mustDo(t, "PutSigningConfiguration")(a.PutSigningConfiguration(ctx(t), &ecr.PutSigningConfigurationInput{
+		SigningConfiguration: &types.SigningConfiguration{Rules: []types.SigningRule{{
+			SigningProfileArn: aws.String("arn:aws:signer:us-east-1:" + accountA + ":/signing-profiles/release"),
+			RepositoryFilters: []types.SigningRepositoryFilter{{Filter: aws.String("app/*"), FilterType: types.SigningRepositoryFilterTypeWildcardMatch}}}}}}))
 	mustDo(t, "PutRegistryScanningConfiguration")(a.PutRegistryScanningConfiguration(ctx(t), &ecr.PutRegistryScanningConfigurationInput{
 		ScanType: types.ScanTypeBasic, Rules: []types.RegistryScanningRule{{ScanFrequency: types.ScanFrequencyScanOnPush,
 			RepositoryFilters: []types.ScanningRepositoryFilter{{Filter: aws.String("web"), FilterType: types.ScanningRepositoryFilterTypeWildcard}}}}}))
@@ -208,6 +212,8 @@ func snapshot(t *testing.T, s *server, m migrated, auth map[string]string) answe
 		as.add(pre+"ListPullTimeUpdateExclusions", excl, err)
 		scanning, err := c.GetRegistryScanningConfiguration(ctx(t), &ecr.GetRegistryScanningConfigurationInput{})
 		as.add(pre+"GetRegistryScanningConfiguration", scanning, err)
+		signingCfg, err := c.GetSigningConfiguration(ctx(t), &ecr.GetSigningConfigurationInput{})
+		as.add(pre+"GetSigningConfiguration", signingCfg, err)
 		repos, err := c.DescribeRepositories(ctx(t), &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(1000)})
 		as.add(pre+"DescribeRepositories", repos, err)
 		if err != nil {

@@ -22,7 +22,6 @@ func TestProtocol(t *testing.T) {
 	}{
 		{"UnknownTarget", "POST", "/", "application/x-amz-json-1.1", target + "FlyToTheMoon", "{}", 400, "UnknownOperationException", "FlyToTheMoon"},
 		{"OtherService", "POST", "/", "application/x-amz-json-1.1", "DynamoDB_20120810.ListTables", "{}", 400, "UnknownOperationException", "DynamoDB_20120810.ListTables"},
-		{"NotYetImplemented", "POST", "/", "application/x-amz-json-1.1", target + "GetSigningConfiguration", `{}`, 400, "UnknownOperationException", "GetSigningConfiguration"},
 		{"WrongContentType", "POST", "/", "application/json", target + "DescribeRepositories", "{}", 400, "UnknownOperationException", "application/x-amz-json-1.1"},
 		{"MalformedJSON", "POST", "/", "application/x-amz-json-1.1", target + "DescribeRepositories", `{"repositoryNames":`, 400, "SerializationException", "not valid JSON"},
 		{"NotAnObject", "POST", "/", "application/x-amz-json-1.1", target + "DescribeRepositories", `["a"]`, 400, "SerializationException", "JSON object"},

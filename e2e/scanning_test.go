@@ -294,6 +294,28 @@ func TestBasicScanning(t *testing.T) {
 		t.Errorf("no OS: %+v", out.ImageScanStatus)
 	}
 
+	// BASIC_SCAN_TYPE_VERSION CLAIR reports as ECR's former engine did:
+	// an unsupported OS is FAILED, and findings carry no CVSS v3.
+	setEngine := func(v string) {
+		if _, err := c.PutAccountSetting(ctx(t), &ecr.PutAccountSettingInput{Name: aws.String("BASIC_SCAN_TYPE_VERSION"), Value: aws.String(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setEngine("CLAIR")
+	if out, _ = findings(t, c, "os/none", byTag("x"), 0); out.ImageScanStatus.Status != types.ScanStatusFailed {
+		t.Errorf("no OS under CLAIR: %+v", out.ImageScanStatus)
+	}
+	if st := describe(t, c, "os/none", byTag("x")).ImageScanStatus; st.Status != types.ScanStatusFailed {
+		t.Errorf("describe-images, no OS under CLAIR: %+v", st)
+	}
+	if _, all = findings(t, c, "os/alpine", byTag("3.19"), 0); attr(all[0], "CVSS3_SCORE") != "" || attr(all[0], "package_name") != "musl" {
+		t.Errorf("a finding under CLAIR: %+v", all[0].Attributes)
+	}
+	setEngine("AWS_NATIVE")
+	if _, all = findings(t, c, "os/alpine", byTag("3.19"), 0); attr(all[0], "CVSS3_SCORE") != "7.5" {
+		t.Errorf("a finding under AWS_NATIVE: %+v", all[0].Attributes)
+	}
+
 	// Refusals.
 	childManifest := ociManifest(pushConfig(t, c, "os/index", 4), "", pushBlob(t, c, "os/index", alpineLayers(t)[0]))
 	putImage(t, c, "os/index", childManifest, "")

@@ -29,6 +29,7 @@ import (
 	"github.com/ecrd/ecrd/internal/registry"
 	"github.com/ecrd/ecrd/internal/replication"
 	"github.com/ecrd/ecrd/internal/scan"
+	"github.com/ecrd/ecrd/internal/signing"
 )
 
 // App is a running ecrd: stores open, listener bound.
@@ -66,6 +67,7 @@ type App struct {
 	pullThrough *pullthrough.Service
 	replicator  *replication.Replicator
 	scanner     *scan.Scanner
+	signer      *signing.Signer
 	// bodies bounds the request bodies held at once (config.Bodies).
 	bodies *awsjson.Bodies
 	// wrapStores, when set, wraps the stores the core uses (WithStores).
@@ -173,6 +175,11 @@ func (a *App) open() error {
 		DBInterval: a.cfg.Scan.DBInterval, Logger: a.log}); err != nil {
 		return fmt.Errorf("%s %s: %w", a.cfg.Origin("vuln-db"), a.cfg.Scan.VulnDB, err)
 	}
+	keys, err := signing.LoadKeys(a.cfg.Signing.KeysFile)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.cfg.Origin("signing-keys"), err)
+	}
+	a.signer = signing.New(a.reg, keys, a.log)
 
 	if a.ln, err = net.Listen("tcp", a.cfg.Server.Listen); err != nil {
 		return fmt.Errorf("%s %s: %w", a.cfg.Origin("listen"), a.cfg.Server.Listen, err)

@@ -132,7 +132,7 @@ func (a *App) RunLifecycle(ctx context.Context, o lifecycle.RunOptions) (lifecyc
 func (a *App) startBackground(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context){a.reapUploads, a.collectGarbage, a.applyLifecycle, a.replicate, a.scanImages} {
+	for _, run := range []func(context.Context){a.reapUploads, a.collectGarbage, a.applyLifecycle, a.replicate, a.scanImages, a.signImages} {
 		wg.Go(func() { run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }
@@ -150,3 +150,16 @@ func (a *App) scanImages(ctx context.Context) {
 // ScanImages makes every scan due now (tests call it rather than wait
 // for the interval) and returns how many it made.
 func (a *App) ScanImages(ctx context.Context) int { return a.scanner.RunOnce(ctx) }
+
+// signImages makes the due signings every signing interval (never when
+// it is 0); signers share the work by claims.
+func (a *App) signImages(ctx context.Context) {
+	a.every(ctx, a.cfg.Signing.Interval, "signing images", errNeverSkipped, func() error {
+		a.signer.RunOnce(ctx) // it logs its failures itself
+		return nil
+	})
+}
+
+// SignImages makes every signing due now (tests call it rather than wait
+// for the interval) and returns how many it attempted.
+func (a *App) SignImages(ctx context.Context) int { return a.signer.RunOnce(ctx) }

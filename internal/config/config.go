@@ -31,12 +31,24 @@ type Config struct {
 	Replication Replication
 	// Scan is the image scanner's vulnerability database and pace.
 	Scan Scan
+	// Signing is managed signing's keys and pace.
+	Signing Signing
 
 	// origins says where each setting's value came from (a flag, an
 	// environment variable or a config file key), by setting name, so that
 	// an error about a value can name it; Load fills it in. A setting not
 	// in it has its default (or was set in code).
 	origins map[string]string
+}
+
+// Signing configures managed signing.
+type Signing struct {
+	// KeysFile maps signing profile ARNs to key and certificate files
+	// ("": no keys, and every signing fails SIGNING_PROFILE_NOT_CONFIGURED).
+	KeysFile string
+	// Interval is how often due signings are looked for (0 turns signing
+	// off in this process).
+	Interval time.Duration
 }
 
 // Scan configures the image scanner.
@@ -332,6 +344,7 @@ func Default() Config {
 		Lifecycle:   Lifecycle{Interval: time.Hour},
 		Replication: Replication{Interval: time.Second},
 		Scan:        Scan{Concurrency: 2, Interval: time.Second, DBInterval: time.Minute},
+		Signing:     Signing{Interval: time.Second},
 		Auth:        Auth{Mode: "sigv4", TokenTTL: 12 * time.Hour},
 		Public:      Public{Alias: "ecrd"},
 		Bodies:      Bodies{Memory: 128 << 20, Pending: 256 << 20, Wait: 10 * time.Second},

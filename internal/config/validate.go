@@ -115,6 +115,9 @@ func (c Config) validate(cmds cmdSet) error {
 	if c.Images.RestoreDelay < 0 || c.Images.RestoreDelay > 24*time.Hour {
 		bad("restore-delay", "%s: must be between 0 and 24h", c.Images.RestoreDelay)
 	}
+	if c.Signing.Interval < 0 {
+		bad("signing-interval", "%s: must not be negative", c.Signing.Interval)
+	}
 	if c.Scan.Interval < 0 {
 		bad("scan-interval", "%s: must not be negative", c.Scan.Interval)
 	}

@@ -1,12 +1,13 @@
 package iam
 
 // AdministratorPolicy is the identity policy of a key that names none:
-// every action of ECR and ECR Public (and ECR Public's bearer token) on
+// every action of ECR and ECR Public (and ECR Public's bearer token, and
+// signing with AWS Signer's profiles, which managed signing asks) on
 // every resource, as the account's administrator has.
 func AdministratorPolicy() Policy {
 	return Policy{Version: "2012-10-17", ID: "ecrd-administrator", Statements: []Statement{{
 		Sid: "Administrator", Effect: "Allow",
-		Action:   []string{"ecr:*", "ecr-public:*", "sts:GetServiceBearerToken"},
+		Action:   []string{"ecr:*", "ecr-public:*", "sts:GetServiceBearerToken", "signer:SignPayload"},
 		Resource: []string{"*"},
 	}}}
 }

@@ -55,6 +55,8 @@ var copied = []table{
 	{name: "account_settings"},
 	{name: "scanning_configs"},
 	{name: "image_scans"},
+	{name: "signing_configs"},
+	{name: "image_signings"},
 	{name: "secrets"},
 }
 

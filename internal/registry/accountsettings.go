@@ -17,7 +17,8 @@ const (
 
 // accountSettings are the names, their values (the default first).
 var accountSettings = map[string][]string{
-	// The basic scanner's engine: ecrd has one, its own, whichever is set.
+	// The basic scanner's engine: ecrd has one, its own, reporting as the
+	// engine set does (scanning.go asEngine; CLAIR: CVSS v2 attributes only).
 	SettingBasicScanType: {"AWS_NATIVE", "CLAIR"},
 	// V2: the registry policy is evaluated with every action's resource
 	// policy; V1: only for ReplicateImage, BatchImportUpstreamImage and

@@ -60,7 +60,8 @@ const (
 	CodeImageArchived          Code = "ImageArchived"
 	// CodeValidation is a request the operation refuses in the state the
 	// registry is in (ECR's ValidationException).
-	CodeValidation Code = "Validation"
+	CodeValidation            Code = "Validation"
+	CodeSigningConfigNotFound Code = "SigningConfigurationNotFound"
 )
 
 // Codes lists every Code, so tests can walk them through each wire table.
@@ -77,7 +78,7 @@ var Codes = []Code{
 	CodeTemplateNotFound, CodeTemplateAlreadyExists,
 	CodePullThroughRuleAlreadyExists, CodePullThroughRuleNotFound, CodeUnsupportedUpstreamRegistry, CodeSecretNotFound, CodeUnableToAccessSecret, CodeUnableToDecryptSecretValue,
 	CodeUpstreamUnavailable, CodeExclusionAlreadyExists, CodeExclusionNotFound,
-	CodeScanNotFound, CodeUnsupportedImageType, CodeImageArchived, CodeValidation,
+	CodeScanNotFound, CodeUnsupportedImageType, CodeImageArchived, CodeValidation, CodeSigningConfigNotFound,
 }
 
 // Error is a domain error: a Code, a message written for the person who sent

@@ -104,6 +104,8 @@ func (r *Registry) PutImage(ctx context.Context, in NewImage) (Image, error) {
 			return err
 		} else if err := r.enqueueScanOnPush(tx, key, repo, img); err != nil {
 			return err
+		} else if err := r.enqueueSigning(ctx, tx, key, img); err != nil {
+			return err
 		}
 		if err := tx.SetLayerMediaTypes(key, blobMediaTypes(img.Blobs)); err != nil {
 			return err

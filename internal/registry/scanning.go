@@ -196,6 +196,20 @@ type ScanFindings struct {
 	Scan     ImageScan
 	Findings []Finding
 	Next     string
+	// Engine is the registry's BASIC_SCAN_TYPE_VERSION, which shapes how
+	// a basic scan is reported.
+	Engine string
+}
+
+// asEngine is a scan as the registry's basic engine reports it: CLAIR,
+// ECR's former engine, said FAILED of an image whose OS it did not
+// support, where AWS_NATIVE says UNSUPPORTED_IMAGE.
+func asEngine(tx Tx, reg RegistryID, s *ImageScan) (string, error) {
+	engine, err := accountSetting(tx, reg, SettingBasicScanType)
+	if err == nil && engine == "CLAIR" && !s.Enhanced && s.Status == ScanUnsupportedImage {
+		s.Status = ScanFailed
+	}
+	return engine, err
 }
 
 // ImageScanFindings returns an image's scan and one page of its findings
@@ -219,7 +233,7 @@ func (r *Registry) ImageScanFindings(ctx context.Context, key RepoKey, id ImageI
 	}
 	var s ImageScan
 	var findings []Finding
-	next := ""
+	next, engine := "", ""
 	err = r.meta.View(ctx, func(tx Tx) error {
 		if _, err := r.access(ctx, tx, "DescribeImageScanFindings", key); err != nil {
 			return err
@@ -248,13 +262,16 @@ func (r *Registry) ImageScanFindings(ctx context.Context, key RepoKey, id ImageI
 			s.Status, s.Description, s.Counts = ScanImageArchived, "The image is archived: restore it to see and refresh its scan.", nil
 			return nil
 		}
+		if engine, err = asEngine(tx, key.Registry, &s); err != nil {
+			return err
+		}
 		if findings, err = tx.ImageScanFindings(key, d); err != nil {
 			return err
 		}
 		findings, next, err = findingsPage(findings, s, pos, p.Max)
 		return err
 	})
-	return ScanFindings{Key: key, ID: id, Scan: s, Findings: findings, Next: next}, err
+	return ScanFindings{Key: key, ID: id, Scan: s, Findings: findings, Next: next, Engine: engine}, err
 }
 
 // findingsPage is the page of all at pos ("<completed at>:<offset>", ""
@@ -285,8 +302,13 @@ func imageScanSummary(tx Tx, key RepoKey, img Image, c *ScanningConfig) (*ImageS
 	if errors.Is(err, ErrNotFound) || (err == nil && s.Enhanced != (c.ScanType == ScanTypeEnhanced)) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
 	if img.Status != ImageActive {
 		s.Status, s.Description, s.Counts = ScanImageArchived, "The image is archived: restore it to see and refresh its scan.", nil
+	} else if s.Status == ScanUnsupportedImage {
+		_, err = asEngine(tx, key.Registry, &s)
 	}
 	return &s, err
 }
@@ -323,12 +345,13 @@ func (r *Registry) ClaimScan(ctx context.Context, s ImageScan, lease time.Durati
 	return s, claimed, err
 }
 
-// ScanImage returns, for a scanner, the image a claimed scan is of, with
-// its manifest and status now.
-func (r *Registry) ScanImage(ctx context.Context, s ImageScan) (Image, error) {
+// StoredImage returns, for the core's own work (a scan, a signing), an
+// image of a repository with its manifest and its status now; ErrNotFound
+// when it is gone.
+func (r *Registry) StoredImage(ctx context.Context, key RepoKey, d Digest) (Image, error) {
 	var img Image
 	err := r.meta.View(ctx, func(tx Tx) (err error) {
-		img, err = tx.Image(s.Key, s.Digest)
+		img, err = tx.Image(key, d)
 		img.Status = r.effectiveStatus(img)
 		return err
 	})

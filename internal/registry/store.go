@@ -143,6 +143,7 @@ type Tx interface {
 	ExclusionTx
 	AccountSettingTx
 	ScanTx
+	SigningTx
 
 	// Repository returns the repository, or ErrNotFound.
 	Repository(key RepoKey) (Repository, error)

@@ -191,7 +191,7 @@ func (s *Scanner) scanOne(ctx context.Context, claimed registry.ImageScan) {
 func (s *Scanner) Scan(ctx context.Context, claimed registry.ImageScan, db *DB) (registry.ImageScan, []registry.Finding, error) {
 	out := claimed
 	out.Pending, out.Attempts, out.NextAttempt = false, 0, s.reg.Now().UTC()
-	img, err := s.reg.ScanImage(ctx, claimed)
+	img, err := s.reg.StoredImage(ctx, claimed.Key, claimed.Digest)
 	if errors.Is(err, registry.ErrNotFound) {
 		return out, nil, nil // the image is gone, and its scan with it
 	} else if err != nil {

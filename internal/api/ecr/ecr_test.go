@@ -132,5 +132,9 @@ var opSignatures = map[string][2]reflect.Type{
 	"DescribeImageScanFindings":               {reflect.TypeFor[describeImageScanFindingsInput](), reflect.TypeFor[describeImageScanFindingsOutput]()},
 	"GetRegistryScanningConfiguration":        {reflect.TypeFor[emptyInput](), reflect.TypeFor[getRegistryScanningConfigurationOutput]()},
 	"PutRegistryScanningConfiguration":        {reflect.TypeFor[putRegistryScanningConfigurationInput](), reflect.TypeFor[putRegistryScanningConfigurationOutput]()},
+	"PutSigningConfiguration":                 {reflect.TypeFor[putSigningConfigurationInput](), reflect.TypeFor[putSigningConfigurationOutput]()},
+	"GetSigningConfiguration":                 {reflect.TypeFor[emptyInput](), reflect.TypeFor[getSigningConfigurationOutput]()},
+	"DeleteSigningConfiguration":              {reflect.TypeFor[emptyInput](), reflect.TypeFor[deleteSigningConfigurationOutput]()},
+	"DescribeImageSigningStatus":              {reflect.TypeFor[describeImageSigningStatusInput](), reflect.TypeFor[describeImageSigningStatusOutput]()},
 	"BatchGetRepositoryScanningConfiguration": {reflect.TypeFor[batchGetRepositoryScanningConfigurationInput](), reflect.TypeFor[batchGetRepositoryScanningConfigurationOutput]()},
 }

@@ -54,6 +54,7 @@ var exceptions = map[registry.Code]string{
 	registry.CodeScanNotFound:                        "ScanNotFoundException",
 	registry.CodeUnsupportedImageType:                "UnsupportedImageTypeException",
 	registry.CodeImageArchived:                       "ImageArchivedException",
+	registry.CodeSigningConfigNotFound:               "SigningConfigurationNotFoundException",
 	registry.CodeValidation:                          "ValidationException",
 	registry.CodeUnableToDecryptSecretValue:          "UnableToDecryptSecretValueException",
 	// ECR has no public registries or catalog data; no ECR operation

@@ -228,7 +228,7 @@ func (a *API) describeImageScanFindings(ctx context.Context, in *describeImageSc
 		if s.Enhanced {
 			f.EnhancedFindings = append(f.EnhancedFindings, a.enhancedFinding(sf, fd))
 		} else {
-			f.Findings = append(f.Findings, basicFinding(fd))
+			f.Findings = append(f.Findings, basicFinding(fd, sf.Engine))
 		}
 	}
 	out.ImageScanFindings = f
@@ -236,14 +236,17 @@ func (a *API) describeImageScanFindings(ctx context.Context, in *describeImageSc
 }
 
 // basicFinding is a finding in ECR's basic-scan shape, its attributes
-// those ECR's scanner gives.
-func basicFinding(f registry.Finding) imageScanFinding {
+// those ECR's engine gives: CLAIR reported CVSS v2 only, AWS_NATIVE adds
+// v3.
+func basicFinding(f registry.Finding, engine string) imageScanFinding {
 	out := imageScanFinding{Name: f.Name, Description: truncate(f.Description, 4096), URI: f.URI, Severity: f.Severity,
 		Attributes: []findingAttribute{{Key: "package_name", Value: f.Package}, {Key: "package_version", Value: f.Version}}}
 	for _, c := range f.CVSS {
 		prefix := "CVSS3"
 		if c.Version == "2.0" {
 			prefix = "CVSS2"
+		} else if engine == "CLAIR" {
+			continue
 		}
 		out.Attributes = append(out.Attributes, findingAttribute{Key: prefix + "_VECTOR", Value: truncate(c.Vector, 256)})
 		if c.Score > 0 {

@@ -59,6 +59,7 @@ var exceptions = map[registry.Code]string{
 	registry.CodeScanNotFound:                        "InvalidParameterException",
 	registry.CodeUnsupportedImageType:                "InvalidParameterException",
 	registry.CodeImageArchived:                       "InvalidParameterException",
+	registry.CodeSigningConfigNotFound:               "InvalidParameterException",
 	registry.CodeValidation:                          "InvalidParameterException",
 	registry.CodeUnableToDecryptSecretValue:          "InvalidParameterException",
 }

@@ -120,6 +120,7 @@ var errorTable = map[registry.Code]mapping{
 	registry.CodeUnsupportedImageType:          {any: unsupported},
 	registry.CodeImageArchived:                 {any: unsupported},
 	registry.CodeValidation:                    {any: unsupported},
+	registry.CodeSigningConfigNotFound:         {any: unsupported},
 	registry.CodeUnableToDecryptSecretValue:    {any: unsupported},
 }
 

@@ -199,6 +199,13 @@ func (t faultTx) DeleteRepositoryPolicy(a0 registry.RepoKey) (err error) {
 	return t.Tx.DeleteRepositoryPolicy(a0)
 }
 
+func (t faultTx) DeleteSigningConfig(a0 registry.RegistryID) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DeleteSigningConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DeleteSigningConfig(a0)
+}
+
 func (t faultTx) DeleteTag(a0 registry.RepoKey, a1 string) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.DeleteTag", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -239,6 +246,13 @@ func (t faultTx) DueReplicationTasks(a0 time.Time, a1 int) (r0 []registry.Replic
 		return
 	}
 	return t.Tx.DueReplicationTasks(a0, a1)
+}
+
+func (t faultTx) DueSigningTasks(a0 time.Time, a1 int) (r0 []registry.SigningTask, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.DueSigningTasks", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.DueSigningTasks(a0, a1)
 }
 
 func (t faultTx) Image(a0 registry.RepoKey, a1 registry.Digest) (r0 registry.Image, err error) {
@@ -479,6 +493,20 @@ func (t faultTx) PutScanningConfig(a0 registry.RegistryID, a1 registry.ScanningC
 	return t.Tx.PutScanningConfig(a0, a1)
 }
 
+func (t faultTx) PutSigningConfig(a0 registry.RegistryID, a1 []registry.SigningRule) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutSigningConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutSigningConfig(a0, a1)
+}
+
+func (t faultTx) PutSigningTask(a0 registry.SigningTask) (err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.PutSigningTask", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.PutSigningTask(a0)
+}
+
 func (t faultTx) RecordPull(a0 registry.RepoKey, a1 registry.Digest, a2 time.Time) (err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.RecordPull", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -603,6 +631,20 @@ func (t faultTx) SetTag(a0 registry.RepoKey, a1 string, a2 registry.Digest, a3 t
 		return
 	}
 	return t.Tx.SetTag(a0, a1, a2, a3)
+}
+
+func (t faultTx) SigningConfig(a0 registry.RegistryID) (r0 []registry.SigningRule, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.SigningConfig", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.SigningConfig(a0)
+}
+
+func (t faultTx) SigningTasks(a0 registry.RepoKey, a1 registry.Digest) (r0 []registry.SigningTask, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.SigningTasks", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.SigningTasks(a0, a1)
 }
 
 func (t faultTx) StaleUploads(a0 time.Time, a1 int) (r0 []registry.Upload, err error) {

@@ -107,6 +107,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"PullTimeExclusions", testPullTimeExclusions},
 		{"AccountSettings", testAccountSettings},
 		{"ImageScans", testImageScans},
+		{"Signing", testSigning},
 		{"RepositoryAccess", testRepositoryAccess},
 		{"Lifecycle/Policy", testLifecyclePolicy},
 		{"Lifecycle/Preview", testLifecyclePreview},
