@@ -193,7 +193,7 @@ func TestBasicScanning(t *testing.T) {
 	t.Parallel()
 	s := scanServer(t, copyFixture(t))
 	c := s.client()
-	createRepos(t, c, "os/debian", "os/alpine", "os/none", "os/index")
+	createRepos(t, c, "os/debian", "os/alpine", "os/none", "os/index", "os/rocky")
 
 	cfg, err := c.GetRegistryScanningConfiguration(ctx(t), &ecr.GetRegistryScanningConfigurationInput{})
 	if err != nil || cfg.ScanningConfiguration.ScanType != types.ScanTypeBasic || len(cfg.ScanningConfiguration.Rules) != 0 || aws.ToString(cfg.RegistryId) != testAccount {
@@ -281,6 +281,28 @@ func TestBasicScanning(t *testing.T) {
 	}
 	_, err = c.StartImageScan(ctx(t), &ecr.StartImageScanInput{RepositoryName: aws.String("os/alpine"), ImageId: ptr(byDigest(alp))})
 	wantCode(t, err, "LimitExceededException", "quota")
+
+	// A Rocky Linux 9 image: rpm's SQLite database.
+	rpmdb, err := os.ReadFile("testdata/rpmdb.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushLayered(t, c, "os/rocky", "9", 5, [][]byte{tarLayer(t,
+		layerFile{name: "etc/os-release", body: "NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\n"},
+		layerFile{name: "var/lib/rpm/rpmdb.sqlite", body: string(rpmdb)})})
+	if _, err := c.StartImageScan(ctx(t), &ecr.StartImageScanInput{RepositoryName: aws.String("os/rocky"), ImageId: ptr(byTag("9"))}); err != nil {
+		t.Fatal(err)
+	}
+	s.app.ScanImages(ctx(t))
+	_, all = findings(t, c, "os/rocky", byTag("9"), 0)
+	names = nil
+	for _, f := range all {
+		names = append(names, aws.ToString(f.Name)+"/"+attr(f, "package_name")+"/"+attr(f, "package_version")+"/"+string(f.Severity))
+	}
+	want = []string{"CVE-2024-0010/openssl/1:3.0.7-24.el9/HIGH", "CVE-2024-0010/openssl-libs/1:3.0.7-24.el9/HIGH"}
+	if !slices.Equal(names, want) {
+		t.Errorf("rocky findings:\n got %v\nwant %v", names, want)
+	}
 
 	// No OS ecrd knows: UNSUPPORTED_IMAGE.
 	pushLayered(t, c, "os/none", "x", 3, [][]byte{tarLayer(t, layerFile{name: "hello", body: "static binary"})})

@@ -89,7 +89,11 @@ func BenchmarkScan(b *testing.B) {
 			b.Fatal(err)
 		}
 		key, cmp := distro(fs.osRelease())
-		findings := db.Match(key, cmp, fs.packages())
+		pkgs, err := fs.packages()
+		if err != nil {
+			b.Fatal(err)
+		}
+		findings := db.Match(key, cmp, pkgs)
 		if len(findings) != 5000 {
 			b.Fatalf("%d findings, want 5000", len(findings))
 		}

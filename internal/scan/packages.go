@@ -19,6 +19,8 @@ const (
 	dpkgStatus   = "var/lib/dpkg/status"
 	dpkgStatusD  = "var/lib/dpkg/status.d/" // distroless: one file per package
 	apkInstalled = "lib/apk/db/installed"
+	rpmDB        = "var/lib/rpm/rpmdb.sqlite"
+	rpmDBSysimg  = "usr/lib/sysimage/rpm/rpmdb.sqlite" // Fedora's newer place
 )
 
 // maxFile bounds one package database read into memory.
@@ -26,7 +28,7 @@ const maxFile = 64 << 20
 
 func wanted(name string) bool {
 	switch name {
-	case osReleaseEtc, osReleaseLib, dpkgStatus, apkInstalled:
+	case osReleaseEtc, osReleaseLib, dpkgStatus, apkInstalled, rpmDB, rpmDBSysimg:
 		return true
 	}
 	return strings.HasPrefix(name, dpkgStatusD) && !strings.HasSuffix(name, ".md5sums")
@@ -34,7 +36,8 @@ func wanted(name string) bool {
 
 // wantedDirs are the directories wanted files are in: replacing or
 // removing one of them removes what the scan has of them.
-var wantedDirs = []string{"etc", "usr", "usr/lib", "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/status.d", "lib", "lib/apk", "lib/apk/db"}
+var wantedDirs = []string{"etc", "usr", "usr/lib", "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/status.d", "lib", "lib/apk", "lib/apk/db",
+	"var/lib/rpm", "usr/lib/sysimage", "usr/lib/sysimage/rpm"}
 
 // relevant tells whether a layer's entry at name can change a wanted file.
 func relevant(name string) bool {
@@ -154,8 +157,17 @@ type pkg struct {
 }
 
 // packages reads the installed packages the image's databases list.
-func (fs files) packages() []pkg {
+func (fs files) packages() ([]pkg, error) {
 	var out []pkg
+	for _, db := range []string{rpmDB, rpmDBSysimg} {
+		if data := fs[db]; data != nil {
+			pkgs, err := rpmPackages(data)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pkgs...)
+		}
+	}
 	if data, ok := fs[dpkgStatus]; ok {
 		out = append(out, dpkgPackages(data, true)...)
 	}
@@ -167,7 +179,7 @@ func (fs files) packages() []pkg {
 	if data, ok := fs[apkInstalled]; ok {
 		out = append(out, apkPackages(data)...)
 	}
-	return out
+	return out, nil
 }
 
 // hasDatabase tells whether the image has a package database ecrd reads.
@@ -257,6 +269,11 @@ func distro(osr map[string]string) (string, compareFunc) {
 	case "alpine":
 		if parts := strings.SplitN(ver, ".", 3); len(parts) >= 2 {
 			key = "alpine:" + parts[0] + "." + parts[1]
+		}
+	case "rocky", "almalinux":
+		// OSV names their releases by major version, Rocky as "Rocky Linux".
+		if major, _, _ := strings.Cut(ver, "."); major != "" {
+			key = map[string]string{"rocky": "rocky linux", "almalinux": "almalinux"}[id] + ":" + major
 		}
 	}
 	if key == "" {

@@ -1,5 +1,5 @@
 // Package scan is ecrd's basic image scanner: it reads the OS release and
-// the package databases (dpkg's, apk's) from an image's layers, streamed
+// the package databases (dpkg's, apk's, rpm's SQLite one) from an image's layers, streamed
 // one at a time and keeping nothing but those files, and matches the
 // packages against a vulnerability database in the OSV format that the
 // operator provides (--vuln-db). A Scanner in every process works
@@ -227,7 +227,12 @@ func (s *Scanner) Scan(ctx context.Context, claimed registry.ImageScan, db *DB) 
 			"No vulnerability database is configured: findings cannot be produced until ecrd is started with --vuln-db DIR (a database in the OSV format)."
 		return out, []registry.Finding{}, nil
 	}
-	findings := db.Match(key, cmp, fs.packages())
+	pkgs, err := fs.packages()
+	if err != nil {
+		out.Status, out.Description = registry.ScanFailed, "The package database could not be read: "+err.Error()
+		return out, []registry.Finding{}, nil
+	}
+	findings := db.Match(key, cmp, pkgs)
 	out.Status, out.Description = registry.ScanComplete, "The scan was completed successfully."
 	if claimed.Continuous {
 		out.Status, out.Description = registry.ScanActive, "Continuous scan is selected for image."

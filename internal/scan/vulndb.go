@@ -98,6 +98,8 @@ func compareFor(key string) compareFunc {
 		return compareAPK
 	case strings.HasPrefix(key, "debian:"), strings.HasPrefix(key, "ubuntu:"):
 		return compareDeb
+	case strings.HasPrefix(key, "rocky linux:"), strings.HasPrefix(key, "almalinux:"):
+		return compareRPM
 	}
 	return nil
 }
@@ -113,7 +115,7 @@ func ecosystemKey(eco string) string {
 	}
 	name := strings.ToLower(parts[0])
 	switch name {
-	case "debian", "alpine", "ubuntu":
+	case "debian", "alpine", "ubuntu", "rocky linux", "almalinux":
 	default:
 		return ""
 	}
