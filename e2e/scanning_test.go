@@ -405,7 +405,10 @@ func TestContinuousScanning(t *testing.T) {
 		t.Fatal(err)
 	}
 	pushLayered(t, c, "cont/deb", "1", 1, debianLayers(t))
-	s.app.ScanImages(ctx(t))
+	pushLayered(t, c, "cont/deb", "none", 2, [][]byte{tarLayer(t, layerFile{name: "hello", body: "static binary"})})
+	if n := s.app.ScanImages(ctx(t)); n != 2 {
+		t.Fatalf("scanned %d images on push, want 2", n)
+	}
 	get := func() *ecr.DescribeImageScanFindingsOutput {
 		out, err := c.DescribeImageScanFindings(ctx(t), &ecr.DescribeImageScanFindingsInput{RepositoryName: aws.String("cont/deb"), ImageId: ptr(byTag("1")), MaxResults: aws.Int32(1000)})
 		if err != nil {
@@ -434,8 +437,11 @@ func TestContinuousScanning(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(db, "CVE-2025-0009.json"), []byte(entry), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.app.ScanImages(ctx(t)); n != 1 {
-		t.Fatalf("rescanned %d images after the database changed, want 1", n)
+	if n := s.app.ScanImages(ctx(t)); n != 2 {
+		t.Fatalf("rescanned %d images after the database changed, want 2 (one unsupported)", n)
+	}
+	if n := s.app.ScanImages(ctx(t)); n != 0 {
+		t.Errorf("rescanned %d images again", n)
 	}
 	out = get()
 	if len(out.ImageScanFindings.EnhancedFindings) != 9 || out.ImageScanFindings.FindingSeverityCounts["HIGH"] != 1 ||

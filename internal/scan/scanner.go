@@ -167,18 +167,25 @@ func (s *Scanner) scanOne(ctx context.Context, claimed registry.ImageScan) {
 	db := s.DB()
 	outcome, findings, err := s.Scan(core, claimed, db)
 	image := string(claimed.Key.Registry) + "/" + string(claimed.Key.Name) + "@" + string(claimed.Digest)
+	final := err == nil
 	if err != nil {
 		outcome = claimed
 		outcome.Attempts++
 		if outcome.Attempts >= maxAttempts {
 			outcome.Status, outcome.Description, outcome.Pending = registry.ScanFailed, "The scan could not read the image: "+err.Error(), false
-			outcome.Counts, findings = nil, []registry.Finding{}
+			outcome.Counts, findings, final = nil, []registry.Finding{}, true
 		} else {
 			outcome.NextAttempt = s.reg.Now().UTC().Add(time.Duration(outcome.Attempts) * 10 * time.Second)
 		}
 		s.log.Warn("scan: a scan failed", "image", image, "attempt", outcome.Attempts, "err", err)
 	} else {
 		s.log.Info("scan: image scanned", "image", image, "status", outcome.Status, "findings", len(findings))
+	}
+	if final && db != nil {
+		// Whatever it found, the scan is of this database: a continuous
+		// image is scanned again when the database changes, not before
+		// (an unsupported or archived one included).
+		outcome.SourceVersion = db.Version
 	}
 	if err := s.reg.RecordScan(registry.AsCore(ctx), claimed, outcome, findings); err != nil {
 		s.log.Warn("scan: recording a scan failed", "image", image, "err", err)
