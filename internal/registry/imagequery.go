@@ -140,7 +140,7 @@ func (r *Registry) detail(tx Tx, key RepoKey, img Image, scans *ScanningConfig) 
 	img.Status = r.effectiveStatus(img)
 	d := ImageDetail{Image: img, Tags: tags}
 	if scans != nil {
-		d.Scan, err = imageScanSummary(tx, key, img, scans)
+		d.Scan, err = visibleScan(tx, key, img, scans)
 	}
 	return d, err
 }

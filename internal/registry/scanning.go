@@ -204,12 +204,12 @@ type ScanFindings struct {
 // asEngine is a scan as the registry's basic engine reports it: CLAIR,
 // ECR's former engine, said FAILED of an image whose OS it did not
 // support, where AWS_NATIVE says UNSUPPORTED_IMAGE.
-func asEngine(tx Tx, reg RegistryID, s *ImageScan) (string, error) {
+func asEngine(tx Tx, reg RegistryID, s *ImageScan) error {
 	engine, err := accountSetting(tx, reg, SettingBasicScanType)
 	if err == nil && engine == "CLAIR" && !s.Enhanced && s.Status == ScanUnsupportedImage {
 		s.Status = ScanFailed
 	}
-	return engine, err
+	return err
 }
 
 // ImageScanFindings returns an image's scan and one page of its findings
@@ -250,19 +250,19 @@ func (r *Registry) ImageScanFindings(ctx context.Context, key RepoKey, id ImageI
 		if err != nil {
 			return err
 		}
-		s, err = tx.ImageScan(key, d)
-		if errors.Is(err, ErrNotFound) || (err == nil && s.Enhanced != (c.ScanType == ScanTypeEnhanced)) {
+		img.Status = r.effectiveStatus(img)
+		shown, err := visibleScan(tx, key, img, &c)
+		if err != nil {
+			return err
+		} else if shown == nil {
 			return Errorf(CodeScanNotFound, "Image scan does not exist for the image with '{imageDigest:'%s', imageTag:'%s'}' in the repository with name '%s' in the registry with id '%s'",
 				id.Digest, id.Tag, key.Name, key.Registry.Account())
-		} else if err != nil {
-			return err
 		}
-		id.Digest = string(d)
-		if r.effectiveStatus(img) != ImageActive {
-			s.Status, s.Description, s.Counts = ScanImageArchived, "The image is archived: restore it to see and refresh its scan.", nil
+		s, id.Digest = *shown, string(d)
+		if s.Status == ScanImageArchived {
 			return nil
 		}
-		if engine, err = asEngine(tx, key.Registry, &s); err != nil {
+		if engine, err = accountSetting(tx, key.Registry, SettingBasicScanType); err != nil {
 			return err
 		}
 		if findings, err = tx.ImageScanFindings(key, d); err != nil {
@@ -295,9 +295,12 @@ func findingsPage(all []Finding, s ImageScan, pos string, max int) ([]Finding, s
 	return all[from:to], next, nil
 }
 
-// imageScanSummary is the scan DescribeImages reports with an image, nil
-// for none (or one of the other scan type).
-func imageScanSummary(tx Tx, key RepoKey, img Image, c *ScanningConfig) (*ImageScan, error) {
+// visibleScan is an image's scan (its status being the effective one) as
+// the registry shows it, in DescribeImages and DescribeImageScanFindings
+// alike: nil for none, or for one of the other scan type; an archived
+// image's is IMAGE_ARCHIVED without counts; an unsupported image's reads
+// as the registry's basic engine reports it (asEngine).
+func visibleScan(tx Tx, key RepoKey, img Image, c *ScanningConfig) (*ImageScan, error) {
 	s, err := tx.ImageScan(key, img.Digest)
 	if errors.Is(err, ErrNotFound) || (err == nil && s.Enhanced != (c.ScanType == ScanTypeEnhanced)) {
 		return nil, nil
@@ -308,7 +311,7 @@ func imageScanSummary(tx Tx, key RepoKey, img Image, c *ScanningConfig) (*ImageS
 	if img.Status != ImageActive {
 		s.Status, s.Description, s.Counts = ScanImageArchived, "The image is archived: restore it to see and refresh its scan.", nil
 	} else if s.Status == ScanUnsupportedImage {
-		_, err = asEngine(tx, key.Registry, &s)
+		err = asEngine(tx, key.Registry, &s)
 	}
 	return &s, err
 }
