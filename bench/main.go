@@ -1,11 +1,15 @@
-// Command bench runs ecrd and CNCF distribution (Debian's docker-registry
-// 2.8) side by side on this machine, drives both with the same client code
-// through each workload in alternation, repeats it, and prints one table:
-// workload, ecrd, distribution, ratio. It writes the table as Markdown and
-// JSON too, and with -profile ecrd's CPU and heap profiles per workload.
+// Command bench runs ecrd and CNCF distribution v3.1.2 (installed by
+// scripts/install-tools.sh) side by side on this machine, drives both with
+// the same client code through each workload in alternation, repeats it,
+// and prints one table: workload, ecrd, distribution, ratio, ecrd's share
+// of the machine's limit (sha256, loopback, disk, and the HTTP floor: a
+// trivial Go handler answering the same client), and the targets. It
+// writes the table as Markdown and JSON too, and with -profile ecrd's CPU
+// and heap profiles per workload.
 //
-//	go run ./bench              # the issue's sizes, 5 runs (about 15 minutes)
-//	go run ./bench -short       # small sizes, 1 run: what CI runs
+//	go run ./bench                        # the issue's sizes, 5 runs (about 20 minutes)
+//	go run ./bench -short                 # small sizes, 1 run: what CI runs
+//	go run ./bench -peer docker-registry  # against Debian's distribution 2.8 instead
 //
 // With -growth it runs ecrd alone (no peer registry): it grows one
 // repository to each of -sizes images and a registry to each of -repos
@@ -48,6 +52,9 @@ func main() {
 }
 
 func run() error {
+	if len(os.Args) == 3 && os.Args[1] == floorFlag {
+		return serveFloor(os.Args[2])
+	}
 	short := flag.Bool("short", false, "small sizes and one run (CI): the figures mean nothing, the run proves the benchmark works")
 	runs := flag.Int("runs", 0, "runs of each workload (default 5, or 1 with -short)")
 	out := flag.String("out", "bench/results", "directory for results.md, results.json and profiles/ (growth.md and growth.json with -growth)")
@@ -66,7 +73,11 @@ func run() error {
 	flag.StringVar(&sb.endpoint, "s3-endpoint", "", "with -scaleout: an S3 endpoint, path-style (default: versitygw started by scripts/run-s3.sh under /var/tmp)")
 	flag.StringVar(&sb.accessKey, "s3-access-key", "test", "with -scaleout: the S3 access key")
 	flag.StringVar(&sb.secretKey, "s3-secret-key", "testsecret", "with -scaleout: the S3 secret key")
+	peer := flag.String("peer", "distribution", "the peer registry: distribution (CNCF distribution v3.1.2) or docker-registry (Debian's, 2.8)")
 	flag.Parse()
+	if *peer != "distribution" && *peer != "docker-registry" {
+		return fmt.Errorf("-peer must be distribution or docker-registry, not %q", *peer)
+	}
 	if *render != "" {
 		return renderJSON(*render)
 	}
@@ -131,12 +142,21 @@ func run() error {
 			profDir: profDir, short: *short, runs: n, filter: filter, sz: sz, backends: sb})
 	}
 
-	step("installing the peer registry (docker-registry)")
-	if err := runScript(filepath.Join(scripts, "install-tools.sh"), "docker-registry"); err != nil {
+	step("installing the peer registry (" + *peer + ")")
+	if err := runScript(filepath.Join(scripts, "install-tools.sh"), *peer); err != nil {
+		return err
+	}
+	peerName, err := peerTitle(root, *peer)
+	if err != nil {
 		return err
 	}
 
 	rep := newReport(*short, n)
+	rep.Title = "ecrd vs " + peerName
+	rep.Setup = "ecrd: embedded store (SQLite + files), --auth=none so that one client serves both (the AWS SDK signs anyway); " +
+		"distribution: filesystem storage, no auth. Both on the same disk, fresh for every workload, one at a time. " +
+		"Of limit: ecrd's median as a share of the machine's limit (disk for pushes, loopback for pulls, the trivial handler for requests). " +
+		"Targets from issue 20."
 	step("measuring the physical limits")
 	rep.Limits.SHA256OneCore = sha256Limit(sz.limitBytes)
 	if rep.Limits.Loopback, err = loopbackLimit(sz.limitBytes); err != nil {
@@ -147,12 +167,18 @@ func run() error {
 	}
 	step("generating the images and their digests")
 	wb := newWorkbench(sz)
+	step("measuring the HTTP floor (a trivial Go handler)")
+	fl, err := measureFloor(context.Background(), wb, n)
+	if err != nil {
+		return fmt.Errorf("the HTTP floor: %w", err)
+	}
+	rep.Limits.HTTP = &fl
 
 	start := func(name, dataDir string) (*server, error) {
 		if name == "ecrd" {
 			return startEcrd(bin, dataDir, stores{})
 		}
-		return startDistribution(scripts, dataDir, stores{})
+		return startDistribution(scripts, dataDir, stores{env: []string{"PEER_REGISTRY=" + *peer}})
 	}
 	ecrdRuns, distRuns, err := measureAll(context.Background(), wb, workloads, filter, n, *work, profDir, start)
 	if err != nil {
@@ -160,6 +186,19 @@ func run() error {
 	}
 	rep.fill(rows, ecrdRuns, distRuns)
 	return rep.write(*out, "results")
+}
+
+// peerTitle names the peer as the table does: "CNCF distribution v3.1.2"
+// (its --version), or Debian's 2.8.
+func peerTitle(root, peer string) (string, error) {
+	if peer == "docker-registry" {
+		return "CNCF distribution (docker-registry 2.8)", nil
+	}
+	out, err := exec.Command(filepath.Join(root, ".tools", "bin", "distribution"), "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("distribution --version: %w", errOutput(err))
+	}
+	return "CNCF distribution " + peerVersion(string(out)), nil
 }
 
 // starter starts a fresh server, "ecrd" or "distribution", over dataDir

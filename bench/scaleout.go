@@ -39,14 +39,14 @@ func scaleOutWorkloads() []workload {
 }
 
 // scaleOutRows are the embedded table's rows for those workloads, with
-// the targets.
+// the scale-out issue's targets instead of the embedded ones.
 func scaleOutRows() []row {
 	var out []row
 	for _, rw := range rows {
 		if strings.HasPrefix(rw.ecrdKey, "rss-") {
 			continue
 		}
-		rw.Target = scaleOutTargets[rw.ecrdKey]
+		rw.Target, rw.LimitTarget, rw.Below = scaleOutTargets[rw.ecrdKey], 0, 0
 		out = append(out, rw)
 	}
 	return out

@@ -202,24 +202,10 @@ func (w *workbench) manifests(ctx context.Context, s *server, p profiler) (measu
 	if err := c.push(ctx, "manifest/app", "latest", w.small[0]); err != nil {
 		return nil, err
 	}
-	lat := make([][]time.Duration, w.sz.manifestConns)
-	d, err := timed(ctx, p, "manifest-get", func() error {
-		stop := time.Now().Add(w.sz.manifestTime)
-		return parallel(w.sz.manifestConns, func(g int) error {
-			for time.Now().Before(stop) {
-				start := time.Now()
-				if err := c.getManifest(ctx, "manifest/app", "latest"); err != nil {
-					return err
-				}
-				lat[g] = append(lat[g], time.Since(start))
-			}
-			return nil
-		})
-	})
+	all, d, err := w.getLoop(ctx, c, "manifest/app", "latest", p)
 	if err != nil {
 		return nil, err
 	}
-	all := slices.Concat(lat...)
 	return measures{
 		"manifest-rps": float64(len(all)) / d.Seconds(),
 		"manifest-p50": ms(percentile(all, 0.50)),

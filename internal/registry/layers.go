@@ -67,7 +67,13 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 		if have, err = tx.Layers(key, valid); err != nil {
 			return err
 		}
-		refs, err = tx.LayerRefs(key, valid, r.now())
+		// Only what the repository holds has images referring to it that
+		// matter: the others are answered missing whatever refers to them.
+		held := make([]Digest, 0, len(have))
+		for d := range have {
+			held = append(held, d)
+		}
+		refs, err = tx.LayerRefs(key, held, r.now())
 		return err
 	})
 	if err != nil {

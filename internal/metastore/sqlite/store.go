@@ -54,6 +54,8 @@ type Store struct {
 	// dir holds the database file, for the free space a storage error
 	// reports.
 	dir string
+	// writeStmts and readStmts are each pool's prepared statements.
+	writeStmts, readStmts *stmts
 	// trace is given every statement a transaction runs (tests only).
 	trace func(query string, args []any)
 	// commits counts Updates committed, for keeping the statistics.
@@ -91,13 +93,17 @@ func Open(path string) (*Store, error) {
 	}
 	// Each connection is a whole SQLite handle with its own page cache;
 	// more readers than CPUs would only queue inside SQLite.
-	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	// Kept open, idle or not: a connection is its page cache and its
+	// prepared statements, both lost with it.
+	read.SetMaxIdleConns(readers)
 	if err := read.Ping(); err != nil {
 		write.Close()
 		read.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{write: write, read: read, dir: filepath.Dir(path)}
+	s := &Store{write: write, read: read, dir: filepath.Dir(path), writeStmts: newStmts(write), readStmts: newStmts(read)}
 	// A database written by an ecrd that never analyzed it, or grown
 	// since, gets statistics now rather than the planner's guesses
 	// (0x10000: look at every table, not only those queried lately). It
@@ -134,14 +140,39 @@ func (s *Store) View(ctx context.Context, fn func(tx registry.Tx) error) error {
 	if err != nil {
 		return s.storageError(fmt.Errorf("sqlite: begin read: %w", err))
 	}
-	defer sqlTx.Rollback()
-	if err := fn(newTx(ctx, sqlTx, s.trace)); err != nil {
-		return s.storageError(err)
+	defer sqlTx.Rollback() // for an fn that panics
+	err = fn(newTx(ctx, sqlTx, s.readStmts, s.trace))
+	return s.storageError(end(ctx, sqlTx, err, s.readStmts, "end read"))
+}
+
+// end commits sqlTx if fn's err is nil, else rolls it back; then, its
+// connection free again, prepares the statements it ran unprepared.
+func end(ctx context.Context, sqlTx *sql.Tx, err error, c *stmts, what string) error {
+	if err == nil {
+		if err = sqlTx.Commit(); err != nil {
+			err = fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+	} else {
+		sqlTx.Rollback()
 	}
-	if err := sqlTx.Commit(); err != nil {
-		return s.storageError(fmt.Errorf("sqlite: end read: %w", err))
+	c.prepare(ctx)
+	return err
+}
+
+// ViewSingle is View for an fn that makes one query, which runs alone on
+// the read pool (a statement is atomic and sees one snapshot, as View's
+// transaction would), without BEGIN and COMMIT around it. An fn that
+// makes a second statement, or a write, is run again in View, whatever it
+// made of the refusal (registry.SingleReader).
+func (s *Store) ViewSingle(ctx context.Context, fn func(tx registry.Tx) error) error {
+	t := newTx(ctx, nil, s.readStmts, s.trace)
+	t.single = true
+	err := fn(t)
+	s.readStmts.prepare(ctx)
+	if errors.Is(t.failed, errNotSingle) {
+		return s.View(ctx, fn)
 	}
-	return nil
+	return s.storageError(err)
 }
 
 // Update runs fn in a write transaction and commits it when fn returns nil;
@@ -155,12 +186,10 @@ func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error
 	if err != nil {
 		return s.storageError(fmt.Errorf("sqlite: begin write: %w", err))
 	}
-	defer sqlTx.Rollback()
-	if err := fn(newTx(ctx, sqlTx, s.trace)); err != nil {
+	defer sqlTx.Rollback() // for an fn that panics
+	err = fn(newTx(ctx, sqlTx, s.writeStmts, s.trace))
+	if err := end(ctx, sqlTx, err, s.writeStmts, "commit"); err != nil {
 		return s.storageError(err)
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return s.storageError(fmt.Errorf("sqlite: commit: %w", err))
 	}
 	if s.commits.Add(1)%optimizeEvery == 0 {
 		// The commit stands whatever happens here: statistics that could
@@ -199,6 +228,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes both connection pools, after waiting for the queries that
 // have started to finish.
 func (s *Store) Close() error {
+	s.writeStmts.close()
+	s.readStmts.close()
 	werr := s.write.Close()
 	rerr := s.read.Close()
 	if werr != nil {

@@ -23,14 +23,24 @@ var _ registry.Tx = (*tx)(nil)
 type tx struct {
 	*sqlstore.Tx
 	ctx context.Context
-	tx  *sql.Tx
+	// tx is the transaction; nil in ViewSingle, whose one statement runs
+	// on the pool, alone (single).
+	tx *sql.Tx
+	// stmts are the pool's prepared statements, which the statements run
+	// through when they have one.
+	stmts *stmts
 	// trace, when set, sees every statement before it runs: the
 	// query-plan test collects them to ask SQLite for their plans.
 	trace func(query string, args []any)
+	// single runs the one query fn may make alone, on the pool, outside
+	// a transaction (ViewSingle); any other statement fails, and failed
+	// says so.
+	single, used bool
+	failed       error
 }
 
-func newTx(ctx context.Context, sqlTx *sql.Tx, trace func(string, []any)) *tx {
-	t := &tx{ctx: ctx, tx: sqlTx, trace: trace}
+func newTx(ctx context.Context, sqlTx *sql.Tx, c *stmts, trace func(string, []any)) *tx {
+	t := &tx{ctx: ctx, tx: sqlTx, stmts: c, trace: trace}
 	t.Tx = sqlstore.NewTx(t, &dialect)
 	return t
 }
@@ -74,17 +84,69 @@ func (r *sqlRows) Err() error {
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 	t.traced(query, args)
+	if t.single {
+		t.failed = errNotSingle // ViewSingle writes nothing
+		return nil, t.failed
+	}
+	if st := t.stmt(query); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
 	t.traced(query, args)
+	if err := t.once(); err != nil {
+		return nil, err
+	}
+	if st := t.stmt(query); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
+	if t.tx == nil {
+		return t.stmts.db.QueryContext(t.ctx, query, args...)
+	}
 	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
+// queryRow is query for one row. In ViewSingle, a second statement's row
+// has the error of a cancelled query; failed says why.
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
 	t.traced(query, args)
+	if err := t.once(); err != nil {
+		ctx, cancel := context.WithCancel(t.ctx)
+		cancel()
+		return t.stmts.db.QueryRowContext(ctx, query, args...)
+	}
+	if st := t.stmt(query); st != nil {
+		return st.QueryRowContext(t.ctx, args...)
+	}
+	if t.tx == nil {
+		return t.stmts.db.QueryRowContext(t.ctx, query, args...)
+	}
 	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// stmt is query's prepared statement, for this transaction, or nil.
+func (t *tx) stmt(query string) *sql.Stmt {
+	st := t.stmts.get(query)
+	if st != nil && t.tx != nil {
+		st = t.tx.StmtContext(t.ctx, st)
+	}
+	return st
+}
+
+// errNotSingle ends a ViewSingle whose fn makes a second statement or a
+// write: ViewSingle runs it again in View.
+var errNotSingle = errors.New("sqlite: more than one read in a single-statement view")
+
+// once refuses a second statement in ViewSingle.
+func (t *tx) once() error {
+	if t.single && t.used {
+		t.failed = errNotSingle
+		return t.failed
+	}
+	t.used = true
+	return nil
 }
 
 func (t *tx) traced(query string, args []any) {

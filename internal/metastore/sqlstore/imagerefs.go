@@ -68,15 +68,23 @@ func (t *Tx) LayerRefs(key registry.RepoKey, digests []registry.Digest, now time
 // SQL expression digest names, in repository $1/$2, as of the time
 // parameter now: the most available status of the images that refer to
 // it, or the empty string.
+//
+// The least status in byte order (ACTIVATING < ACTIVE < ARCHIVED) is one
+// seek of image_blobs_blob however many images refer to the digest, and
+// decides every case but ACTIVATING: none (no image refers to it), ACTIVE
+// (some image is active) or ARCHIVED (all are). Only when an image is
+// being restored do the seeks of ACTIVE, of the restores that are done
+// and of those still running follow, each stopping at its first row.
 func layerUse(digest, now string) string {
-	refers := `EXISTS (SELECT 1 FROM image_blobs AS b
-		WHERE b.registry_id = $1 AND b.repo_name = $2 AND b.blob_digest = ` + digest + ` AND b.image_status = `
-	return `CASE
-			WHEN ` + refers + `'ACTIVE') THEN 'ACTIVE'
-			WHEN ` + refers + `'ACTIVATING' AND b.image_active_at <= ` + now + `) THEN 'ACTIVE'
-			WHEN ` + refers + `'ACTIVATING' AND b.image_active_at IS NULL) THEN 'ACTIVE'
-			WHEN ` + refers + `'ACTIVATING' AND b.image_active_at > ` + now + `) THEN 'ACTIVATING'
-			WHEN ` + refers + `'ARCHIVED') THEN 'ARCHIVED'
+	where := `b.registry_id = $1 AND b.repo_name = $2 AND b.blob_digest = ` + digest
+	refers := `EXISTS (SELECT 1 FROM image_blobs AS b WHERE ` + where + ` AND b.image_status = `
+	return `CASE (SELECT min(b.image_status) FROM image_blobs AS b WHERE ` + where + `)
+			WHEN 'ACTIVE' THEN 'ACTIVE'
+			WHEN 'ARCHIVED' THEN 'ARCHIVED'
+			WHEN 'ACTIVATING' THEN CASE
+				WHEN ` + refers + `'ACTIVE') THEN 'ACTIVE'
+				WHEN ` + refers + `'ACTIVATING' AND (b.image_active_at IS NULL OR b.image_active_at <= ` + now + `)) THEN 'ACTIVE'
+				ELSE 'ACTIVATING' END
 			ELSE '' END`
 }
 

@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ecrd/ecrd/internal/metastore/sqlstore/sqlstoretest"
+	"github.com/ecrd/ecrd/internal/registry"
+)
+
+var _ registry.SingleReader = (*Store)(nil)
+
+func TestViewSingle(t *testing.T) {
+	sqlstoretest.ViewSingle(t, openTemp(t, filepath.Join(t.TempDir(), "meta.db")))
+}
+
+// prepared reports whether the pool keeps query prepared.
+func prepared(c *stmts, query string) bool {
+	_, ok := c.ready.Load(query)
+	return ok
+}
+
+// TestStatementsPrepared: a statement runs unprepared the first time,
+// is prepared once its transaction has ended, in each pool, and answers
+// the same from then on; one that does not prepare keeps failing as it
+// did, and is not kept.
+func TestStatementsPrepared(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "meta.db"))
+	ctx := t.Context()
+	key := registry.RepoKey{Registry: "111111111111", Name: "stmts/app"}
+	const count = `SELECT count(*) FROM repositories WHERE registry_id = ?`
+	for i := range 3 {
+		if err := s.Update(ctx, func(tx registry.Tx) error {
+			k := key
+			k.Name += registry.RepositoryName(rune('a' + i))
+			return tx.CreateRepository(registry.Repository{Registry: k.Registry, Name: k.Name, CreatedAt: time.Now()})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, run := range []func(func(registry.Tx) error) error{
+			func(fn func(registry.Tx) error) error { return s.View(ctx, fn) },
+			func(fn func(registry.Tx) error) error { return s.Update(ctx, fn) },
+		} {
+			var n int
+			if err := run(func(rtx registry.Tx) error {
+				return rtx.(*tx).queryRow(count, key.Registry).Scan(&n)
+			}); err != nil || n != i+1 {
+				t.Fatalf("round %d: %d repositories, %v; want %d", i, n, err, i+1)
+			}
+		}
+		if !prepared(s.readStmts, count) || !prepared(s.writeStmts, count) {
+			t.Fatalf("round %d: the statement is not kept prepared in both pools", i)
+		}
+	}
+	// Repository's own statement, through ViewSingle, is kept too.
+	if err := s.ViewSingle(ctx, func(tx registry.Tx) error { _, err := tx.Repository(key); return err }); !errors.Is(err, registry.ErrNotFound) {
+		t.Fatalf("Repository of a missing one: %v", err)
+	}
+
+	const bad = `SELECT nosuchcolumn FROM repositories`
+	for range 2 {
+		err := s.View(ctx, func(rtx registry.Tx) error {
+			var v int
+			return rtx.(*tx).queryRow(bad).Scan(&v)
+		})
+		if err == nil || prepared(s.readStmts, bad) {
+			t.Fatalf("a statement that does not prepare: %v (kept: %v); want its error, not kept", err, prepared(s.readStmts, bad))
+		}
+	}
+}
+
+// TestStatementsClosed: a store closed with statements prepared closes
+// them, and a statement first run after the close is not prepared.
+func TestStatementsClosed(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := registry.RepoKey{Registry: "111111111111", Name: "stmts/app"}
+	for range 2 {
+		if err := s.View(t.Context(), func(tx registry.Tx) error { _, err := tx.Repository(key); return err }); !errors.Is(err, registry.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	n := 0
+	s.readStmts.ready.Range(func(_, _ any) bool { n++; return true })
+	if n != 0 {
+		t.Fatalf("%d statements kept after Close", n)
+	}
+	s.readStmts.get("SELECT 1")
+	s.readStmts.prepare(t.Context())
+	if prepared(s.readStmts, "SELECT 1") {
+		t.Fatal("a statement prepared after Close")
+	}
+}
