@@ -94,10 +94,9 @@ prerequisites() {
     command -v curl >/dev/null || missing+=("curl: apt-get install curl")
     command -v tar >/dev/null || missing+=("tar: apt-get install tar")
     command -v sha256sum >/dev/null || missing+=("sha256sum: apt-get install coreutils")
-    # scripts/install-tools.sh installs these two with apt-get.
+    # scripts/install-tools.sh installs it with apt-get.
     local pkgs=()
     command -v skopeo >/dev/null || pkgs+=(skopeo)
-    command -v docker-registry >/dev/null || pkgs+=(docker-registry)
     if [ ${#pkgs[@]} -gt 0 ]; then
       if ! command -v apt-get >/dev/null; then
         missing+=("${pkgs[*]}: not installed, and there is no apt-get to install them; install them with the system's package manager")
@@ -213,7 +212,7 @@ stage "the container image: built without a daemon from the Dockerfile, pushed i
 stage "deploy/: Kubernetes manifests, the compose file, the systemd unit and the dashboard, checked offline" \
   go -C deploy/validate test -count=1 ./...
 stage "go test -bench, once each at small sizes so that they cannot rot (no timings asserted)" go_benchmarks
-stage "go run ./bench -short and -scaleout -short: ecrd beside docker-registry, and on PostgreSQL + S3 beside distribution v3, at small sizes" \
+stage "go run ./bench -short and -scaleout -short: ecrd beside distribution v3.1.2 and the HTTP floor, and on PostgreSQL + S3 beside distribution v3, at small sizes" \
   bench_short
 stage "go run ./bench -growth -short: the growth benchmark at tiny sizes (without -short, 1k to 100k images)" \
   go run ./bench -growth -short -out "$tmp/growth"

@@ -7,11 +7,11 @@
 #   versitygw             an S3 gateway (posix backend) for internal/blobstore/s3's tests,
 #                         go install'ed into .tools/bin; only when asked by name
 #                         (scripts/run-s3.sh asks for it)
-#   distribution          CNCF distribution v3 (its registry command, with the S3 driver), the
-#                         peer of go run ./bench -scaleout; go install'ed into .tools/bin
+#   distribution          CNCF distribution v3.1.2 (its registry command, with the S3 driver),
+#                         the peer of go run ./bench; go install'ed into .tools/bin
 #   skopeo                Debian's package (apt-get, as root or with sudo -n)
-#   docker-registry       the peer registry bench compares against: CNCF distribution
-#                         2.8, Debian's package (apt-get, as root or with sudo -n)
+#   docker-registry       CNCF distribution 2.8, Debian's package (apt-get, as root or with
+#                         sudo -n); only when asked by name (go run ./bench -peer docker-registry)
 #   nginx                 the load balancer in front of three replicas in
 #                         e2e/cli/replicas_lb_test.sh, Debian's package; only when asked by name
 #
@@ -42,7 +42,7 @@ declare -A GO_TOOLS=(
 )
 # The Debian tools: binary name -> package.
 declare -A APT_TOOLS=([skopeo]=skopeo [docker-registry]=docker-registry [nginx]=nginx)
-NEEDED=(crane regctl skopeo docker-registry oci-conformance distribution)
+NEEDED=(crane regctl skopeo oci-conformance distribution)
 
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=("${NEEDED[@]}")

@@ -233,7 +233,9 @@ func (r *Registry) holdGCLease(tx Tx, holder string) error {
 func (r *Registry) pinBlob(ctx context.Context, d Digest, size int64) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		err := r.meta.Update(ctx, func(tx Tx) error { return tx.PinBlob(d, size, r.now().UTC()) })
+		// A pin acknowledges nothing: what it protects is acknowledged by
+		// a later commit, which makes it durable too (LazyCommit).
+		err := r.meta.Update(LazyCommitContext(ctx), func(tx Tx) error { return tx.PinBlob(d, size, r.now().UTC()) })
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}

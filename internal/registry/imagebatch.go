@@ -38,13 +38,14 @@ type FoundImage struct {
 // lookup resolves one ImageID in the repository. It returns a failure
 // (not an error) for what is the client's mistake.
 func lookup(tx Tx, key RepoKey, id ImageID) (Image, *ImageFailure, error) {
-	return lookupWith(tx, key, id, tx.Image)
+	return lookupWith(tx.Tag, tx.Image, key, id)
 }
 
-// lookupWith is lookup reading the image with read: tx.Image, or
-// tx.ImageManifest where the image's layer records are not needed (a
-// pull, which must not cost a row per layer of a 25,000-layer image).
-func lookupWith(tx Tx, key RepoKey, id ImageID, read func(RepoKey, Digest) (Image, error)) (Image, *ImageFailure, error) {
+// lookupWith is lookup reading the tag with tag and the image with read:
+// tx.Image, or tx.ImageManifest where the image's layer records are not
+// needed (a pull, which must not cost a row per layer of a 25,000-layer
+// image), or what one Tx.ReadImage read (readOne).
+func lookupWith(tag func(RepoKey, string) (Digest, error), read func(RepoKey, Digest) (Image, error), key RepoKey, id ImageID) (Image, *ImageFailure, error) {
 	fail := func(code, reason string) (Image, *ImageFailure, error) {
 		return Image{}, &ImageFailure{ID: id, Code: code, Reason: reason}, nil
 	}
@@ -63,7 +64,7 @@ func lookupWith(tx Tx, key RepoKey, id ImageID, read func(RepoKey, Digest) (Imag
 		if checkTag(id.Tag) != nil {
 			return fail(FailureInvalidImageTag, "Invalid request parameters: the image tag is not valid")
 		}
-		td, err := tx.Tag(key, id.Tag)
+		td, err := tag(key, id.Tag)
 		if errors.Is(err, ErrNotFound) {
 			return fail(FailureImageNotFound, "Requested image not found")
 		} else if err != nil {
@@ -112,40 +113,63 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 	var failures []ImageFailure
 	var record []Digest // stored digests whose pull time is due an update
 	now := r.now().UTC()
-	err = r.meta.View(ctx, func(tx Tx) error {
-		found, failures, record = nil, nil, nil
-		if _, err := r.access(ctx, tx, "BatchGetImage", key); err != nil {
+	// pull decides what a pull of id gets of the repository.
+	pull := func(id ImageID, tag func(RepoKey, string) (Digest, error), read func(RepoKey, Digest) (Image, error)) error {
+		img, f, err := lookupWith(tag, read, key, id)
+		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			img, f, err := lookupWith(tx, key, id, tx.ImageManifest)
+		if f == nil && r.effectiveStatus(img) != ImageActive {
+			f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image is " + r.effectiveStatus(img) + " and cannot be pulled until it is restored"}
+		}
+		stored, lastPull := img.Digest, img.LastPulledAt
+		if f == nil && len(accepted) > 0 && !slices.Contains(accepted, img.MediaType) {
+			converted, ok := convertManifest(img, accepted)
+			if id.Tag == "" || !ok {
+				f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image's manifest media type '" + img.MediaType + "' is not among the accepted media types"}
+			} else {
+				img = converted
+			}
+		}
+		if f != nil {
+			failures = append(failures, *f)
+			return nil
+		}
+		// A converted pull is still a pull of the stored image.
+		if now.Sub(lastPull) >= pullRecordInterval {
+			record = append(record, stored)
+		}
+		found = append(found, FoundImage{ID: ImageID{Digest: string(img.Digest), Tag: id.Tag}, Image: img})
+		return nil
+	}
+	if len(ids) == 1 {
+		// A manifest GET: one statement (Tx.ReadImage), which a store
+		// that can runs without a transaction.
+		err = r.viewSingle(ctx, func(tx Tx) error {
+			found, failures, record = nil, nil, nil
+			rd, err := readOne(tx, key, ids[0])
 			if err != nil {
 				return err
 			}
-			if f == nil && r.effectiveStatus(img) != ImageActive {
-				f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image is " + r.effectiveStatus(img) + " and cannot be pulled until it is restored"}
+			if _, err := r.decideAccess(ctx, "BatchGetImage", key, rd.Access); err != nil {
+				return err
 			}
-			stored, lastPull := img.Digest, img.LastPulledAt
-			if f == nil && len(accepted) > 0 && !slices.Contains(accepted, img.MediaType) {
-				converted, ok := convertManifest(img, accepted)
-				if id.Tag == "" || !ok {
-					f = &ImageFailure{ID: id, Code: FailureImageNotFound, Reason: "The image's manifest media type '" + img.MediaType + "' is not among the accepted media types"}
-				} else {
-					img = converted
+			return pull(ids[0], rd.tag, rd.read)
+		})
+	} else {
+		err = r.meta.View(ctx, func(tx Tx) error {
+			found, failures, record = nil, nil, nil
+			if _, err := r.access(ctx, tx, "BatchGetImage", key); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := pull(id, tx.Tag, tx.ImageManifest); err != nil {
+					return err
 				}
 			}
-			if f != nil {
-				failures = append(failures, *f)
-				continue
-			}
-			// A converted pull is still a pull of the stored image.
-			if now.Sub(lastPull) >= pullRecordInterval {
-				record = append(record, stored)
-			}
-			found = append(found, FoundImage{ID: ImageID{Digest: string(img.Digest), Tag: id.Tag}, Image: img})
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	// The core's own reads (a replication, an import) are nobody's pull.
 	if err != nil || len(record) == 0 || isCore(ctx) {
 		return found, failures, err
@@ -170,6 +194,39 @@ func (r *Registry) BatchGetImage(ctx context.Context, key RepoKey, ids []ImageID
 		r.log.Warn("could not record a pull time", "repository", key.Name, "err", err)
 	}
 	return found, failures, nil
+}
+
+// oneRead is what Tx.ReadImage read of one image, as lookupWith reads a
+// tag and an image.
+type oneRead struct{ ImageRead }
+
+// readOne reads what a pull of id needs in one Tx.ReadImage: a tag or a
+// digest lookupWith refuses is not asked for, as lookupWith fails before
+// reading either.
+func readOne(tx Tx, key RepoKey, id ImageID) (oneRead, error) {
+	tag, d := id.Tag, Digest("")
+	if checkTag(tag) != nil {
+		tag = ""
+	}
+	if pd, err := ParseDigest(id.Digest); err == nil {
+		d = pd
+	}
+	rd, err := tx.ReadImage(key, tag, d)
+	return oneRead{rd}, err
+}
+
+func (o oneRead) tag(key RepoKey, tag string) (Digest, error) {
+	if o.Tagged == "" {
+		return "", ErrNotFound
+	}
+	return o.Tagged, nil
+}
+
+func (o oneRead) read(key RepoKey, d Digest) (Image, error) {
+	if o.Image.Digest == "" || o.Image.Digest != d {
+		return Image{}, ErrNotFound
+	}
+	return o.Image, nil
 }
 
 // BatchDeleteImage deletes images and tags. A tag alone removes that tag

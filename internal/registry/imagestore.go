@@ -83,6 +83,13 @@ type ImageQuery struct {
 	DigestsOnly bool
 }
 
+// ImageRead is Tx.ReadImage's answer.
+type ImageRead struct {
+	Access RepositoryAccess
+	Tagged Digest
+	Image  Image
+}
+
 // ImageTx is the part of a transaction that keeps images and tags. Every
 // method's RepoKey names an existing repository unless said otherwise;
 // deleting a repository deletes its images and tags.
@@ -93,6 +100,13 @@ type ImageTx interface {
 	// serving a manifest, or reading an image's size or status, needs no
 	// record per layer, and an image may have 25,000 of them.
 	ImageManifest(key RepoKey, d Digest) (Image, error)
+	// ReadImage returns what a pull of one manifest needs, in one read,
+	// of a repository that need not exist: what decides access, as
+	// LayerStatus gives it; the digest tag names ("" when tag is "" or
+	// names nothing); and, as ImageManifest gives it, the image whose
+	// digest is d, or the tag's when d is "" (the zero Image when there is
+	// none).
+	ReadImage(key RepoKey, tag string, d Digest) (ImageRead, error)
 	// Images returns the page of the repository's images q selects,
 	// without their Manifest bytes, Blobs or Children (Image has them).
 	Images(key RepoKey, q ImageQuery) ([]Image, error)

@@ -57,23 +57,13 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 		}
 		valid = append(valid, d)
 	}
-	var have map[Digest]Layer
-	var refs map[Digest]string
+	var held map[Digest]HeldLayer
 	err := r.meta.View(ctx, func(tx Tx) error {
 		if _, err := r.access(ctx, tx, "BatchCheckLayerAvailability", key); err != nil {
 			return err
 		}
 		var err error
-		if have, err = tx.Layers(key, valid); err != nil {
-			return err
-		}
-		// Only what the repository holds has images referring to it that
-		// matter: the others are answered missing whatever refers to them.
-		held := make([]Digest, 0, len(have))
-		for d := range have {
-			held = append(held, d)
-		}
-		refs, err = tx.LayerRefs(key, held, r.now())
+		held, err = tx.HeldLayers(key, valid, r.now())
 		return err
 	})
 	if err != nil {
@@ -83,14 +73,14 @@ func (r *Registry) checkLayers(ctx context.Context, key RepoKey, digests []strin
 		if out[i].FailureCode != "" {
 			continue
 		}
-		l, ok := have[Digest(out[i].Digest)]
+		h, ok := held[Digest(out[i].Digest)]
 		if !ok {
 			out[i].FailureCode = FailureMissingLayerDigest
 			out[i].FailureReason = "The layer with this digest has not been uploaded to the repository '" + string(key.Name) + "'"
 			continue
 		}
-		out[i].Layer = l
-		out[i].Availability = availability(refs[l.Digest])
+		out[i].Layer = h.Layer
+		out[i].Availability = availability(h.Use)
 	}
 	return out, nil
 }

@@ -71,7 +71,7 @@ func (l *leasedReader) Read(p []byte) (int, error) {
 // releaseLease gives the upload back after a failed write, so the client can
 // retry the part at once instead of waiting out the lease.
 func (r *Registry) releaseLease(ctx context.Context, id UploadID, lease string) {
-	err := r.meta.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+	err := r.meta.Update(LazyCommitContext(context.WithoutCancel(ctx)), func(tx Tx) error {
 		u, err := tx.Upload(id)
 		if err != nil || u.Lease != lease {
 			return nil

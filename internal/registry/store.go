@@ -51,6 +51,13 @@ type BlobStatus struct {
 	Use string
 }
 
+// HeldLayer is a layer of Tx.HeldLayers' answer.
+type HeldLayer struct {
+	Layer Layer
+	// Use is as in BlobStatus.
+	Use string
+}
+
 // Blob is content stored once per digest, whatever repositories hold it.
 type Blob struct {
 	Digest    Digest
@@ -106,6 +113,26 @@ type MetaStore interface {
 	// Ping reports whether the store is open and answering.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// LazyCommit reports whether the Update run under ctx acknowledges nothing
+// by itself (an upload's lease taken, renewed or given back): a store may
+// then return before its commit is on disk, provided the store's later
+// commits make it durable with them, in order (SQLite's WAL under
+// synchronous=NORMAL, then FULL). A power loss can then lose only such
+// commits, which no client was told of, and none before them: never one
+// that was acknowledged. A store may ignore it.
+func LazyCommit(ctx context.Context) bool {
+	lazy, _ := ctx.Value(lazyCommitKey{}).(bool)
+	return lazy
+}
+
+type lazyCommitKey struct{}
+
+// LazyCommitContext marks ctx's Updates LazyCommit (for the core, and
+// stores' tests).
+func LazyCommitContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lazyCommitKey{}, true)
 }
 
 // A SingleReader is a MetaStore that can answer a read of one statement
@@ -166,6 +193,11 @@ type Tx interface {
 	// layer the most available status of the repository's images that
 	// refer to it as of now, as LayerRefs gives it ("" when none does).
 	LayerStatus(key RepoKey, d Digest, now time.Time) (BlobStatus, error)
+	// HeldLayers is Layers and LayerRefs in one read: the layers of the
+	// repository among digests, keyed by digest, each with the most
+	// available status of the repository's images that refer to it as of
+	// now ("" when none does).
+	HeldLayers(key RepoKey, digests []Digest, now time.Time) (map[Digest]HeldLayer, error)
 	// CountLayers returns how many layers the repository holds, reading
 	// every layer record: for tests and tools, never for a request
 	// (RepositoryEmpty answers whether there are any).

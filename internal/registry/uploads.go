@@ -310,7 +310,9 @@ func checkDigests(computed Digest, given []string) error {
 // itself (and return lease false), in which case its writes commit.
 func (r *Registry) takeUpload(ctx context.Context, action string, key RepoKey, id UploadID, lease string, check func(tx Tx, u Upload) (bool, error)) (Upload, error) {
 	var u Upload
-	err := r.updateRepository(ctx, key, func(tx Tx) error {
+	// Taking the lease acknowledges nothing: the part's own commit, or
+	// the completion's, makes it durable with them (LazyCommit).
+	err := r.updateRepository(LazyCommitContext(ctx), key, func(tx Tx) error {
 		var err error
 		if u, err = r.liveUpload(ctx, tx, action, key, id); err != nil {
 			return err

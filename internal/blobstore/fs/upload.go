@@ -166,7 +166,14 @@ func (s *Store) CommitUpload(ctx context.Context, id registry.UploadID, parts in
 	if err := s.commit(filepath.Join(dir, dataFile), blob, size); err != nil {
 		return fmt.Errorf("commit upload %s as %s: %w", id, d, err)
 	}
-	return s.removeUpload(dir)
+	// The directory is empty now, its data renamed into the blob (whose
+	// directory's fsync made the rename durable): a power loss can bring
+	// back at most an empty directory, no bytes, so its removal is not
+	// worth an fsync of uploads/ on every push of a blob.
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove upload: %w", err)
+	}
+	return nil
 }
 
 // commit moves the first size bytes of data to blob, unless blob exists.
@@ -208,11 +215,16 @@ func (s *Store) commit(data, blob string, size int64) error {
 		// were written.
 		return fmt.Errorf("the upload holds %d bytes, cannot commit %d", fi.Size(), size)
 	}
-	if err := f.Truncate(size); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
+	// Every part was fsynced as it was written (WriteUploadPart), so a
+	// data file of exactly size bytes is on disk already; only one with
+	// bytes of failed writes past them is cut and synced again.
+	if fi.Size() != size || size == 0 {
+		if err := f.Truncate(size); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := s.mkdirSynced(parent, s.blobs); err != nil {
 		return err
@@ -249,6 +261,11 @@ func (s *Store) DeleteUpload(ctx context.Context, id registry.UploadID) (err err
 // removeUpload removes an upload directory durably, so that a discarded
 // upload cannot reappear after a power loss and occupy space unreferenced.
 func (s *Store) removeUpload(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		// Gone already: removed durably, or by CommitUpload, after which
+		// nothing that holds bytes can reappear.
+		return nil
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove upload: %w", err)
 	}

@@ -23,6 +23,9 @@ var dialect = sqlstore.Dialect{
 	Layers: `SELECT digest, size, media_type, created_at FROM layers
 		WHERE registry_id = $1 AND repo_name = $2 AND digest = ANY($3)`,
 	LayerRefsFrom: `unnest($4::text[]) AS u (value)`,
+	// = ANY keeps the primary key's seek: a join with unnest may take
+	// layers_digest, every repository's row of a shared digest.
+	HeldLayersFrom: `layers AS l WHERE l.registry_id = $1 AND l.repo_name = $2 AND l.digest = ANY($4)`,
 	SetLayerMediaTypes: `UPDATE layers AS l SET media_type = u.media_type
 		FROM unnest($3::text[], $4::text[]) AS u (digest, media_type)
 		WHERE l.registry_id = $1 AND l.repo_name = $2 AND l.digest = u.digest AND l.media_type <> u.media_type`,

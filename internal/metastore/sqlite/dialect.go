@@ -25,6 +25,8 @@ var dialect = sqlstore.Dialect{
 		FROM json_each($3) AS j CROSS JOIN layers AS l
 		WHERE l.registry_id = $1 AND l.repo_name = $2 AND l.digest = j.value`,
 	LayerRefsFrom: `json_each($4) AS u`,
+	HeldLayersFrom: `json_each($4) AS u CROSS JOIN layers AS l
+		WHERE l.registry_id = $1 AND l.repo_name = $2 AND l.digest = u.value`,
 	// An UPDATE … FROM json_each has the layers as its outer loop, a
 	// search by the repository alone; one UPDATE per media type (an image
 	// has a handful, whatever its number of layers) seeks each digest.

@@ -21,12 +21,17 @@ type stmts struct {
 	db *sql.DB
 	// ready maps a query to its *sql.Stmt.
 	ready sync.Map
-	mu    sync.Mutex
+	// rebound maps a shared statement, in $N form, to its SQLite form
+	// (rebind).
+	rebound sync.Map
+	mu      sync.Mutex
 	// pending are queries run unprepared since they were last prepared for;
 	// n counts ready's entries, bounded by maxStmts.
 	pending map[string]struct{}
 	n       int
 	closed  bool
+	// nRebound counts rebound's entries, bounded by maxStmts too.
+	nRebound int
 }
 
 // maxStmts bounds the statements kept per pool: the store's statements
@@ -84,6 +89,23 @@ func (c *stmts) prepare(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// rebind is the package's rebind, remembered for the statements kept:
+// replacing in a statement of a kilobyte costs a HEAD as much as a seek.
+func (c *stmts) rebind(query string) string {
+	if v, ok := c.rebound.Load(query); ok {
+		return v.(string)
+	}
+	r := rebind(query)
+	c.mu.Lock()
+	if c.nRebound < maxStmts {
+		if _, loaded := c.rebound.LoadOrStore(query, r); !loaded {
+			c.nRebound++
+		}
+	}
+	c.mu.Unlock()
+	return r
 }
 
 // close closes the prepared statements; the pool closes after.

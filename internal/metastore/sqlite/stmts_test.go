@@ -98,3 +98,59 @@ func TestStatementsClosed(t *testing.T) {
 		t.Fatal("a statement prepared after Close")
 	}
 }
+
+// synchronous is the write connection's PRAGMA synchronous (2: FULL).
+func synchronous(t *testing.T, s *Store) int {
+	t.Helper()
+	var v int
+	if err := s.write.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestLazyCommit: an Update marked LazyCommit commits, and leaves the
+// write connection committing with FULL again; when FULL cannot be
+// restored, the commit stands and the connection is replaced by one that
+// commits with FULL, never given back lazy.
+func TestLazyCommit(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "meta.db"))
+	ctx := registry.LazyCommitContext(t.Context())
+	create := func(name registry.RepositoryName) error {
+		return s.Update(ctx, func(tx registry.Tx) error {
+			return tx.CreateRepository(registry.Repository{Registry: "111111111111", Name: name, CreatedAt: time.Now()})
+		})
+	}
+	exists := func(name registry.RepositoryName) bool {
+		err := s.View(t.Context(), func(tx registry.Tx) error {
+			_, err := tx.Repository(registry.RepoKey{Registry: "111111111111", Name: name})
+			return err
+		})
+		return err == nil
+	}
+	if err := create("lazy/a"); err != nil || !exists("lazy/a") {
+		t.Fatalf("a lazy Update: %v (committed: %v)", err, exists("lazy/a"))
+	}
+	if got := synchronous(t, s); got != 2 {
+		t.Fatalf("after a lazy Update the write connection has synchronous=%d, want 2 (FULL)", got)
+	}
+	// A failing fn changes nothing, and the connection is FULL again.
+	if err := s.Update(ctx, func(tx registry.Tx) error { return errors.New("no") }); err == nil || synchronous(t, s) != 2 {
+		t.Fatalf("a failing lazy Update: %v, synchronous=%d", err, synchronous(t, s))
+	}
+
+	s.restoreFull = "PRAGMA no such thing"
+	if err := create("lazy/b"); err != nil || !exists("lazy/b") {
+		t.Fatalf("a lazy Update whose FULL is not restored: %v (committed: %v); want it committed", err, exists("lazy/b"))
+	}
+	s.restoreFull = "PRAGMA synchronous=FULL"
+	if got := synchronous(t, s); got != 2 {
+		t.Fatalf("after FULL could not be restored the write connection has synchronous=%d, want a fresh one's 2", got)
+	}
+	// Updates go on on the fresh connection, durably.
+	if err := s.Update(t.Context(), func(tx registry.Tx) error {
+		return tx.CreateRepository(registry.Repository{Registry: "111111111111", Name: "lazy/c", CreatedAt: time.Now()})
+	}); err != nil || !exists("lazy/c") {
+		t.Fatalf("an Update after: %v", err)
+	}
+}

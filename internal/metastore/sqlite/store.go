@@ -12,6 +12,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -58,6 +59,9 @@ type Store struct {
 	writeStmts, readStmts *stmts
 	// trace is given every statement a transaction runs (tests only).
 	trace func(query string, args []any)
+	// restoreFull is the statement that ends a lazy commit (updateLazily);
+	// tests make it fail.
+	restoreFull string
 	// commits counts Updates committed, for keeping the statistics.
 	commits atomic.Int64
 }
@@ -103,7 +107,8 @@ func Open(path string) (*Store, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{write: write, read: read, dir: filepath.Dir(path), writeStmts: newStmts(write), readStmts: newStmts(read)}
+	s := &Store{write: write, read: read, dir: filepath.Dir(path), writeStmts: newStmts(write), readStmts: newStmts(read),
+		restoreFull: "PRAGMA synchronous=FULL"}
 	// A database written by an ecrd that never analyzed it, or grown
 	// since, gets statistics now rather than the planner's guesses
 	// (0x10000: look at every table, not only those queried lately). It
@@ -180,16 +185,23 @@ func (s *Store) ViewSingle(ctx context.Context, fn func(tx registry.Tx) error) e
 // a time, so fn is never run more than once. fn must not call Update on the
 // same Store: it would wait for the connection it holds until ctx ends.
 func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error {
-	// _txlock=immediate makes this BEGIN IMMEDIATE: the write lock is taken
-	// up front, so no later statement can fail to upgrade a read lock.
-	sqlTx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return s.storageError(fmt.Errorf("sqlite: begin write: %w", err))
-	}
-	defer sqlTx.Rollback() // for an fn that panics
-	err = fn(newTx(ctx, sqlTx, s.writeStmts, s.trace))
-	if err := end(ctx, sqlTx, err, s.writeStmts, "commit"); err != nil {
-		return s.storageError(err)
+	if registry.LazyCommit(ctx) {
+		if err := s.updateLazily(ctx, fn); err != nil {
+			return s.storageError(err)
+		}
+	} else {
+		// _txlock=immediate makes this BEGIN IMMEDIATE: the write lock is
+		// taken up front, so no later statement can fail to upgrade a
+		// read lock.
+		sqlTx, err := s.write.BeginTx(ctx, nil)
+		if err != nil {
+			return s.storageError(fmt.Errorf("sqlite: begin write: %w", err))
+		}
+		defer sqlTx.Rollback() // for an fn that panics
+		err = fn(newTx(ctx, sqlTx, s.writeStmts, s.trace))
+		if err := end(ctx, sqlTx, err, s.writeStmts, "commit"); err != nil {
+			return s.storageError(err)
+		}
 	}
 	if s.commits.Add(1)%optimizeEvery == 0 {
 		// The commit stands whatever happens here: statistics that could
@@ -197,6 +209,45 @@ func (s *Store) Update(ctx context.Context, fn func(tx registry.Tx) error) error
 		_ = s.optimize(ctx, "PRAGMA optimize=0x10002")
 	}
 	return nil
+}
+
+// updateLazily is Update for a registry.LazyCommit ctx: the transaction
+// commits under synchronous=NORMAL, which in WAL mode writes the commit
+// to the WAL without an fsync; the next FULL commit's fsync of the WAL
+// makes it durable along with everything before it. The one write
+// connection is held from the pragma to its restoring, so no other
+// transaction commits under NORMAL; a connection whose FULL could not be
+// restored is discarded rather than given back, and the pool opens a
+// fresh one (connPragmas: FULL).
+func (s *Store) updateLazily(ctx context.Context, fn func(tx registry.Tx) error) (err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin write: %w", err)
+	}
+	defer func() {
+		// What fn did stands either way (committed, or rolled back); only
+		// the connection is of no more use if it would commit lazily.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), s.restoreFull); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+		s.writeStmts.prepare(ctx)
+	}()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return fmt.Errorf("sqlite: begin write: %w", err)
+	}
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin write: %w", err)
+	}
+	defer sqlTx.Rollback() // for an fn that panics
+	err = fn(newTx(ctx, sqlTx, s.writeStmts, s.trace))
+	if err == nil {
+		if err = sqlTx.Commit(); err != nil {
+			err = fmt.Errorf("sqlite: commit: %w", err)
+		}
+	}
+	return err
 }
 
 // storageError names SQLite's "database or disk is full" and its I/O and

@@ -47,7 +47,7 @@ func newTx(ctx context.Context, sqlTx *sql.Tx, c *stmts, trace func(string, []an
 
 // Exec implements sqlstore.Conn.
 func (t *tx) Exec(query string, args ...any) (int64, error) {
-	res, err := t.exec(rebind(query), convert(args)...)
+	res, err := t.exec(t.stmts.rebind(query), convert(args)...)
 	if err != nil {
 		return 0, err
 	}
@@ -56,7 +56,7 @@ func (t *tx) Exec(query string, args ...any) (int64, error) {
 
 // Query implements sqlstore.Conn.
 func (t *tx) Query(query string, args ...any) (sqlstore.Rows, error) {
-	rows, err := t.query(rebind(query), convert(args)...)
+	rows, err := t.query(t.stmts.rebind(query), convert(args)...)
 	if err != nil {
 		return nil, err
 	}

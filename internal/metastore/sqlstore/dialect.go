@@ -26,6 +26,10 @@ type Dialect struct {
 	// LayerRefsFrom is the FROM item of LayerRefs: a row, named u, per
 	// element of the digests $4, whose column u.value is the digest.
 	LayerRefsFrom string
+	// HeldLayersFrom is the FROM and WHERE of HeldLayers: the layers,
+	// named l, of repository $1/$2 among the digests $4, each found by
+	// its primary key.
+	HeldLayersFrom string
 	// SetLayerMediaTypes sets the media types of layers of repository
 	// $1/$2 from arguments $3 and on, leaving layers that have theirs
 	// already unwritten. It runs once per argument set LayerMediaTypeArgs

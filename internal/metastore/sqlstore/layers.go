@@ -34,6 +34,42 @@ func (t *Tx) Layers(key registry.RepoKey, digests []registry.Digest) (map[regist
 	return layers, nil
 }
 
+// HeldLayers implements registry.Tx in one statement: per digest, a seek
+// of the layer's primary key, and for a held one layerUse's.
+func (t *Tx) HeldLayers(key registry.RepoKey, digests []registry.Digest, now time.Time) (map[registry.Digest]registry.HeldLayer, error) {
+	held := make(map[registry.Digest]registry.HeldLayer, len(digests))
+	if len(digests) == 0 {
+		return held, nil
+	}
+	err := t.each(`SELECT l.digest, l.size, l.media_type, l.created_at, `+layerUse("l.digest", "$3")+`
+		FROM `+t.d.HeldLayersFrom,
+		[]any{key.Registry, key.Name, now, digests}, func(scan func(...any) error) error {
+			var h registry.HeldLayer
+			if err := scan(&h.Layer.Digest, &h.Layer.Size, &h.Layer.MediaType, t.time(&h.Layer.CreatedAt), &h.Use); err != nil {
+				return err
+			}
+			held[h.Layer.Digest] = h
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("held layers of %s/%s: %w", key.Registry, key.Name, err)
+	}
+	return held, nil
+}
+
+// layerStatusQuery is LayerStatus's statement, built once: a HEAD runs it.
+var layerStatusQuery = `SELECT true, r.tags,
+			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
+			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), ` + scopeColumn + `,
+			COALESCE(l.digest, ''), COALESCE(l.size, 0), COALESCE(l.media_type, ''), l.created_at,
+			CASE WHEN l.digest IS NULL THEN '' ELSE ` + layerUse("l.digest", "$4") + ` END
+		FROM repositories AS r
+		LEFT JOIN layers AS l ON l.registry_id = r.registry_id AND l.repo_name = r.name AND l.digest = $3
+		WHERE r.registry_id = $1 AND r.name = $2
+		UNION ALL
+		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), ` + scopeColumn + `, '', 0, '', NULL, ''
+		WHERE NOT EXISTS (SELECT 1 FROM repositories AS r WHERE r.registry_id = $1 AND r.name = $2)`
+
 // LayerStatus implements registry.Tx in one statement, which a blob HEAD
 // runs alone: the repository's row, its and its registry's policies, its
 // layer d if it holds it, and LayerRefs' answer for d (see layerUse),
@@ -47,17 +83,7 @@ func (t *Tx) LayerStatus(key registry.RepoKey, d registry.Digest, now time.Time)
 		policy, registryPolicy *string
 		scope                  *string
 	)
-	err := t.queryRow(`SELECT true, r.tags,
-			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
-			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`,
-			COALESCE(l.digest, ''), COALESCE(l.size, 0), COALESCE(l.media_type, ''), l.created_at,
-			CASE WHEN l.digest IS NULL THEN '' ELSE `+layerUse("l.digest", "$4")+` END
-		FROM repositories AS r
-		LEFT JOIN layers AS l ON l.registry_id = r.registry_id AND l.repo_name = r.name AND l.digest = $3
-		WHERE r.registry_id = $1 AND r.name = $2
-		UNION ALL
-		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`, '', 0, '', NULL, ''
-		WHERE NOT EXISTS (SELECT 1 FROM repositories AS r WHERE r.registry_id = $1 AND r.name = $2)`,
+	err := t.queryRow(layerStatusQuery,
 		[]any{key.Registry, key.Name, d, now}, &st.Access.Exists, &tagsJSON, &policy, &registryPolicy, &scope,
 		&st.Layer.Digest, &st.Layer.Size, &st.Layer.MediaType, t.time(&st.Layer.CreatedAt), &st.Use)
 	if err == nil && st.Access.Exists {

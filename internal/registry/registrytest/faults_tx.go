@@ -255,6 +255,13 @@ func (t faultTx) DueSigningTasks(a0 time.Time, a1 int) (r0 []registry.SigningTas
 	return t.Tx.DueSigningTasks(a0, a1)
 }
 
+func (t faultTx) HeldLayers(a0 registry.RepoKey, a1 []registry.Digest, a2 time.Time) (r0 map[registry.Digest]registry.HeldLayer, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.HeldLayers", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.HeldLayers(a0, a1, a2)
+}
+
 func (t faultTx) Image(a0 registry.RepoKey, a1 registry.Digest) (r0 registry.Image, err error) {
 	if _, err = t.f.hit(Call{Name: "Tx.Image", InUpdate: t.inUpdate}); err != nil {
 		return
@@ -505,6 +512,13 @@ func (t faultTx) PutSigningTask(a0 registry.SigningTask) (err error) {
 		return
 	}
 	return t.Tx.PutSigningTask(a0)
+}
+
+func (t faultTx) ReadImage(a0 registry.RepoKey, a1 string, a2 registry.Digest) (r0 registry.ImageRead, err error) {
+	if _, err = t.f.hit(Call{Name: "Tx.ReadImage", InUpdate: t.inUpdate}); err != nil {
+		return
+	}
+	return t.Tx.ReadImage(a0, a1, a2)
 }
 
 func (t faultTx) RecordPull(a0 registry.RepoKey, a1 registry.Digest, a2 time.Time) (err error) {

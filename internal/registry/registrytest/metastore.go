@@ -81,6 +81,7 @@ func MetaStore(t *testing.T, newStore func(t *testing.T) registry.MetaStore) {
 		{"LayerRefs/ManyDigests", testLayerRefsMany},
 		{"LayerRefs/RestoreCompletesByClock", testLayerRefsRestoreByClock},
 		{"LayerStatus/RepositoryLayerAndRefs", testLayerStatus},
+		{"ReadImage/AccessTagAndImage", testReadImage},
 		{"Images/RecordPull", testRecordPull},
 		{"GC/UnreferencedLayers", testGCUnreferencedLayers},
 		{"GC/MarkPinDelete", testGCBlobs},

@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -113,6 +114,34 @@ func testLayerStatus(t *testing.T, s registry.MetaStore) {
 					t.Errorf("%s: LayerStatus's use %q, LayerRefs's %q", c.name, use, refs[c.d])
 				}
 			}
+		}
+		// HeldLayers answers for all of them at once what each got:
+		// the held layers, with their use.
+		for _, k := range []registry.RepoKey{key, twin} {
+			var ds []registry.Digest
+			want := map[registry.Digest]registry.HeldLayer{}
+			for _, c := range cases {
+				if c.key == k || c.key.Name == "missing" {
+					ds = append(ds, c.d, c.d) // asked twice, answered once
+				}
+				if c.key == k && c.want.Digest != "" {
+					want[c.d] = registry.HeldLayer{Layer: normLayer(c.want), Use: c.use}
+				}
+			}
+			held, err := tx.HeldLayers(k, ds, now)
+			if err != nil {
+				return err
+			}
+			metaSame(t, fmt.Sprintf("HeldLayers of %s", k.Name), held, want, func(m map[registry.Digest]registry.HeldLayer) map[registry.Digest]registry.HeldLayer {
+				for d, h := range m {
+					h.Layer = normLayer(h.Layer)
+					m[d] = h
+				}
+				return m
+			})
+		}
+		if held, err := tx.HeldLayers(key, nil, now); err != nil || len(held) != 0 {
+			t.Errorf("HeldLayers of no digest = %v, %v; want none", held, err)
 		}
 		return nil
 	})
