@@ -154,7 +154,8 @@ func run() error {
 	rep := newReport(*short, n)
 	rep.Title = "ecrd vs " + peerName
 	rep.Setup = "ecrd: embedded store (SQLite + files), --auth=none so that one client serves both (the AWS SDK signs anyway); " +
-		"distribution: filesystem storage, no auth. Both on the same disk, fresh for every workload, one at a time. " +
+		"distribution: filesystem storage, no auth. Neither logs each request (--log-level=warn; accesslog disabled). " +
+		"Both on the same disk, fresh for every workload, one at a time. " +
 		"Of limit: ecrd's median as a share of the machine's limit (disk for pushes, loopback for pulls, the trivial handler for requests). " +
 		"Targets from issue 20."
 	step("measuring the physical limits")

@@ -67,7 +67,8 @@ type stores struct {
 // startEcrd runs the ecrd binary over a fresh data dir: the embedded store
 // unless st says otherwise, no authentication (request-rate tools and the
 // OCI client send none, as for distribution), repositories created by the
-// first push (as distribution does), and the debug listener for profiles.
+// first push (as distribution does), no request log (as the peer runs),
+// and the debug listener for profiles.
 func startEcrd(bin, dataDir string, st stores) (*server, error) {
 	ports, err := freePorts(2)
 	if err != nil {
@@ -81,6 +82,8 @@ func startEcrd(bin, dataDir string, st stores) (*server, error) {
 	}
 	args := append([]string{"serve", "--listen", host, "--data-dir", dataDir, "--auth=none",
 		"--create-on-push", "--public-listen=off", "--gc-interval=0",
+		// Nothing logged per request, as the peer's configuration has it.
+		"--log-level=warn",
 		"--debug-listen", fmt.Sprintf("127.0.0.1:%d", dport)}, st.args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), st.env...)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -152,5 +153,17 @@ func TestLazyCommit(t *testing.T) {
 		return tx.CreateRepository(registry.Repository{Registry: "111111111111", Name: "lazy/c", CreatedAt: time.Now()})
 	}); err != nil || !exists("lazy/c") {
 		t.Fatalf("an Update after: %v", err)
+	}
+}
+
+// TestViewSingleCancelled: a ViewSingle whose context has ended runs
+// nothing and says so; one that has not runs its statement to the end.
+func TestViewSingleCancelled(t *testing.T) {
+	s := openTemp(t, filepath.Join(t.TempDir(), "meta.db"))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ran := false
+	if err := s.ViewSingle(ctx, func(registry.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("ViewSingle after its context ended: %v (fn ran: %v); want context.Canceled, fn not run", err, ran)
 	}
 }

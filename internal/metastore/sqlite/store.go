@@ -169,8 +169,16 @@ func end(ctx context.Context, sqlTx *sql.Tx, err error, c *stmts, what string) e
 // transaction would), without BEGIN and COMMIT around it. An fn that
 // makes a second statement, or a write, is run again in View, whatever it
 // made of the refusal (registry.SingleReader).
+//
+// The statement runs to its end once started, whatever becomes of ctx: it
+// is a point read (a HEAD's, a manifest GET's), over in microseconds, and
+// a cancellable context costs the driver and database/sql a goroutine
+// each to watch it, more than the read.
 func (s *Store) ViewSingle(ctx context.Context, fn func(tx registry.Tx) error) error {
-	t := newTx(ctx, nil, s.readStmts, s.trace)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := newTx(context.WithoutCancel(ctx), nil, s.readStmts, s.trace)
 	t.single = true
 	err := fn(t)
 	s.readStmts.prepare(ctx)
