@@ -57,9 +57,24 @@ func loopbackLimit(n int64) (float64, error) {
 }
 
 // diskLimit is how fast the disk under dir takes n bytes written in one
-// stream and fsynced: the ceiling of a push, which both servers must make
-// durable before acknowledging it.
-func diskLimit(dir string, n int64) (float64, error) {
+// stream and fsynced: the ceiling of a push, which ecrd makes durable
+// before acknowledging it. The stream starts its writeback every 8 MiB,
+// as ecrd's blob store does, so that the limit is of the disk and not of
+// the page cache's flushing; the best of runs tries, since a virtual
+// disk's rate moves from one second to the next.
+func diskLimit(dir string, n int64, runs int) (float64, error) {
+	best := 0.0
+	for range max(runs, 1) {
+		v, err := diskOnce(dir, n)
+		if err != nil {
+			return 0, err
+		}
+		best = max(best, v)
+	}
+	return best, nil
+}
+
+func diskOnce(dir string, n int64) (float64, error) {
 	f, err := os.CreateTemp(dir, "disk-limit-")
 	if err != nil {
 		return 0, err
@@ -67,10 +82,17 @@ func diskLimit(dir string, n int64) (float64, error) {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	buf := make([]byte, 1<<20)
+	const chunk = 8 << 20
 	start := time.Now()
-	for done := int64(0); done < n; done += int64(len(buf)) {
+	flushed := int64(0)
+	for done := int64(0); done < n; {
 		if _, err := f.Write(buf); err != nil {
 			return 0, err
+		}
+		done += int64(len(buf))
+		if done-flushed >= chunk {
+			startWriteback(f, flushed, done-flushed)
+			flushed = done
 		}
 	}
 	if err := f.Sync(); err != nil {

@@ -163,7 +163,7 @@ func run() error {
 	if rep.Limits.Loopback, err = loopbackLimit(sz.limitBytes); err != nil {
 		return err
 	}
-	if rep.Limits.Disk, err = diskLimit(*work, sz.limitBytes); err != nil {
+	if rep.Limits.Disk, err = diskLimit(*work, sz.limitBytes, 3); err != nil {
 		return err
 	}
 	step("generating the images and their digests")

@@ -85,7 +85,7 @@ func runScaleOut(ctx context.Context, o scaleOutRun) error {
 	if rep.Limits.Loopback, err = loopbackLimit(o.sz.limitBytes); err != nil {
 		return err
 	}
-	if rep.Limits.Disk, err = diskLimit(b.diskDir(o.work), o.sz.limitBytes); err != nil {
+	if rep.Limits.Disk, err = diskLimit(b.diskDir(o.work), o.sz.limitBytes, 3); err != nil {
 		return err
 	}
 	step("generating the images and their digests")
