@@ -164,7 +164,8 @@ backends() {
 S3_PORT=${S3_PORT:-19000}
 
 go_benchmarks() {
-  go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/
+  go test -run '^$' -bench . -benchtime 1x ./internal/registry/ ./internal/api/awsjson/ ./internal/blobstore/fs/ ./internal/app/
+  go test -run '^$' -bench . -benchtime 1x ./internal/lifecycle/ -args -bench.images 100,1000
   go test -run '^$' -bench . -benchtime 1x ./e2e/ -args -bench.layer=16
 }
 
