@@ -7,6 +7,23 @@ import (
 	"github.com/ecrd/ecrd/internal/registry"
 )
 
+// readImageQuery is ReadImage's statement, built once: a manifest GET
+// runs it, as a HEAD runs layerStatusQuery.
+var readImageQuery = `SELECT true, r.tags,
+			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
+			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), ` + scopeColumn + `,
+			COALESCE(tg.digest, ''), COALESCE(i.digest, ''), i.manifest, i.media_type, i.artifact_media_type, i.size,
+			i.pushed_at, i.last_pulled_at, COALESCE(i.status, ''), i.last_archived_at, i.last_activated_at, i.active_at, i.subject
+		FROM repositories AS r
+		LEFT JOIN tags AS tg ON tg.registry_id = r.registry_id AND tg.repo_name = r.name AND tg.tag = $3
+		LEFT JOIN images AS i ON i.registry_id = r.registry_id AND i.repo_name = r.name
+			AND i.digest = COALESCE(NULLIF($4, ''), tg.digest)
+		WHERE r.registry_id = $1 AND r.name = $2
+		UNION ALL
+		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), ` + scopeColumn + `,
+			'', '', NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, NULL, NULL, NULL
+		WHERE NOT EXISTS (SELECT 1 FROM repositories AS r WHERE r.registry_id = $1 AND r.name = $2)`
+
 // ReadImage implements registry.Tx in one statement, which a manifest
 // GET runs alone: the repository's row and its and its registry's
 // policies, as LayerStatus reads them, the tag's row, and the image by d
@@ -21,20 +38,7 @@ func (t *Tx) ReadImage(key registry.RepoKey, tag string, d registry.Digest) (reg
 		size                             sql.NullInt64
 	)
 	img := &rd.Image
-	err := t.queryRow(`SELECT true, r.tags,
-			(SELECT p.policy FROM repository_policies AS p WHERE p.registry_id = $1 AND p.repo_name = $2),
-			(SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`,
-			COALESCE(tg.digest, ''), COALESCE(i.digest, ''), i.manifest, i.media_type, i.artifact_media_type, i.size,
-			i.pushed_at, i.last_pulled_at, COALESCE(i.status, ''), i.last_archived_at, i.last_activated_at, i.active_at, i.subject
-		FROM repositories AS r
-		LEFT JOIN tags AS tg ON tg.registry_id = r.registry_id AND tg.repo_name = r.name AND tg.tag = $3
-		LEFT JOIN images AS i ON i.registry_id = r.registry_id AND i.repo_name = r.name
-			AND i.digest = COALESCE(NULLIF($4, ''), tg.digest)
-		WHERE r.registry_id = $1 AND r.name = $2
-		UNION ALL
-		SELECT false, '[]', NULL, (SELECT g.policy FROM registry_policies AS g WHERE g.registry_id = $1), `+scopeColumn+`,
-			'', '', NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, NULL, NULL, NULL
-		WHERE NOT EXISTS (SELECT 1 FROM repositories AS r WHERE r.registry_id = $1 AND r.name = $2)`,
+	err := t.queryRow(readImageQuery,
 		[]any{key.Registry, key.Name, tag, string(d)}, &rd.Access.Exists, &tagsJSON, &policy, &registryPolicy, &scope,
 		&rd.Tagged, &img.Digest, &img.Manifest, &mediaType, &artifactType, &size,
 		t.time(&img.PushedAt), t.time(&img.LastPulledAt), &img.Status, t.time(&img.LastArchivedAt),
